@@ -1,0 +1,125 @@
+"""Static checks of the package's SQL with pglast (PostgreSQL's own parser).
+
+Rules:
+
+* every file parses, and so does every PL/pgSQL body in it;
+* every function states its volatility (immutable, stable or volatile);
+* every SECURITY DEFINER function sets ``search_path = ''``;
+* every table created in a schema PostgREST exposes enables row level security
+  (in any file of the set: a migration may enable it after creating the table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pglast
+from pglast import ast
+from pglast.enums.parsenodes import AlterTableType
+
+
+@dataclass(frozen=True, order=True)
+class Violation:
+    file: str
+    line: int
+    subject: str
+    rule: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.subject}: {self.rule}"
+
+
+def _line_of(text: str, offset: int | None) -> int:
+    if not offset:
+        return 1
+    return text.encode("utf-8")[:offset].decode("utf-8", errors="ignore").count("\n") + 1
+
+
+def _first_code_line(raw: str, first_line: int) -> int:
+    """The line where a statement's code starts, past leading blank and comment lines."""
+    for offset, line in enumerate(raw.split("\n")):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("--"):
+            return first_line + offset
+    return first_line
+
+
+def _qualified(names: Iterable[ast.String]) -> str:
+    return ".".join(n.sval for n in names)
+
+
+def _function_signature(stmt: ast.CreateFunctionStmt) -> str:
+    args = []
+    for param in stmt.parameters or ():
+        type_name = ".".join(n.sval for n in param.argType.names) if param.argType else "?"
+        type_name = type_name.removeprefix("pg_catalog.")
+        args.append(f"{param.name} {type_name}" if param.name else type_name)
+    return f"function {_qualified(stmt.funcname)}({', '.join(args)})"
+
+
+def _check_function(stmt: ast.CreateFunctionStmt, raw: str, file: str, line: int) -> list[Violation]:
+    subject = _function_signature(stmt)
+    options = {opt.defname: opt for opt in stmt.options or ()}
+    found: list[Violation] = []
+    if "volatility" not in options:
+        found.append(Violation(file, line, subject, "does not state its volatility (immutable, stable or volatile)"))
+    security = options.get("security")
+    if security is not None and getattr(security.arg, "boolval", False):
+        setting = options.get("set")
+        empty_path = False
+        for opt in stmt.options or ():
+            if opt.defname != "set" or not isinstance(opt.arg, ast.VariableSetStmt):
+                continue
+            if opt.arg.name == "search_path" and opt.arg.args:
+                values = [getattr(getattr(a, "val", None), "sval", None) for a in opt.arg.args]
+                empty_path = values == [""]
+        if setting is None or not empty_path:
+            found.append(Violation(file, line, subject, "is SECURITY DEFINER without `set search_path = ''`"))
+    language = options.get("language")
+    if language is not None and getattr(language.arg, "sval", "") == "plpgsql":
+        try:
+            pglast.parse_plpgsql(raw)
+        except pglast.parser.ParseError as exc:
+            found.append(Violation(file, line, subject, f"PL/pgSQL body does not parse: {exc}"))
+    return found
+
+
+def lint_files(files: Iterable[Path], exposed_schemas: Iterable[str] = ("public",), root: Path | None = None) -> list[Violation]:
+    """Every violation in ``files``, sorted by file and line."""
+    exposed = set(exposed_schemas)
+    violations: list[Violation] = []
+    tables: dict[str, tuple[str, int]] = {}
+    rls: set[str] = set()
+    for path in files:
+        name = str(path.relative_to(root)) if root and path.is_relative_to(root) else str(path)
+        text = path.read_text(encoding="utf-8")
+        try:
+            statements = pglast.parse_sql(text)
+        except pglast.parser.ParseError as exc:
+            violations.append(Violation(name, _line_of(text, getattr(exc, "location", None)), "file", f"does not parse: {exc}"))
+            continue
+        for raw_stmt in statements:
+            stmt = raw_stmt.stmt
+            start = raw_stmt.stmt_location or 0
+            length = raw_stmt.stmt_len or len(text.encode("utf-8")) - start
+            raw = text.encode("utf-8")[start : start + length].decode("utf-8")
+            line = _first_code_line(raw, _line_of(text, start))
+            if isinstance(stmt, ast.CreateFunctionStmt):
+                violations += _check_function(stmt, raw, name, line)
+            elif isinstance(stmt, ast.CreateStmt):
+                schema = stmt.relation.schemaname or "public"
+                if schema in exposed and stmt.relation.relpersistence == "p":
+                    tables.setdefault(f"{schema}.{stmt.relation.relname}", (name, line))
+            elif isinstance(stmt, ast.AlterTableStmt):
+                schema = stmt.relation.schemaname or "public"
+                for cmd in stmt.cmds or ():
+                    if cmd.subtype in (AlterTableType.AT_EnableRowSecurity, AlterTableType.AT_ForceRowSecurity):
+                        rls.add(f"{schema}.{stmt.relation.relname}")
+    for table, (file, line) in tables.items():
+        if table not in rls:
+            violations.append(
+                Violation(file, line, f"table {table}", "is in an exposed schema and never enables row level security")
+            )
+    return sorted(violations)

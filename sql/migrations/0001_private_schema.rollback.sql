@@ -1,0 +1,1 @@
+drop schema interview_private;

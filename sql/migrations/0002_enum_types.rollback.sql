@@ -1,0 +1,14 @@
+drop type public.interview_step_kind;
+drop type public.interview_template_kind;
+drop type public.full_session_recording;
+drop type public.cheating_detection_recording;
+drop type public.interview_tone;
+drop type public.candidate_video_introduction;
+drop type public.conversation_speed;
+drop type public.result_view;
+drop type public.seniority_level;
+drop type public.interview_type;
+drop type public.interview_visibility;
+drop type public.interview_kind;
+drop type public.interview_status;
+drop type public.profile_role;

@@ -1,0 +1,2 @@
+drop table public.profiles;
+drop table public.merchants;

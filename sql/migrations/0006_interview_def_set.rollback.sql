@@ -1,0 +1,1 @@
+drop table public.interview_def_set;
