@@ -317,8 +317,9 @@ def call_rpc(
     except _ApiError as err:
         return err.response
 
-    authenticated = claims is not None
     role = str((claims or {}).get("role") or anon_role)
+    # PostgREST's "authed": the request's role is not the anonymous role.
+    authenticated = role != anon_role
     jwt_claims = json.dumps(claims if claims is not None else {"role": anon_role})
     request_headers = {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}}
     if claims is not None:

@@ -1,0 +1,128 @@
+-- The RPC: POST /rest/v1/rpc/job_interview_create_from_array, supabase.rpc(...).
+-- One named parameter per JSON key of the existing API's body, each defaulting
+-- to null so that PostgREST resolves any subset of keys and a missing required
+-- field gets a 422 naming it. Values that need checking are declared loosely
+-- (enums, uuids and dates as text, counts as numeric, arrays and objects as
+-- jsonb) so that a bad value reaches the validation instead of failing in a cast.
+-- The work is done by interview_private.create_interview on the body as JSON.
+create or replace function public.job_interview_create_from_array(
+  name text default null,
+  location text default null,
+  interview_template_id text default null,
+  mojito_language_code text default null,
+  description text default null,
+  status text default null,
+  type text default null,
+  visibility text default null,
+  questions jsonb default null,
+  recording text default null,
+  recording_full_session text default null,
+  interview_type text default null,
+  seniority_level text default null,
+  result_view text default null,
+  interview_conversation_speed text default null,
+  candidate_video_introduction text default null,
+  interview_tone text default null,
+  interview_attempts numeric default null,
+  questions_random_subset numeric default null,
+  max_followups numeric default null,
+  code text default null,
+  cover_image_url text default null,
+  interview_department text default null,
+  interview_salary text default null,
+  interview_available_till text default null,
+  recruiter_profile_id text default null,
+  hiring_for_company jsonb default null,
+  tags jsonb default null,
+  required_pronunciation boolean default null,
+  result_enable_edit_transcript boolean default null,
+  pdf_export_auto_config jsonb default null,
+  knowledge_base_store_id text default null,
+  merchant_id text default null,
+  description_long text default null,
+  candidate_expectations text default null,
+  candidate_expectations_json jsonb default null,
+  custom_scoring jsonb default null,
+  additional_context jsonb default null,
+  instructional_video boolean default null,
+  instructional_video_custom_text text default null,
+  disable_deduplication boolean default null,
+  welcome_message text default null,
+  thank_you_message text default null,
+  is_embedded boolean default null,
+  idempotency_key text default null
+)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+  return interview_private.create_interview((
+    select coalesce(pg_catalog.jsonb_object_agg(b.key, b.value), '{}'::jsonb)
+    from pg_catalog.jsonb_each(pg_catalog.jsonb_build_object(
+      'name', job_interview_create_from_array.name,
+      'location', job_interview_create_from_array.location,
+      'interview_template_id', job_interview_create_from_array.interview_template_id,
+      'mojito_language_code', job_interview_create_from_array.mojito_language_code,
+      'description', job_interview_create_from_array.description,
+      'status', job_interview_create_from_array.status,
+      'type', job_interview_create_from_array.type,
+      'visibility', job_interview_create_from_array.visibility,
+      'questions', job_interview_create_from_array.questions,
+      'recording', job_interview_create_from_array.recording,
+      'recording_full_session', job_interview_create_from_array.recording_full_session,
+      'interview_type', job_interview_create_from_array.interview_type,
+      'seniority_level', job_interview_create_from_array.seniority_level,
+      'result_view', job_interview_create_from_array.result_view,
+      'interview_conversation_speed', job_interview_create_from_array.interview_conversation_speed,
+      'candidate_video_introduction', job_interview_create_from_array.candidate_video_introduction,
+      'interview_tone', job_interview_create_from_array.interview_tone,
+      'interview_attempts', job_interview_create_from_array.interview_attempts,
+      'questions_random_subset', job_interview_create_from_array.questions_random_subset,
+      'max_followups', job_interview_create_from_array.max_followups,
+      'code', job_interview_create_from_array.code,
+      'cover_image_url', job_interview_create_from_array.cover_image_url,
+      'interview_department', job_interview_create_from_array.interview_department,
+      'interview_salary', job_interview_create_from_array.interview_salary,
+      'interview_available_till', job_interview_create_from_array.interview_available_till,
+      'recruiter_profile_id', job_interview_create_from_array.recruiter_profile_id,
+      'hiring_for_company', job_interview_create_from_array.hiring_for_company,
+      'tags', job_interview_create_from_array.tags,
+      'required_pronunciation', job_interview_create_from_array.required_pronunciation,
+      'result_enable_edit_transcript', job_interview_create_from_array.result_enable_edit_transcript,
+      'pdf_export_auto_config', job_interview_create_from_array.pdf_export_auto_config,
+      'knowledge_base_store_id', job_interview_create_from_array.knowledge_base_store_id,
+      'merchant_id', job_interview_create_from_array.merchant_id,
+      'description_long', job_interview_create_from_array.description_long,
+      'candidate_expectations', job_interview_create_from_array.candidate_expectations,
+      'candidate_expectations_json', job_interview_create_from_array.candidate_expectations_json,
+      'custom_scoring', job_interview_create_from_array.custom_scoring,
+      'additional_context', job_interview_create_from_array.additional_context,
+      'instructional_video', job_interview_create_from_array.instructional_video,
+      'instructional_video_custom_text', job_interview_create_from_array.instructional_video_custom_text,
+      'disable_deduplication', job_interview_create_from_array.disable_deduplication,
+      'welcome_message', job_interview_create_from_array.welcome_message,
+      'thank_you_message', job_interview_create_from_array.thank_you_message,
+      'is_embedded', job_interview_create_from_array.is_embedded,
+      'idempotency_key', job_interview_create_from_array.idempotency_key
+    )) as b (key, value)
+    where pg_catalog.jsonb_typeof(b.value) <> 'null'
+  ));
+end
+$$;
+
+comment on function public.job_interview_create_from_array(text, text, text, text, text, text, text, text, jsonb, text, text, text, text, text, text, text, text, numeric, numeric, numeric, text, text, text, text, text, text, jsonb, jsonb, boolean, boolean, jsonb, text, text, text, text, jsonb, jsonb, jsonb, boolean, text, boolean, text, text, boolean, text) is
+  $comment$Create an interview from an array of questions.
+
+The body of POST /rest/v1/rpc/job_interview_create_from_array is the existing API's body, unchanged: required name, location, interview_template_id, mojito_language_code, description, status (draft | active), type (interview | coaching | assessment), visibility (merchant_public | merchant_invite | merchant_unlisted) and questions (1 to 200 question objects or plain strings); optional fields for recording, pricing, scoring, steps, embedding and idempotency.
+
+Builds the interview's ordered steps (welcome, optional instructional video, one step per question after deduplication, thank-you), prices a session in credits, optionally publishes it (status active) and issues embed credentials (is_embedded).
+
+Returns {interview_def_set_id, questions_created, credits_per_session} plus embed_id and embed_signing_key when is_embedded is true.
+
+Errors (PostgREST body {code, message, details, hint}; details is the field path such as questions[3].duration): 401 without a signed-in user, 403 when the caller may not create for the target merchant, 409 when idempotency_key was used with another body, 422 for any invalid field.$comment$;
+
+revoke all on function public.job_interview_create_from_array(text, text, text, text, text, text, text, text, jsonb, text, text, text, text, text, text, text, text, numeric, numeric, numeric, text, text, text, text, text, text, jsonb, jsonb, boolean, boolean, jsonb, text, text, text, text, jsonb, jsonb, jsonb, boolean, text, boolean, text, text, boolean, text) from public, anon;
+grant execute on function public.job_interview_create_from_array(text, text, text, text, text, text, text, text, jsonb, text, text, text, text, text, text, text, text, numeric, numeric, numeric, text, text, text, text, text, text, jsonb, jsonb, boolean, boolean, jsonb, text, text, text, text, jsonb, jsonb, jsonb, boolean, text, boolean, text, text, boolean, text) to authenticated, service_role;
