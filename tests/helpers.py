@@ -1,0 +1,156 @@
+"""Test helpers: a database handle with tenants, users and the RPC call."""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.string import TextLoader
+
+from deploy.localdb import LocalPostgres
+from deploy.postgrest import RpcResponse, call_rpc, service_role_claims, user_claims
+
+RPC = "job_interview_create_from_array"
+VOICE_TEMPLATE = "5b6f0c3e-2a51-4f0e-9d4c-1a7e3c9b0001"  # base credit 1, default answer time 120 s
+AVATAR_VOICE_TEMPLATE = "5b6f0c3e-2a51-4f0e-9d4c-1a7e3c9b0002"  # base credit 2.5, scoring: ai_assessment_resume
+NON_INTERACTIVE_TEMPLATE = "5b6f0c3e-2a51-4f0e-9d4c-1a7e3c9b0003"  # base credit 0.35
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+# Tables a create call writes; "nothing written" means none of them changed.
+WRITTEN_TABLES = (
+    "public.interview_def_set",
+    "public.interview_def_question",
+    "public.interview_def_step",
+    "interview_private.embed_keys",
+    "interview_private.idempotency_keys",
+    "interview_private.outbox_events",
+)
+
+
+def minimal_body(**overrides: Any) -> dict[str, Any]:
+    """The nine required fields, valid."""
+    body: dict[str, Any] = {
+        "name": "Backend developer",
+        "location": "remote",
+        "interview_template_id": VOICE_TEMPLATE,
+        "mojito_language_code": "en",
+        "description": "Builds and runs our APIs.",
+        "status": "draft",
+        "type": "interview",
+        "visibility": "merchant_public",
+        "questions": [{"question": "Tell us about yourself."}],
+    }
+    body.update(overrides)
+    return body
+
+
+def example_body() -> dict[str, Any]:
+    return json.loads((EXAMPLES / "create-interview.json").read_text(encoding="utf-8"))
+
+
+@dataclass
+class User:
+    id: str
+    merchant_id: str | None
+    role: str | None
+
+    @property
+    def claims(self) -> dict[str, Any]:
+        return user_claims(self.id, f"{self.id}@example.test")
+
+
+class TestDatabase:
+    """A cloned database: an admin (superuser) connection for set-up and
+    inspection, and an API connection as PostgREST's ``authenticator`` role."""
+
+    __test__ = False  # not a test class
+
+    def __init__(self, server: LocalPostgres, name: str) -> None:
+        self.server = server
+        self.name = name
+        self.url = server.url(name)
+        self.api_url = server.url(name, user="authenticator")
+        self.admin = psycopg.connect(self.url, autocommit=True, row_factory=dict_row)
+        self.admin.adapters.register_loader("uuid", TextLoader)  # compare ids as the API's strings
+        self.api = psycopg.connect(self.api_url, autocommit=True)
+
+    def close(self) -> None:
+        self.admin.close()
+        self.api.close()
+
+    # -- tenants -----------------------------------------------------------
+    def merchant(self, *, parent: str | None = None, coaching: bool = False, name: str = "Merchant") -> str:
+        row = self.admin.execute(
+            "insert into public.merchants (name, parent_merchant_id, coaching_enabled) values (%s, %s, %s) returning id",
+            (name, parent, coaching),
+        ).fetchone()
+        assert row is not None
+        return str(row["id"])
+
+    def user(self, merchant_id: str | None, role: str | None = "merchant_owner") -> User:
+        user_id = str(uuid.uuid4())
+        self.admin.execute("insert into auth.users (id, email) values (%s, %s)", (user_id, f"{user_id}@example.test"))
+        if role is not None:
+            self.admin.execute(
+                "insert into public.profiles (id, merchant_id, role) values (%s, %s, %s)", (user_id, merchant_id, role)
+            )
+        return User(user_id, merchant_id, role)
+
+    def owner(self, **merchant_options: Any) -> User:
+        return self.user(self.merchant(**merchant_options), "merchant_owner")
+
+    def knowledge_base(self, merchant_id: str) -> str:
+        row = self.admin.execute(
+            "insert into public.knowledge_base_stores (merchant_id, name) values (%s, 'Handbook') returning id",
+            (merchant_id,),
+        ).fetchone()
+        assert row is not None
+        return str(row["id"])
+
+    # -- calls -------------------------------------------------------------
+    def rpc(self, body: Any, caller: User | dict[str, Any] | None, **options: Any) -> RpcResponse:
+        claims = caller.claims if isinstance(caller, User) else caller
+        return call_rpc(self.api, RPC, copy.deepcopy(body), claims, **options)
+
+    def service_rpc(self, body: Any, **options: Any) -> RpcResponse:
+        return call_rpc(self.api, RPC, copy.deepcopy(body), service_role_claims(), **options)
+
+    # -- inspection --------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        return {
+            table: int(self.admin.execute(f"select count(*) as n from {table}").fetchone()["n"])  # type: ignore[index]
+            for table in WRITTEN_TABLES
+        }
+
+    def interview(self, set_id: str) -> dict[str, Any]:
+        row = self.admin.execute("select * from public.interview_def_set where id = %s", (set_id,)).fetchone()
+        assert row is not None, f"no interview_def_set {set_id}"
+        return row
+
+    def steps(self, set_id: str) -> list[dict[str, Any]]:
+        return self.admin.execute(
+            """
+            select st.position, st.kind::text as kind, st.is_default, st.text, st.caller_question_id,
+                   st.is_conditional, st.conditional_on_position, st.question_id,
+                   q.question, q.mojito_language_code, q.duration, q.label, q.is_multiple_choice,
+                   q.question_alternatives, q.external_id, q.external_data, q.knowledge_base_id,
+                   q.is_without_scoring, q.is_expert, q.is_candidate_asking_recruiter, q.candidate_expectations_json
+            from public.interview_def_step as st
+            left join public.interview_def_question as q on q.id = st.question_id
+            where st.interview_def_set_id = %s
+            order by st.position
+            """,
+            (set_id,),
+        ).fetchall()
+
+    def outbox(self, set_id: str) -> list[dict[str, Any]]:
+        return self.admin.execute(
+            "select event_type, payload from interview_private.outbox_events where interview_def_set_id = %s order by id",
+            (set_id,),
+        ).fetchall()

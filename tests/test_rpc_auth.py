@@ -1,0 +1,154 @@
+"""Who may create interviews for which merchant (api.md, Authorization)."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from deploy.postgrest import call_rpc
+
+from .helpers import RPC, TestDatabase, minimal_body
+
+
+def test_anon_without_jwt_gets_401_from_the_revoked_execute(db: TestDatabase) -> None:
+    before = db.counts()
+    response = db.rpc(minimal_body(), None)
+    assert response.status == 401
+    assert response.body["code"] == "42501" and "permission denied" in response.body["message"]
+    assert response.headers.get("WWW-Authenticate") == "Bearer"
+    assert db.counts() == before
+
+
+def test_the_anon_key_jwt_is_also_401(db: TestDatabase) -> None:
+    response = db.rpc(minimal_body(), {"role": "anon", "iss": "supabase"})
+    assert response.status == 401 and response.body["code"] == "42501"
+
+
+def test_jwt_without_a_user_gets_401(db: TestDatabase) -> None:
+    before = db.counts()
+    response = db.rpc(minimal_body(), {"role": "authenticated", "aud": "authenticated"})
+    assert response.status == 401 and response.body["code"] == "PT401"
+    assert "no user" in response.body["message"]
+    assert db.counts() == before
+
+
+def test_user_without_profile_gets_403(db: TestDatabase) -> None:
+    response = db.rpc(minimal_body(), db.user(None, role=None))
+    assert response.status == 403 and "no profile" in response.body["message"]
+
+
+def test_candidate_gets_403(db: TestDatabase) -> None:
+    candidate = db.user(db.merchant(), "candidate")
+    before = db.counts()
+    response = db.rpc(minimal_body(), candidate)
+    assert response.status == 403 and response.body["code"] == "PT403"
+    assert "candidate" in response.body["message"]
+    assert db.counts() == before
+
+
+@pytest.mark.parametrize("role", ["merchant_owner", "merchant"])
+def test_owner_and_staff_create_for_their_own_merchant(db: TestDatabase, role: str) -> None:
+    user = db.user(db.merchant(), role)
+    for body in (minimal_body(), minimal_body(merchant_id=user.merchant_id)):
+        response = db.rpc(body, user)
+        assert response.status == 200, response.body
+        assert db.interview(response.body["interview_def_set_id"])["merchant_id"] == user.merchant_id
+
+
+def test_foreign_merchant_gets_403(db: TestDatabase) -> None:
+    owner, stranger = db.owner(), db.owner()
+    before = db.counts()
+    response = db.rpc(minimal_body(merchant_id=stranger.merchant_id), owner)
+    assert response.status == 403 and response.body["details"] == "merchant_id"
+    assert db.counts() == before
+
+
+def test_unknown_merchant_gets_the_same_403(db: TestDatabase) -> None:
+    owner, stranger = db.owner(), db.owner()
+    foreign = db.rpc(minimal_body(merchant_id=stranger.merchant_id), owner).body
+    unknown_id = "00000000-0000-4000-8000-00000000dead"
+    unknown = db.rpc(minimal_body(merchant_id=unknown_id), owner).body
+    assert unknown["code"] == foreign["code"] == "PT403"
+    assert unknown["message"].replace(unknown_id, "X") == foreign["message"].replace(stranger.merchant_id, "X")
+    assert unknown["hint"] == foreign["hint"] and unknown["details"] == foreign["details"]
+
+
+@pytest.mark.parametrize("role", ["merchant_owner", "merchant"])
+def test_sub_merchant_at_depth_two_is_allowed_but_not_upwards(db: TestDatabase, role: str) -> None:
+    root = db.merchant(name="Root")
+    child = db.merchant(parent=root, name="Child")
+    grandchild = db.merchant(parent=child, name="Grandchild")
+    sibling = db.merchant(parent=root, name="Sibling")
+    root_user, child_user = db.user(root, role), db.user(child, role)
+
+    down = db.rpc(minimal_body(merchant_id=grandchild), root_user)
+    assert down.status == 200, down.body
+    assert db.interview(down.body["interview_def_set_id"])["merchant_id"] == grandchild
+    assert db.rpc(minimal_body(merchant_id=grandchild), child_user).status == 200
+    assert db.rpc(minimal_body(merchant_id=root), child_user).status == 403  # upwards
+    assert db.rpc(minimal_body(merchant_id=sibling), child_user).status == 403  # sideways
+
+
+def test_admin_creates_for_any_merchant(db: TestDatabase) -> None:
+    admin = db.user(None, "admin")
+    target = db.merchant()
+    response = db.rpc(minimal_body(merchant_id=target), admin)
+    assert response.status == 200, response.body
+    stored = db.interview(response.body["interview_def_set_id"])
+    assert stored["merchant_id"] == target and stored["created_by"] == admin.id
+
+
+def test_admin_without_a_merchant_must_name_one(db: TestDatabase) -> None:
+    response = db.rpc(minimal_body(), db.user(None, "admin"))
+    assert response.status == 422 and response.body["details"] == "merchant_id"
+
+
+def test_service_role_with_merchant_id_records_no_creator(db: TestDatabase) -> None:
+    target = db.merchant()
+    response = db.service_rpc(minimal_body(merchant_id=target))
+    assert response.status == 200, response.body
+    stored = db.interview(response.body["interview_def_set_id"])
+    assert stored["merchant_id"] == target and stored["created_by"] is None
+
+
+def test_service_role_without_merchant_id_gets_422(db: TestDatabase) -> None:
+    before = db.counts()
+    response = db.service_rpc(minimal_body())
+    assert response.status == 422 and response.body["details"] == "merchant_id"
+    assert "service_role" in response.body["message"]
+    assert db.counts() == before
+
+
+def test_a_forged_service_role_claim_is_not_a_service_call(db: TestDatabase) -> None:
+    # A session as `authenticated` that writes service_role claims itself.
+    with psycopg.connect(db.api_url, autocommit=True) as conn:
+        conn.execute("begin")
+        conn.execute("set local role authenticated")
+        conn.execute("""select set_config('request.jwt.claims', '{"role": "service_role"}', true)""")
+        with pytest.raises(psycopg.Error) as caught:
+            conn.execute(
+                f"select public.{RPC}(name => 'x', location => 'y', interview_template_id => %s, "
+                "mojito_language_code => 'en', description => 'd', status => 'draft', type => 'interview', "
+                "visibility => 'merchant_public', questions => '[\"q\"]', merchant_id => %s)",
+                (minimal_body()["interview_template_id"], db.merchant()),
+            )
+        assert caught.value.sqlstate == "PT401"
+        conn.execute("rollback")
+
+
+def test_merchants_cannot_form_a_cycle(db: TestDatabase) -> None:
+    root = db.merchant()
+    child = db.merchant(parent=root)
+    grandchild = db.merchant(parent=child)
+    with pytest.raises(psycopg.errors.CheckViolation, match="its own ancestor"):
+        db.admin.execute("update public.merchants set parent_merchant_id = %s where id = %s", (grandchild, root))
+    with pytest.raises(psycopg.errors.CheckViolation):
+        db.admin.execute("update public.merchants set parent_merchant_id = id where id = %s", (root,))
+
+
+def test_caller_as_superuser_connection_behaves_the_same(db: TestDatabase) -> None:
+    # The caller sets the role itself, so the connection's own role does not matter.
+    owner = db.owner()
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        assert call_rpc(conn, RPC, minimal_body(), owner.claims).status == 200
+        assert call_rpc(conn, RPC, minimal_body(), None).status == 401

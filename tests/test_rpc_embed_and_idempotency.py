@@ -1,0 +1,160 @@
+"""Embed credentials and their signature check; idempotent replays."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from typing import Any
+
+import psycopg
+import pytest
+
+from deploy.postgrest import call_rpc, service_role_claims
+
+from .helpers import RPC, TestDatabase, User, minimal_body
+
+
+def sign(key: str, embed_id: str, name: str, email: str) -> str:
+    return hmac.new(key.encode(), f"{embed_id}{name}{email}".encode(), hashlib.sha256).hexdigest()
+
+
+def verify(db: TestDatabase, embed_id: str, name: str, email: str, signature: str) -> Any:
+    return call_rpc(db.api, "verify_embed_signature",
+                    {"embed_id": embed_id, "name": name, "email": email, "signature": signature},
+                    service_role_claims())
+
+
+def test_embedded_interview_returns_fresh_credentials_stored_privately(db: TestDatabase) -> None:
+    owner = db.owner()
+    first = db.rpc(minimal_body(is_embedded=True), owner).body
+    second = db.rpc(minimal_body(is_embedded=True), owner).body
+
+    for body in (first, second):
+        assert len(body["embed_signing_key"]) == 64 and int(body["embed_signing_key"], 16) >= 0
+    assert first["embed_signing_key"] != second["embed_signing_key"] and first["embed_id"] != second["embed_id"]
+    stored = db.admin.execute(
+        "select interview_def_set_id, signing_key from interview_private.embed_keys where embed_id = %s",
+        (first["embed_id"],),
+    ).fetchone()
+    assert stored == {"interview_def_set_id": first["interview_def_set_id"], "signing_key": first["embed_signing_key"]}
+    assert "embed_id" not in db.rpc(minimal_body(), owner).body
+
+
+def test_a_correct_signature_verifies_and_any_altered_byte_does_not(db: TestDatabase) -> None:
+    body = db.rpc(minimal_body(is_embedded=True), db.owner()).body
+    embed_id, key = body["embed_id"], body["embed_signing_key"]
+    good = sign(key, embed_id, "Ada Lovelace", "ada@example.com")
+
+    assert verify(db, embed_id, "Ada Lovelace", "ada@example.com", good).body is True
+    assert verify(db, embed_id, "Ada Lovelace", "ada@example.com", good.upper()).body is True
+    for i in range(0, 64, 2):  # every byte of the signature, flipped
+        altered = good[:i] + format(int(good[i:i + 2], 16) ^ 0x01, "02x") + good[i + 2:]
+        assert verify(db, embed_id, "Ada Lovelace", "ada@example.com", altered).body is False, i
+    assert verify(db, embed_id, "Ada Lovelace", "eve@example.com", good).body is False
+    assert verify(db, embed_id, "Ada Lovelac", "ada@example.com", good).body is False
+    assert verify(db, embed_id, "Ada Lovelace", "ada@example.com", good[:-2]).body is False
+    assert verify(db, embed_id, "Ada Lovelace", "ada@example.com", "zz" * 32).body is False
+    assert verify(db, "00000000-0000-4000-8000-000000000000", "Ada Lovelace", "ada@example.com", good).body is False
+    other = db.rpc(minimal_body(is_embedded=True), db.owner()).body
+    assert verify(db, other["embed_id"], "Ada Lovelace", "ada@example.com", good).body is False
+
+
+def test_signature_check_is_for_the_service_role_only(db: TestDatabase) -> None:
+    owner = db.owner()
+    body = db.rpc(minimal_body(is_embedded=True), owner).body
+    args = {"embed_id": body["embed_id"], "name": "n", "email": "e", "signature": "00" * 32}
+    assert call_rpc(db.api, "verify_embed_signature", args, owner.claims).status == 403
+    assert call_rpc(db.api, "verify_embed_signature", args, None).status == 401
+
+
+# -- idempotency ---------------------------------------------------------------
+
+
+def test_same_key_and_body_returns_the_first_response_and_creates_nothing(db: TestDatabase) -> None:
+    owner = db.owner()
+    body = minimal_body(idempotency_key="order-1", is_embedded=True, questions=["A?", "B?"])
+    first = db.rpc(body, owner)
+    counts = db.counts()
+    replay = db.rpc(body, owner)
+
+    assert first.status == replay.status == 200
+    assert replay.body == first.body  # the embed signing key included
+    assert db.counts() == counts
+    stored = db.admin.execute("select response from interview_private.idempotency_keys").fetchone()["response"]
+    assert "embed_signing_key" not in stored  # the secret is kept in embed_keys only
+
+
+def test_same_key_with_another_body_is_409(db: TestDatabase) -> None:
+    owner = db.owner()
+    assert db.rpc(minimal_body(idempotency_key="order-2"), owner).status == 200
+    counts = db.counts()
+    conflict = db.rpc(minimal_body(idempotency_key="order-2", name="Another name"), owner)
+    assert conflict.status == 409 and conflict.body["code"] == "PT409"
+    assert conflict.body["details"] == "idempotency_key"
+    assert db.counts() == counts
+
+
+def test_keys_are_per_merchant(db: TestDatabase) -> None:
+    body = minimal_body(idempotency_key="shared-key")
+    first, second = db.rpc(body, db.owner()), db.rpc(body, db.owner())
+    assert first.status == second.status == 200
+    assert first.body["interview_def_set_id"] != second.body["interview_def_set_id"]
+
+
+def test_a_failed_call_does_not_burn_its_key(db: TestDatabase) -> None:
+    owner = db.owner()
+    assert db.rpc(minimal_body(idempotency_key="k", questions=[{"question": "x", "duration": 1}]), owner).status == 422
+    assert db.rpc(minimal_body(idempotency_key="k"), owner).status == 200
+
+
+def run_concurrently(db: TestDatabase, calls: list[tuple[dict[str, Any], User]]) -> list[Any]:
+    """Each call on its own connection, all released at the same moment."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+    connections = [psycopg.connect(db.api_url, autocommit=True) for _ in calls]
+
+    def run(i: int) -> None:
+        body, user = calls[i]
+        barrier.wait()
+        try:
+            results[i] = call_rpc(connections[i], RPC, body, user.claims)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    for conn in connections:
+        conn.close()
+    return results
+
+
+def test_eight_concurrent_calls_with_one_key_create_one_interview(db: TestDatabase) -> None:
+    owner = db.owner()
+    body = minimal_body(idempotency_key="burst", questions=["One?", "Two?"], is_embedded=True)
+    results = run_concurrently(db, [(body, owner)] * 8)
+
+    assert all(getattr(r, "status", None) == 200 for r in results), results
+    assert len({r.body["interview_def_set_id"] for r in results}) == 1
+    assert len({r.body["embed_signing_key"] for r in results}) == 1
+    assert db.counts()["public.interview_def_set"] == 1
+    assert db.counts()["interview_private.embed_keys"] == 1
+
+
+@pytest.mark.slow
+def test_forty_concurrent_creates_by_one_merchant_all_succeed(db: TestDatabase) -> None:
+    owner = db.owner()
+    shared = ["Tell us about yourself.", "Why this role?", "What are your salary expectations?"]
+    calls = [(minimal_body(questions=[*shared, f"Unique question {i}?"]), owner) for i in range(40)]
+    results = run_concurrently(db, calls)
+
+    assert all(getattr(r, "status", None) == 200 for r in results), [
+        getattr(r, "body", r) for r in results if getattr(r, "status", None) != 200]
+    assert len({r.body["interview_def_set_id"] for r in results}) == 40
+    counts = db.counts()
+    assert counts["public.interview_def_set"] == 40
+    assert counts["public.interview_def_question"] == 3 + 40  # the shared three stored once
+    assert counts["public.interview_def_step"] == 40 * 6
