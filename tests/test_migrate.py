@@ -1,0 +1,175 @@
+"""interview-db migrate, status and rollback on real databases."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from deploy.migrations import EditedMigrationError, MigrationError, migrate, rollback, status
+from deploy.project import Project
+
+
+def copy_project(project: Project, target: Path) -> Project:
+    for part in ("sql", "supabase"):
+        shutil.copytree(project.root / part, target / part)
+    return Project(target)
+
+
+def scalar(url: str, query: str, *params: object) -> object:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(query, params or None).fetchone()
+        return row[0] if row else None
+
+
+def test_migrate_on_plain_postgres_applies_the_shim_and_everything(empty_db: str, project: Project) -> None:
+    result = migrate(empty_db, project)
+
+    assert result.shim_applied and not result.supabase
+    assert result.migrations_applied == [p.stem for p in project.migration_files()]
+    assert sorted(result.functions_applied) == sorted(p.name for p in project.function_files())
+    assert scalar(empty_db, "select to_regprocedure('auth.uid()') is not null")
+    assert scalar(empty_db, "select count(*) from pg_roles where rolname in ('anon', 'authenticated', 'service_role', 'authenticator')") == 4
+    assert scalar(empty_db, "select to_regprocedure('extensions.gen_random_bytes(integer)') is not null")
+    assert scalar(empty_db, "select to_regclass('public.interview_def_set') is not null")
+    # yoyo's bookkeeping is outside the exposed schemas
+    assert scalar(empty_db, "select to_regclass('interview_deploy._yoyo_migration') is not null")
+    assert scalar(empty_db, "select count(*) from pg_tables where schemaname = 'public' and tablename like '%yoyo%'") == 0
+
+    again = migrate(empty_db, project)
+    assert not again.changed and not again.shim_applied
+    assert again.migrations_applied == again.functions_applied == []
+
+    state = status(empty_db, project)
+    assert state.shim and not state.supabase
+    assert all(m.applied for m in state.migrations) and state.pending_migrations == []
+    assert [f.state for f in state.functions] == ["applied"] * len(project.function_files())
+
+
+def test_rollback_of_the_last_migration_and_migrate_again(empty_db: str, project: Project) -> None:
+    migrate(empty_db, project)
+    last = project.migration_files()[-1].stem
+
+    assert rollback(empty_db, project) == [last]
+    assert scalar(empty_db, "select to_regclass('interview_private.embed_keys')") is None
+    assert status(empty_db, project).pending_migrations == [last]
+
+    assert migrate(empty_db, project).migrations_applied == [last]
+    assert scalar(empty_db, "select to_regclass('interview_private.embed_keys') is not null")
+
+
+def test_an_edited_applied_migration_stops_the_run(empty_db: str, project: Project, tmp_path: Path) -> None:
+    copy = copy_project(project, tmp_path)
+    migrate(empty_db, copy)
+    edited = copy.migrations_dir / "0005_knowledge_base_stores.sql"
+    edited.write_text(edited.read_text() + "\ncomment on table public.knowledge_base_stores is 'changed';\n")
+    (copy.migrations_dir / "0099_new.sql").write_text("create table interview_private.newer (id int primary key);\n")
+
+    with pytest.raises(EditedMigrationError, match="0005_knowledge_base_stores"):
+        migrate(empty_db, copy)
+    assert scalar(empty_db, "select to_regclass('interview_private.newer')") is None  # nothing after it ran
+    assert status(empty_db, copy).edited_migrations == ["0005_knowledge_base_stores"]
+
+
+def test_a_changed_function_file_is_reapplied_and_an_unchanged_one_is_not(
+    empty_db: str, project: Project, tmp_path: Path
+) -> None:
+    copy = copy_project(project, tmp_path)
+    migrate(empty_db, copy)
+    changed = copy.functions_dir / "interview_private.normalize_tone.sql"
+    changed.write_text(changed.read_text().replace("any other text (and null) is relaxed", "anything else: relaxed"))
+
+    assert status(empty_db, copy).drifted_functions == ["interview_private.normalize_tone.sql"]
+    result = migrate(empty_db, copy)
+    assert result.functions_applied == ["interview_private.normalize_tone.sql"]
+    assert result.migrations_applied == [] and result.functions_dropped == []
+    assert migrate(empty_db, copy).functions_applied == []
+
+
+def test_a_function_whose_signature_changes_loses_its_old_overload(
+    empty_db: str, project: Project, tmp_path: Path
+) -> None:
+    copy = copy_project(project, tmp_path)
+    extra = copy.functions_dir / "interview_private.sample.sql"
+    extra.write_text("create or replace function interview_private.sample(p integer) returns integer "
+                     "language sql immutable set search_path = '' as $$ select p $$;\n")
+    migrate(empty_db, copy)
+    extra.write_text("create or replace function interview_private.sample(p text) returns text "
+                     "language sql immutable set search_path = '' as $$ select p $$;\n")
+
+    result = migrate(empty_db, copy)
+    assert result.functions_dropped == ["interview_private.sample(integer)"]
+    assert scalar(empty_db, "select to_regprocedure('interview_private.sample(integer)')") is None
+    assert scalar(empty_db, "select to_regprocedure('interview_private.sample(text)') is not null")
+
+    extra.unlink()
+    assert migrate(empty_db, copy).functions_dropped == ["interview_private.sample(text)"]
+    assert status(empty_db, copy).drifted_functions == []
+
+
+def test_a_broken_migration_is_rolled_back_whole(empty_db: str, project: Project, tmp_path: Path) -> None:
+    copy = copy_project(project, tmp_path)
+    migrate(empty_db, copy)
+    (copy.migrations_dir / "0099_broken.sql").write_text(
+        "create table interview_private.half (id int primary key);\nselect 1 / 0;\n")
+
+    with pytest.raises(MigrationError, match="0099_broken failed and was rolled back"):
+        migrate(empty_db, copy)
+    assert scalar(empty_db, "select to_regclass('interview_private.half')") is None
+    assert status(empty_db, copy).pending_migrations == ["0099_broken"]
+
+
+def test_the_shim_is_not_applied_where_auth_exists(empty_db: str, project: Project) -> None:
+    # A stand-in for a Supabase database: roles, auth schema and helpers made by "Supabase", not by us.
+    migrate_supabase_like = """
+        create schema auth;
+        create table auth.users (id uuid primary key, email varchar(255));
+        create function auth.uid() returns uuid language sql stable as
+          $$ select (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')::uuid $$;
+        create function auth.jwt() returns jsonb language sql stable as
+          $$ select nullif(current_setting('request.jwt.claims', true), '')::jsonb $$;
+        create schema extensions;
+        create extension if not exists pgcrypto with schema extensions;
+    """
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        if not conn.execute("select exists (select from pg_available_extensions where name = 'pgcrypto')").fetchone()[0]:
+            migrate_supabase_like = migrate_supabase_like.replace(
+                "create extension if not exists pgcrypto with schema extensions;",
+                project.pgcrypto_fallback_file.read_text().replace(
+                    "grant execute on function extensions.gen_random_bytes(integer) to anon, authenticated, service_role;", ""
+                ).replace("grant execute on function extensions.hmac(bytea, bytea, text) to anon, authenticated, service_role;", ""),
+            )
+        for role in ("anon", "authenticated", "service_role"):
+            conn.execute(f"do $$ begin create role {role} nologin; exception when duplicate_object then null; end $$")
+        conn.execute(migrate_supabase_like)
+
+    result = migrate(empty_db, project)
+
+    assert result.supabase and not result.shim_applied
+    assert scalar(empty_db, "select to_regprocedure('auth.role()')") is None  # the shim would have made it
+    assert scalar(empty_db, "select obj_description('auth'::regnamespace, 'pg_namespace')") is None
+    assert result.migrations_applied
+
+
+def test_two_migrate_processes_at_once_apply_everything_once(empty_db: str, project: Project) -> None:
+    env = dict(os.environ, DATABASE_URL=empty_db)
+    command = [sys.executable, "-m", "deploy.cli", "migrate"]
+    procs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    applies = scalar(empty_db, "select count(*) from interview_deploy._yoyo_log where operation = 'apply'")
+    assert applies == len(project.migration_files())
+    assert sum("Nothing to do" in out for out, _ in outputs) == 1
+    assert status(empty_db, project).pending_migrations == []
+
+
+def test_an_unreachable_database_is_a_clear_error(project: Project) -> None:
+    with pytest.raises(MigrationError, match="cannot connect to 127.0.0.1:1/nowhere"):
+        migrate("postgresql://postgres@127.0.0.1:1/nowhere", project)
