@@ -3,7 +3,6 @@
 -- may target any merchant, owners and staff their own or any sub-merchant at
 -- any depth. Anything else, an unknown merchant included, is the same 403.
 create or replace function interview_private.authorized_merchant(
-  p_user_id uuid,
   p_is_service boolean,
   p_role text,
   p_own_merchant_id uuid,
@@ -69,7 +68,7 @@ begin
 end
 $$;
 
-comment on function interview_private.authorized_merchant(uuid, boolean, text, uuid, text) is
+comment on function interview_private.authorized_merchant(boolean, text, uuid, text) is
   'The target merchant of a create call (own merchant by default) and its coaching flag; PT403 when the caller may not create for it or it does not exist, PT422 when merchant_id is needed but missing.';
 
-revoke all on function interview_private.authorized_merchant(uuid, boolean, text, uuid, text) from public;
+revoke all on function interview_private.authorized_merchant(boolean, text, uuid, text) from public;

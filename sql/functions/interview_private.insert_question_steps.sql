@@ -69,7 +69,7 @@ begin
            'thank_you', null, p_thank_you_text, null, false, null
     returning kind
   )
-  select count(*) filter (where kind = 'question') into v_question_steps from inserted;
+  select (count(*) filter (where kind = 'question'))::integer into v_question_steps from inserted;
 
   return v_question_steps;
 end

@@ -1,9 +1,11 @@
 -- The one way a validation failure is raised: PT422, so PostgREST answers 422
--- with {code, message, details, hint}.
+-- with {code, message, details, hint}. VOLATILE on purpose: raising is its
+-- effect, and an IMMUTABLE function with constant arguments may be evaluated
+-- by the planner (or by plpgsql_check) before the branch that calls it runs.
 create or replace function interview_private.raise_invalid(p_path text, p_message text, p_hint text)
 returns void
 language plpgsql
-immutable
+volatile
 parallel safe
 set search_path = ''
 as $$
