@@ -12,19 +12,22 @@ declare
 begin
   perform interview_private.assert_valid('body', pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_array('', p_body)));
 
-  -- Nested objects have rules of their own (custom_scoring, pdf_export_auto_config, ...).
-  for v_nested in
-    select r.field, r.nested_scope
-    from interview_private.request_field_rules() as r
-    where r.scope = 'body' and r.nested_scope is not null and r.kind <> 'questions'
-      and pg_catalog.jsonb_typeof(p_body -> r.field) = 'object'
-    order by r.ordinal
-  loop
-    perform interview_private.assert_valid(
-      v_nested.nested_scope,
-      pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_array(v_nested.field, p_body -> v_nested.field))
-    );
-  end loop;
+  -- Nested objects have rules of their own (custom_scoring, pdf_export_auto_config, ...);
+  -- most bodies have none, and then the rule table is not read again.
+  if exists (select from pg_catalog.jsonb_each(p_body) as e where pg_catalog.jsonb_typeof(e.value) = 'object') then
+    for v_nested in
+      select r.field, r.nested_scope
+      from interview_private.request_field_rules() as r
+      where r.scope = 'body' and r.nested_scope is not null and r.kind <> 'questions'
+        and pg_catalog.jsonb_typeof(p_body -> r.field) = 'object'
+      order by r.ordinal
+    loop
+      perform interview_private.assert_valid(
+        v_nested.nested_scope,
+        pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_array(v_nested.field, p_body -> v_nested.field))
+      );
+    end loop;
+  end if;
 
   perform interview_private.assert_valid_questions(p_body -> 'questions');
 

@@ -17,28 +17,30 @@ create or replace function interview_private.credits_per_session(
   p_questions_random_subset numeric
 )
 returns numeric
-language sql
+language plpgsql
 immutable
 parallel safe
 set search_path = ''
 as $$
-  select pg_catalog.round(
-    (
-      p_base_credit
-      + case
-          when p_recording in ('audio_first_5_answers', 'audio_all') then 0.1
-          when p_recording in ('video_first_5_answers', 'video_all') then 0.25
-          else 0
-        end
-      + case p_recording_full_session
-          when 'audio_all' then 0.2
-          when 'video_all' then 0.4
-          else 0
-        end
-    )
-    * greatest(1, pg_catalog.ceil(coalesce(p_answer_seconds, 0) * coalesce(p_questions_random_subset, 1) / 1200.0)),
-    2
-  )
+begin
+  return pg_catalog.round(
+      (
+        p_base_credit
+        + case
+            when p_recording in ('audio_first_5_answers', 'audio_all') then 0.1
+            when p_recording in ('video_first_5_answers', 'video_all') then 0.25
+            else 0
+          end
+        + case p_recording_full_session
+            when 'audio_all' then 0.2
+            when 'video_all' then 0.4
+            else 0
+          end
+      )
+      * greatest(1, pg_catalog.ceil(coalesce(p_answer_seconds, 0) * coalesce(p_questions_random_subset, 1) / 1200.0)),
+      2
+    );
+end
 $$;
 
 comment on function interview_private.credits_per_session(numeric, public.cheating_detection_recording, public.full_session_recording, integer, numeric) is

@@ -8,48 +8,52 @@ create or replace function interview_private.derive_candidate_expectations(
   p_seniority public.seniority_level
 )
 returns jsonb
-language sql
+language plpgsql
 immutable
 parallel safe
 set search_path = ''
 as $$
-  with own as (
-    select lv.level, pg_catalog.btrim(e.x, E' \t\r\n') as text, min(i.n * 100 + e.ord) as first_seen
-    from pg_catalog.jsonb_to_recordset(p_items) as i (n integer, candidate_expectations_json jsonb)
-    cross join (values ('weak'), ('moderate'), ('strong')) as lv (level)
-    cross join lateral pg_catalog.jsonb_array_elements_text(
-      case when pg_catalog.jsonb_typeof(i.candidate_expectations_json -> lv.level) = 'array'
-           then i.candidate_expectations_json -> lv.level end
-    ) with ordinality as e (x, ord)
-    group by lv.level, pg_catalog.btrim(e.x, E' \t\r\n')
-  ),
-  baseline as (
-    select *
-    from (values
-      ('weak', pg_catalog.format(
-        'Answers stay general, without examples from the candidate''s own work relevant to %s.', p_role)),
-      ('moderate', pg_catalog.format(
-        'Covers what is expected at the %s level for %s, with some concrete examples.', p_seniority, p_role)),
-      ('strong', pg_catalog.format(
-        'Gives specific, measurable examples beyond the %s level expected for %s, and reflects on lessons learned.',
-        p_seniority, p_role))
-    ) as b (level, text)
-  )
-  select pg_catalog.jsonb_object_agg(b.level, (
-           select pg_catalog.jsonb_agg(x.text order by x.first_seen)
-           from (
-             select b.text, -1 as first_seen
-             union all
-             select o.text, o.first_seen from own as o where o.level = b.level and o.text <> b.text
-           ) as x
-         ))
-         || pg_catalog.jsonb_build_object(
-              'generated', true,
-              'method', 'rules-v1',
-              'seniority_level', p_seniority,
-              'role', p_role
-            )
-  from baseline as b
+begin
+  return (
+    with own as (
+      select lv.level, pg_catalog.btrim(e.x, E' \t\r\n') as text, min(i.n * 100 + e.ord) as first_seen
+      from pg_catalog.jsonb_to_recordset(p_items) as i (n integer, candidate_expectations_json jsonb)
+      cross join (values ('weak'), ('moderate'), ('strong')) as lv (level)
+      cross join lateral pg_catalog.jsonb_array_elements_text(
+        case when pg_catalog.jsonb_typeof(i.candidate_expectations_json -> lv.level) = 'array'
+             then i.candidate_expectations_json -> lv.level end
+      ) with ordinality as e (x, ord)
+      group by lv.level, pg_catalog.btrim(e.x, E' \t\r\n')
+    ),
+    baseline as (
+      select *
+      from (values
+        ('weak', pg_catalog.format(
+          'Answers stay general, without examples from the candidate''s own work relevant to %s.', p_role)),
+        ('moderate', pg_catalog.format(
+          'Covers what is expected at the %s level for %s, with some concrete examples.', p_seniority, p_role)),
+        ('strong', pg_catalog.format(
+          'Gives specific, measurable examples beyond the %s level expected for %s, and reflects on lessons learned.',
+          p_seniority, p_role))
+      ) as b (level, text)
+    )
+    select pg_catalog.jsonb_object_agg(b.level, (
+             select pg_catalog.jsonb_agg(x.text order by x.first_seen)
+             from (
+               select b.text, -1 as first_seen
+               union all
+               select o.text, o.first_seen from own as o where o.level = b.level and o.text <> b.text
+             ) as x
+           ))
+           || pg_catalog.jsonb_build_object(
+                'generated', true,
+                'method', 'rules-v1',
+                'seniority_level', p_seniority,
+                'role', p_role
+              )
+    from baseline as b
+  );
+end
 $$;
 
 comment on function interview_private.derive_candidate_expectations(jsonb, text, public.seniority_level) is

@@ -2,13 +2,18 @@
 -- p_objects is a JSON array of [path prefix, object] pairs, so the body
 -- ([["", body]]) and all questions ([["questions[0]", q0], ...]) are checked by
 -- the same set-based query: one statement however many questions there are.
+-- PL/pgSQL rather than SQL so that the query's plan is cached per session (a
+-- SQL function that cannot be inlined is planned again on every call).
 create or replace function interview_private.first_invalid_field(p_scope text, p_objects jsonb)
 returns table (path text, message text, hint text)
-language sql
+language plpgsql
 stable
 parallel safe
 set search_path = ''
 as $$
+#variable_conflict use_column
+begin
+  return query
   with rules as materialized (
     select r.*
     from interview_private.request_field_rules() as r
@@ -113,7 +118,8 @@ as $$
     from problems as pr
   ) as q
   order by q.n, q.ordinal, q.field, q.item nulls first
-  limit 1
+  limit 1;
+end
 $$;
 
 comment on function interview_private.first_invalid_field(text, jsonb) is

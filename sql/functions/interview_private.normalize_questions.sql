@@ -16,77 +16,81 @@ create or replace function interview_private.normalize_questions(
   p_first_position integer
 )
 returns jsonb
-language sql
+language plpgsql
 volatile
 parallel safe
 set search_path = ''
 as $$
-  with items as (
-    select (q.n - 1)::integer as n,
-           case when pg_catalog.jsonb_typeof(q.item) = 'string'
-                then pg_catalog.jsonb_build_object('question', q.item) else q.item end as o
-    from pg_catalog.jsonb_array_elements(p_questions) with ordinality as q (item, n)
-  ),
-  parsed as (
-    select it.n,
-           pg_catalog.btrim(it.o ->> 'question', E' \t\r\n') as question,
-           coalesce(it.o ->> 'mojito_language_code', p_language) as mojito_language_code,
-           nullif(pg_catalog.btrim(it.o ->> 'label', E' \t\r\n'), '') as label,
-           (it.o -> 'duration')::numeric::integer as duration,
-           coalesce((it.o -> 'is_without_scoring')::boolean, false) as is_without_scoring,
-           coalesce((it.o -> 'is_candidate_asking_recruiter')::boolean, false) as is_candidate_asking_recruiter,
-           coalesce((it.o -> 'is_expert')::boolean, false) as is_expert,
-           coalesce((it.o -> 'is_multiple_choice')::boolean, false) as is_multiple_choice,
-           coalesce(
-             (select pg_catalog.array_agg(pg_catalog.btrim(a.x, E' \t\r\n') order by a.i)
-              from pg_catalog.jsonb_array_elements_text(
-                     case when pg_catalog.jsonb_typeof(it.o -> 'question_alternatives') = 'array'
-                          then it.o -> 'question_alternatives' end) with ordinality as a (x, i)),
-             '{}'::text[]) as question_alternatives,
-           (it.o ->> 'knowledge_base_id')::uuid as knowledge_base_id,
-           nullif(pg_catalog.btrim(it.o ->> 'external_id', E' \t\r\n'), '') as external_id,
-           nullif(it.o -> 'external_data', 'null'::jsonb) as external_data,
-           nullif(it.o -> 'candidate_expectations_json', 'null'::jsonb) as candidate_expectations_json,
-           nullif(pg_catalog.btrim(it.o ->> 'id', E' \t\r\n'), '') as caller_question_id,
-           coalesce((it.o -> 'is_conditional')::boolean, false) as is_conditional,
-           nullif(pg_catalog.btrim(it.o ->> 'conditional_question_main_id', E' \t\r\n'), '') as main_id
-    from items as it
-  ),
-  keyed as (
-    select p.*,
-           case when p_deduplicate then
-             pg_catalog.md5(pg_catalog.jsonb_build_array(
-               pg_catalog.lower(pg_catalog.regexp_replace(p.question, '\s+', ' ', 'g')),
-               p.mojito_language_code, p.is_without_scoring, p.is_candidate_asking_recruiter, p.is_expert,
-               p.is_multiple_choice, p.duration, p.label, p.question_alternatives, p.knowledge_base_id,
-               p.external_id, p.external_data, p.candidate_expectations_json
-             )::text)::uuid
-           else pg_catalog.gen_random_uuid() end as dedup_key
-    from parsed as p
-  ),
-  survivors as (
-    select k.*,
-           case when k.is_conditional or not p_deduplicate then k.n
-                else min(k.n) filter (where not k.is_conditional) over (partition by k.dedup_key) end as survivor_n
-    from keyed as k
-  ),
-  positioned as (
-    select s.*,
-           case when s.survivor_n = s.n
-                then p_first_position - 1 + (count(*) filter (where s.survivor_n = s.n) over (order by s.n))::integer
-           end as step_position
-    from survivors as s
-  ),
-  linked as (
-    -- ids are unique within the array (validated), so each link finds one parent
-    select p.*, survivor.step_position as conditional_on_position
-    from positioned as p
-    left join positioned as parent
-      on p.is_conditional and parent.caller_question_id = p.main_id and parent.n < p.n
-    left join positioned as survivor on survivor.n = parent.survivor_n
-  )
-  select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(l) - 'main_id' - 'survivor_n' order by l.n), '[]'::jsonb)
-  from linked as l
+begin
+  return (
+    with items as (
+      select (q.n - 1)::integer as n,
+             case when pg_catalog.jsonb_typeof(q.item) = 'string'
+                  then pg_catalog.jsonb_build_object('question', q.item) else q.item end as o
+      from pg_catalog.jsonb_array_elements(p_questions) with ordinality as q (item, n)
+    ),
+    parsed as (
+      select it.n,
+             pg_catalog.btrim(it.o ->> 'question', E' \t\r\n') as question,
+             coalesce(it.o ->> 'mojito_language_code', p_language) as mojito_language_code,
+             nullif(pg_catalog.btrim(it.o ->> 'label', E' \t\r\n'), '') as label,
+             (it.o -> 'duration')::numeric::integer as duration,
+             coalesce((it.o -> 'is_without_scoring')::boolean, false) as is_without_scoring,
+             coalesce((it.o -> 'is_candidate_asking_recruiter')::boolean, false) as is_candidate_asking_recruiter,
+             coalesce((it.o -> 'is_expert')::boolean, false) as is_expert,
+             coalesce((it.o -> 'is_multiple_choice')::boolean, false) as is_multiple_choice,
+             coalesce(
+               (select pg_catalog.array_agg(pg_catalog.btrim(a.x, E' \t\r\n') order by a.i)
+                from pg_catalog.jsonb_array_elements_text(
+                       case when pg_catalog.jsonb_typeof(it.o -> 'question_alternatives') = 'array'
+                            then it.o -> 'question_alternatives' end) with ordinality as a (x, i)),
+               '{}'::text[]) as question_alternatives,
+             (it.o ->> 'knowledge_base_id')::uuid as knowledge_base_id,
+             nullif(pg_catalog.btrim(it.o ->> 'external_id', E' \t\r\n'), '') as external_id,
+             nullif(it.o -> 'external_data', 'null'::jsonb) as external_data,
+             nullif(it.o -> 'candidate_expectations_json', 'null'::jsonb) as candidate_expectations_json,
+             nullif(pg_catalog.btrim(it.o ->> 'id', E' \t\r\n'), '') as caller_question_id,
+             coalesce((it.o -> 'is_conditional')::boolean, false) as is_conditional,
+             nullif(pg_catalog.btrim(it.o ->> 'conditional_question_main_id', E' \t\r\n'), '') as main_id
+      from items as it
+    ),
+    keyed as (
+      select p.*,
+             case when p_deduplicate then
+               pg_catalog.md5(pg_catalog.jsonb_build_array(
+                 pg_catalog.lower(pg_catalog.regexp_replace(p.question, '\s+', ' ', 'g')),
+                 p.mojito_language_code, p.is_without_scoring, p.is_candidate_asking_recruiter, p.is_expert,
+                 p.is_multiple_choice, p.duration, p.label, p.question_alternatives, p.knowledge_base_id,
+                 p.external_id, p.external_data, p.candidate_expectations_json
+               )::text)::uuid
+             else pg_catalog.gen_random_uuid() end as dedup_key
+      from parsed as p
+    ),
+    survivors as (
+      select k.*,
+             case when k.is_conditional or not p_deduplicate then k.n
+                  else min(k.n) filter (where not k.is_conditional) over (partition by k.dedup_key) end as survivor_n
+      from keyed as k
+    ),
+    positioned as (
+      select s.*,
+             case when s.survivor_n = s.n
+                  then p_first_position - 1 + (count(*) filter (where s.survivor_n = s.n) over (order by s.n))::integer
+             end as step_position
+      from survivors as s
+    ),
+    linked as (
+      -- ids are unique within the array (validated), so each link finds one parent
+      select p.*, survivor.step_position as conditional_on_position
+      from positioned as p
+      left join positioned as parent
+        on p.is_conditional and parent.caller_question_id = p.main_id and parent.n < p.n
+      left join positioned as survivor on survivor.n = parent.survivor_n
+    )
+    select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(l) - 'main_id' - 'survivor_n' order by l.n), '[]'::jsonb)
+    from linked as l
+  );
+end
 $$;
 
 comment on function interview_private.normalize_questions(jsonb, text, boolean, integer) is

@@ -1,17 +1,19 @@
 -- interview_tone: trimmed and case-insensitive; any other text (and null) is relaxed.
 create or replace function interview_private.normalize_tone(p_tone text)
 returns public.interview_tone
-language sql
+language plpgsql
 immutable
 parallel safe
 set search_path = ''
 as $$
-  select case pg_catalog.lower(pg_catalog.btrim(p_tone, E' \t\r\n'))
-    when 'simple' then 'simple'::public.interview_tone
-    when 'professional' then 'professional'::public.interview_tone
-    when 'persuasive' then 'persuasive'::public.interview_tone
-    else 'relaxed'::public.interview_tone
-  end
+begin
+  return case pg_catalog.lower(pg_catalog.btrim(p_tone, E' \t\r\n'))
+      when 'simple' then 'simple'::public.interview_tone
+      when 'professional' then 'professional'::public.interview_tone
+      when 'persuasive' then 'persuasive'::public.interview_tone
+      else 'relaxed'::public.interview_tone
+    end;
+end
 $$;
 
 comment on function interview_private.normalize_tone(text) is

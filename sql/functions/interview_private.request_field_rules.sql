@@ -20,11 +20,14 @@ returns table (
   hint text,
   description text
 )
-language sql
+language plpgsql
 stable
 parallel safe
 set search_path = ''
 as $$
+#variable_conflict use_column
+begin
+  return query
   select r.scope, r.ordinal, r.field, r.kind, r.required, r.min_length, r.max_length, r.min_value, r.max_value,
          r.max_items, r.allowed, r.nested_scope,
          coalesce(r.hint, case
@@ -245,7 +248,8 @@ as $$
     ('candidate_expectations', 3, 'strong', 'string_array', false, 1, 2000, null, null, 50, null, null,
       'an array of at most 50 texts of 1 to 2000 characters', 'What a strong answer looks like.')
   ) as r (scope, ordinal, field, kind, required, min_length, max_length, min_value, max_value, max_items, allowed,
-          nested_scope, hint, description)
+          nested_scope, hint, description);
+end
 $$;
 
 comment on function interview_private.request_field_rules() is

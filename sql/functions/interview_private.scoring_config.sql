@@ -7,24 +7,26 @@ create or replace function interview_private.scoring_config(
   p_interview_attempts integer
 )
 returns jsonb
-language sql
+language plpgsql
 immutable
 parallel safe
 set search_path = ''
 as $$
-  select pg_catalog.jsonb_build_object(
-           'max_score', 100,
-           'early_stop', false,
-           'speech_cadence', true,
-           'ai_pronunciation', false,
-           'sentiment_analysis', true,
-           'ai_assessment_answer', true,
-           'ai_assessment_resume', false,
-           'ai_assessment_session', true
-         )
-         || coalesce(p_template_overrides, '{}'::jsonb)
-         || coalesce(p_custom_scoring, '{}'::jsonb)
-         || pg_catalog.jsonb_build_object('max_retries', coalesce(p_interview_attempts, 1))
+begin
+  return pg_catalog.jsonb_build_object(
+             'max_score', 100,
+             'early_stop', false,
+             'speech_cadence', true,
+             'ai_pronunciation', false,
+             'sentiment_analysis', true,
+             'ai_assessment_answer', true,
+             'ai_assessment_resume', false,
+             'ai_assessment_session', true
+           )
+           || coalesce(p_template_overrides, '{}'::jsonb)
+           || coalesce(p_custom_scoring, '{}'::jsonb)
+           || pg_catalog.jsonb_build_object('max_retries', coalesce(p_interview_attempts, 1));
+end
 $$;
 
 comment on function interview_private.scoring_config(jsonb, jsonb, integer) is
