@@ -77,6 +77,28 @@ class _Routine:
         return len(self.params) == 1 and self.params[0].name == "" and self.params[0].type in ("json", "jsonb")
 
 
+class SchemaCache:
+    """PostgREST's schema cache, for the functions a caller resolves: loaded
+    once per (schema, name), as PostgREST loads its cache at start-up. Without
+    one, every call reads the catalog (always fresh, a little slower)."""
+
+    def __init__(self) -> None:
+        self._routines: dict[tuple[str, str], list[_Routine]] = {}
+        self._queries: dict[tuple[_Routine, frozenset[str], bool], bytes] = {}
+
+    def routines(self, conn: psycopg.Connection, schema: str, name: str) -> list[_Routine]:
+        key = (schema, name)
+        if key not in self._routines:
+            self._routines[key] = _routines(conn, schema, name)
+        return self._routines[key]
+
+    def query(self, conn: psycopg.Connection, routine: _Routine, keys: set[str], is_object: bool) -> bytes:
+        key = (routine, frozenset(keys), is_object)
+        if key not in self._queries:
+            self._queries[key] = _call_query(routine, keys, is_object).as_bytes(conn)
+        return self._queries[key]
+
+
 class _ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, details: str | None = None, hint: str | None = None):
         super().__init__(message)
@@ -297,13 +319,15 @@ def call_rpc(
     anon_role: str = "anon",
     headers: dict[str, str] | None = None,
     tx_rollback: bool = False,
+    schema_cache: SchemaCache | None = None,
 ) -> RpcResponse:
     """``POST /rpc/<function>`` with a JSON body, as PostgREST runs it.
 
     ``claims`` are the verified JWT's claims (None: no JWT, the anon role).
     ``raw_body`` sends text as is (to test invalid JSON); otherwise ``body`` is
-    serialised. ``tx_rollback`` is ``Prefer: tx=rollback``. ``conn`` must be an
-    idle connection (as PostgREST's ``authenticator``, or a superuser).
+    serialised. ``tx_rollback`` is ``Prefer: tx=rollback``. ``schema_cache``
+    keeps the function lookup between calls, as PostgREST does. ``conn`` must
+    be an idle connection (as PostgREST's ``authenticator``, or a superuser).
     """
     if conn.info.transaction_status != TransactionStatus.IDLE:
         raise ValueError("call_rpc needs an idle connection (no transaction in progress)")
@@ -311,7 +335,8 @@ def call_rpc(
     try:
         payload = json.loads(text) if text.strip() else {}
         keys = _body_keys(payload)
-        routine = _resolve(_routines(conn, schema, function), schema, function, keys)
+        routines = schema_cache.routines(conn, schema, function) if schema_cache else _routines(conn, schema, function)
+        routine = _resolve(routines, schema, function, keys)
     except json.JSONDecodeError:
         return _ApiError(400, "PGRST102", "Empty or invalid json").response
     except _ApiError as err:
@@ -326,7 +351,11 @@ def call_rpc(
         request_headers.setdefault("authorization", "Bearer <jwt>")
     search_path = ", ".join(sql.Identifier(s).as_string(conn) for s in (schema, *extra_search_path))
     access = "READ WRITE" if routine.volatile else "READ ONLY"
-    query = _call_query(routine, keys, isinstance(payload, dict))
+    query: sql.Composed | bytes = (
+        schema_cache.query(conn, routine, keys, isinstance(payload, dict))
+        if schema_cache
+        else _call_query(routine, keys, isinstance(payload, dict))
+    )
 
     saved_autocommit = conn.autocommit
     conn.autocommit = True

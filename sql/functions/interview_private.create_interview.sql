@@ -20,13 +20,13 @@ set search_path = ''
 as $$
 declare
   c_max_body_bytes constant integer := 2097152;
-  v_body_bytes integer := pg_catalog.octet_length(p_body::text);
+  v_body_bytes integer := pg_catalog.pg_column_size(p_body);
   v_caller record;
   v_target record;
   v_template public.interview_templates;
   v_deduplicate boolean := not coalesce((p_body ->> 'disable_deduplication')::boolean, false);
   v_instructional_video boolean := coalesce((p_body ->> 'instructional_video')::boolean, false);
-  v_items jsonb;
+  v_items interview_private.question_item[];
   v_replay jsonb;
   v_question_steps integer;
   v_answer_seconds integer;
@@ -43,7 +43,7 @@ begin
   if v_body_bytes > c_max_body_bytes then
     perform interview_private.raise_invalid(
       '$',
-      pg_catalog.format('the request body is %s bytes of JSON; the limit is %s', v_body_bytes, c_max_body_bytes),
+      pg_catalog.format('the request body is %s bytes; the limit is %s', v_body_bytes, c_max_body_bytes),
       'at most 2 MiB: 200 questions, texts within their lengths, small additional_context and external_data'
     );
   end if;
@@ -82,7 +82,7 @@ begin
   -- 8. derived data
   select count(*)::integer, coalesce(sum(coalesce(i.duration, v_template.default_answer_duration_seconds)), 0)::integer
   into v_question_steps, v_answer_seconds
-  from pg_catalog.jsonb_to_recordset(v_items) as i (step_position integer, duration integer)
+  from pg_catalog.unnest(v_items) as i
   where i.step_position is not null;
 
   v_seniority := coalesce(

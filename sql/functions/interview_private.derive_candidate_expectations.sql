@@ -3,7 +3,7 @@
 -- the seniority and the role, and marked as generated. An AI worker refines
 -- them later (outbox event interview.expectations_requested).
 create or replace function interview_private.derive_candidate_expectations(
-  p_items jsonb,
+  p_items interview_private.question_item[],
   p_role text,
   p_seniority public.seniority_level
 )
@@ -17,7 +17,7 @@ begin
   return (
     with own as (
       select lv.level, pg_catalog.btrim(e.x, E' \t\r\n') as text, min(i.n * 100 + e.ord) as first_seen
-      from pg_catalog.jsonb_to_recordset(p_items) as i (n integer, candidate_expectations_json jsonb)
+      from pg_catalog.unnest(p_items) as i
       cross join (values ('weak'), ('moderate'), ('strong')) as lv (level)
       cross join lateral pg_catalog.jsonb_array_elements_text(
         case when pg_catalog.jsonb_typeof(i.candidate_expectations_json -> lv.level) = 'array'
@@ -56,7 +56,7 @@ begin
 end
 $$;
 
-comment on function interview_private.derive_candidate_expectations(jsonb, text, public.seniority_level) is
+comment on function interview_private.derive_candidate_expectations(interview_private.question_item[], text, public.seniority_level) is
   'Generated candidate expectations {weak, moderate, strong, generated: true, ...}: a baseline line per level from seniority and role, then the questions'' own expectations in order, without duplicates.';
 
-revoke all on function interview_private.derive_candidate_expectations(jsonb, text, public.seniority_level) from public;
+revoke all on function interview_private.derive_candidate_expectations(interview_private.question_item[], text, public.seniority_level) from public;

@@ -10,7 +10,7 @@
 create or replace function interview_private.insert_question_steps(
   p_set_id uuid,
   p_merchant_id uuid,
-  p_items jsonb,
+  p_items interview_private.question_item[],
   p_welcome_text text,
   p_instructional_video boolean,
   p_instructional_video_text text,
@@ -33,22 +33,21 @@ begin
          p_merchant_id, i.question, i.mojito_language_code, i.label, i.duration, i.is_without_scoring,
          i.is_candidate_asking_recruiter, i.is_expert, i.is_multiple_choice, i.question_alternatives,
          i.knowledge_base_id, i.external_id, i.external_data, i.candidate_expectations_json, i.dedup_key
-  from pg_catalog.jsonb_to_recordset(p_items) as i (
-    n integer, question text, mojito_language_code text, label text, duration integer,
-    is_without_scoring boolean, is_candidate_asking_recruiter boolean, is_expert boolean,
-    is_multiple_choice boolean, question_alternatives text[], knowledge_base_id uuid, external_id text,
-    external_data jsonb, candidate_expectations_json jsonb, dedup_key uuid
-  )
+  from pg_catalog.unnest(p_items) as i
   order by i.dedup_key, i.n
   on conflict (merchant_id, dedup_key) do nothing;
 
   with question_steps as (
     select i.step_position, q.id as question_id, i.caller_question_id, i.is_conditional, i.conditional_on_position
-    from pg_catalog.jsonb_to_recordset(p_items) as i (
-      step_position integer, dedup_key uuid, caller_question_id text, is_conditional boolean,
-      conditional_on_position integer
-    )
-    join public.interview_def_question as q on q.merchant_id = p_merchant_id and q.dedup_key = i.dedup_key
+    from pg_catalog.unnest(p_items) as i
+    -- one index probe per item (LIMIT keeps the planner from turning this into a
+    -- hash join over all of the merchant's records, which grows with the table)
+    cross join lateral (
+      select r.id
+      from public.interview_def_question as r
+      where r.merchant_id = p_merchant_id and r.dedup_key = i.dedup_key
+      limit 1
+    ) as q
     where i.step_position is not null
   ),
   inserted as (
@@ -75,7 +74,7 @@ begin
 end
 $$;
 
-comment on function interview_private.insert_question_steps(uuid, uuid, jsonb, text, boolean, text, text) is
+comment on function interview_private.insert_question_steps(uuid, uuid, interview_private.question_item[], text, boolean, text, text) is
   'Insert the question records (deduplicated by dedup_key, reusing the merchant''s identical records) and the ordered steps of a set: welcome, instructional video when enabled, the question steps, thank-you. Returns the number of question steps.';
 
-revoke all on function interview_private.insert_question_steps(uuid, uuid, jsonb, text, boolean, text, text) from public;
+revoke all on function interview_private.insert_question_steps(uuid, uuid, interview_private.question_item[], text, boolean, text, text) from public;

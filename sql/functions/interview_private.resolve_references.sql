@@ -6,7 +6,7 @@ create or replace function interview_private.resolve_references(
   p_body jsonb,
   p_merchant_id uuid,
   p_coaching_enabled boolean,
-  p_items jsonb
+  p_items interview_private.question_item[]
 )
 returns public.interview_templates
 language plpgsql
@@ -44,9 +44,10 @@ begin
   with used as (
     select 0 as ord, 'mojito_language_code' as path, p_body ->> 'mojito_language_code' as code, true as for_interview
     union all
-    select q.n, pg_catalog.format('questions[%s].mojito_language_code', q.n - 1), q.item ->> 'mojito_language_code', true
-    from pg_catalog.jsonb_array_elements(p_body -> 'questions') with ordinality as q (item, n)
-    where pg_catalog.jsonb_typeof(q.item -> 'mojito_language_code') = 'string'
+    -- a question's own language (an inherited one is the interview's, checked first)
+    select min(i.n) + 1, pg_catalog.format('questions[%s].mojito_language_code', min(i.n)), i.mojito_language_code, true
+    from pg_catalog.unnest(p_items) as i
+    group by i.mojito_language_code
     union all
     select 1000000, 'pdf_export_auto_config.mojito_language_code',
            p_body -> 'pdf_export_auto_config' ->> 'mojito_language_code', false
@@ -93,7 +94,7 @@ begin
   end if;
 
   select pg_catalog.format('questions[%s].knowledge_base_id', i.n) as path, i.knowledge_base_id into v_problem
-  from pg_catalog.jsonb_to_recordset(p_items) as i (n integer, knowledge_base_id uuid)
+  from pg_catalog.unnest(p_items) as i
   where i.knowledge_base_id is not null
     and not exists (
       select from public.knowledge_base_stores as k
@@ -127,7 +128,7 @@ begin
 end
 $$;
 
-comment on function interview_private.resolve_references(jsonb, uuid, boolean, jsonb) is
+comment on function interview_private.resolve_references(jsonb, uuid, boolean, interview_private.question_item[]) is
   'Resolve the references of a valid create request for the target merchant (template, languages, coaching, knowledge bases, recruiter); PT422 naming the first that does not resolve. Returns the template.';
 
-revoke all on function interview_private.resolve_references(jsonb, uuid, boolean, jsonb) from public;
+revoke all on function interview_private.resolve_references(jsonb, uuid, boolean, interview_private.question_item[]) from public;

@@ -1,0 +1,479 @@
+"""The RPC measured against its physical limit.
+
+Three measurements on one database:
+
+1. ratio to the floor: for each request size, the RPC through the
+   PostgREST-faithful caller (one transaction per call) against the same rows
+   (set, question records, steps, embed key, outbox events) written by plain
+   multi-row INSERTs in one transaction, without validation; calls interleaved
+   so that drift hits both alike;
+2. scale: the same N=10 measurement before and after loading many interview
+   sets with set-based SQL, with the plans of every statement the RPC runs
+   (auto_explain, nested statements) checked for sequential scans of big tables;
+3. concurrency: calls per second with several clients, each a process with its
+   own connection, for a fixed time.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import platform
+import re
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from .postgrest import SchemaCache, call_rpc, user_claims
+
+RPC = "job_interview_create_from_array"
+TEMPLATE_ID = "5b6f0c3e-2a51-4f0e-9d4c-1a7e3c9b0001"  # the voice template of the seeds
+BIG_TABLES = (
+    "interview_def_set", "interview_def_question", "interview_def_step", "merchants", "profiles",
+    "knowledge_base_stores", "idempotency_keys", "embed_keys", "outbox_events",
+)
+Progress = Callable[[str], None]
+
+
+@dataclass
+class BenchOptions:
+    sizes: tuple[int, ...] = (1, 10, 50, 200)
+    calls: int = 200
+    warmup: int = 20
+    scale_sets: int = 100_000
+    scale_merchants: int = 1_000
+    questions_per_set: int = 10
+    clients: tuple[int, ...] = (1, 2, 4, 8)
+    seconds: float = 10.0
+    verbose: bool = False
+
+    @classmethod
+    def quick(cls) -> BenchOptions:
+        return cls(sizes=(1, 10), calls=5, warmup=1, scale_sets=200, scale_merchants=20, clients=(1, 2), seconds=1.0)
+
+
+@dataclass
+class Series:
+    calls: int
+    median_ms: float
+    p95_ms: float
+
+    @classmethod
+    def of(cls, seconds: list[float]) -> Series:
+        ms = sorted(s * 1000 for s in seconds)
+        p95 = ms[min(len(ms) - 1, max(0, round(0.95 * len(ms)) - 1))]
+        return cls(len(ms), round(statistics.median(ms), 3), round(p95, 3))
+
+
+@dataclass
+class SizePoint:
+    questions: int
+    rpc: Series
+    floor: Series
+    ratio: float
+
+
+@dataclass
+class ScalePoint:
+    sets: int
+    merchants: int
+    question_records: int
+    steps: int
+    load_seconds: float
+    before: Series
+    after: Series
+    ratio: float
+    statements_explained: int
+    sequential_scans: list[str] = field(default_factory=list)
+    plans: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ConcurrencyPoint:
+    clients: int
+    seconds: float
+    calls: int
+    errors: int
+    calls_per_second: float
+    p95_ms: float
+
+
+@dataclass
+class BenchResult:
+    postgres_version: str
+    cores: int
+    machine: str
+    options: dict[str, Any]
+    sizes: list[SizePoint] = field(default_factory=list)
+    scale: ScalePoint | None = None
+    concurrency: list[ConcurrencyPoint] = field(default_factory=list)
+    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def evaluate_targets(self) -> None:
+        by_size = {p.questions: p for p in self.sizes}
+        targets: dict[str, dict[str, Any]] = {}
+        if 10 in by_size:
+            targets["rpc/floor at N=10 <= 1.5"] = {"value": by_size[10].ratio, "met": by_size[10].ratio <= 1.5}
+        if 200 in by_size:
+            targets["rpc/floor at N=200 <= 1.3"] = {"value": by_size[200].ratio, "met": by_size[200].ratio <= 1.3}
+        if 10 in by_size and 200 in by_size:
+            growth = round(by_size[200].rpc.median_ms / by_size[10].rpc.median_ms, 2)
+            targets["N=200 / N=10 <= 20"] = {"value": growth, "met": growth <= 20}
+        if self.scale is not None:
+            targets["loaded / empty at N=10 <= 1.2"] = {"value": self.scale.ratio, "met": self.scale.ratio <= 1.2}
+        one = next((c for c in self.concurrency if c.clients == 1), None)
+        four = next((c for c in self.concurrency if c.clients == 4), None)
+        if one and four and one.calls_per_second:
+            speedup = round(four.calls_per_second / one.calls_per_second, 2)
+            targets["4 clients / 1 client >= 1.6, no errors"] = {
+                "value": speedup, "met": speedup >= 1.6 and all(c.errors == 0 for c in self.concurrency)}
+        self.targets = targets
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+
+# -- the request and its floor ---------------------------------------------------
+
+
+def request_body(questions: int, tag: str) -> dict[str, Any]:
+    """A realistic body: embedded, active, with N distinct questions (no deduplication hits)."""
+    return {
+        "name": "Backend developer",
+        "location": "remote",
+        "interview_template_id": TEMPLATE_ID,
+        "mojito_language_code": "en",
+        "description": "Builds and runs our APIs.",
+        "status": "active",
+        "type": "interview",
+        "visibility": "merchant_public",
+        "recording": "video_all",
+        "is_embedded": True,
+        "tags": ["backend", "remote"],
+        "questions": [{"id": f"q{i}", "question": f"Question {i} of call {tag}?", "duration": 120}
+                      for i in range(questions)],
+    }
+
+
+class Floor:
+    """The same rows as one RPC call, written by plain multi-row INSERTs."""
+
+    def __init__(self, merchant_id: str, user_id: str) -> None:
+        self.merchant_id = merchant_id
+        self.user_id = user_id
+        self._sql: dict[int, tuple[str, str]] = {}
+
+    def _statements(self, n: int) -> tuple[str, str]:
+        if n not in self._sql:
+            questions = ", ".join(["(%s, %s, %s, 'en', 120, %s)"] * n)
+            steps = ", ".join(["(%s, %s, %s::public.interview_step_kind, %s, %s, %s)"] * (n + 2))
+            self._sql[n] = (
+                "insert into public.interview_def_question (id, merchant_id, question, mojito_language_code, duration, "
+                f"dedup_key) values {questions}",
+                "insert into public.interview_def_step (interview_def_set_id, position, kind, question_id, text, "
+                f"caller_question_id) values {steps}",
+            )
+        return self._sql[n]
+
+    def write(self, conn: psycopg.Connection, body: dict[str, Any]) -> None:
+        n = len(body["questions"])
+        set_id, embed_id = str(uuid.uuid4()), str(uuid.uuid4())
+        question_ids = [str(uuid.uuid4()) for _ in range(n)]
+        insert_questions, insert_steps = self._statements(n)
+        question_params: list[Any] = []
+        for qid, q in zip(question_ids, body["questions"], strict=True):
+            question_params += [qid, self.merchant_id, q["question"], str(uuid.uuid4())]
+        step_params: list[Any] = [set_id, 1, "welcome", None, "Hello and welcome!", None]
+        for i, (qid, q) in enumerate(zip(question_ids, body["questions"], strict=True)):
+            step_params += [set_id, i + 2, "question", qid, None, q["id"]]
+        step_params += [set_id, n + 2, "thank_you", None, "Thank you for your time!", None]
+        expectations = {"weak": ["w"], "moderate": ["m"], "strong": ["s"], "generated": True, "role": body["name"]}
+        with conn.transaction():
+            conn.execute(
+                "insert into public.interview_def_set (id, merchant_id, interview_template_id, mojito_language_code, "
+                "created_by, name, location, description, status, type, visibility, seniority_level, "
+                "seniority_detected, interview_conversation_speed, recording, max_followups, tags, "
+                "candidate_expectations_json, candidate_expectations_generated, scoring_config, is_embedded, "
+                "creation_parameters, credits_per_session, activated_at) values (%s, %s, %s, 'en', %s, %s, %s, %s, "
+                "'active', 'interview', 'merchant_public', 'intermediate', true, 'normal', 'video_all', 2, %s, %s, "
+                "true, %s, true, %s, 1.25, now())",
+                (set_id, self.merchant_id, TEMPLATE_ID, self.user_id, body["name"], body["location"],
+                 body["description"], body["tags"], Jsonb(expectations),
+                 Jsonb({"max_score": 100, "early_stop": False, "max_retries": 1}),
+                 Jsonb({"hiring_for_company": None, "disable_deduplication": False})),
+            )
+            conn.execute(insert_questions, question_params)
+            conn.execute(insert_steps, step_params)
+            conn.execute(
+                "insert into interview_private.embed_keys (embed_id, interview_def_set_id, signing_key) "
+                "values (%s, %s, encode(extensions.gen_random_bytes(32), 'hex'))",
+                (embed_id, set_id),
+            )
+            conn.execute(
+                "insert into interview_private.outbox_events (event_type, merchant_id, interview_def_set_id, payload) "
+                "values ('interview.created', %s, %s, %s), ('interview.expectations_requested', %s, %s, %s)",
+                (self.merchant_id, set_id, Jsonb({"interview_def_set_id": set_id}),
+                 self.merchant_id, set_id, Jsonb({"interview_def_set_id": set_id, "additional_context": {}})),
+            )
+
+
+# -- the bench -------------------------------------------------------------------
+
+
+class Bench:
+    """One database, an API connection (as PostgREST's role) and an owner connection."""
+
+    def __init__(self, admin_url: str, api_url: str, options: BenchOptions, progress: Progress) -> None:
+        self.admin_url = admin_url
+        self.api_url = api_url
+        self.options = options
+        self.progress = progress
+        self.admin = psycopg.connect(admin_url, autocommit=True)
+        self.api = psycopg.connect(api_url, autocommit=True)
+        self.cache = SchemaCache()
+        self.merchant_id, self.user_id = self._tenant()
+        self.claims = user_claims(self.user_id)
+        self.floor = Floor(self.merchant_id, self.user_id)
+        self._tag = 0
+
+    def close(self) -> None:
+        self.admin.close()
+        self.api.close()
+
+    def _tenant(self) -> tuple[str, str]:
+        merchant_id, user_id = str(uuid.uuid4()), str(uuid.uuid4())
+        with self.admin.transaction():
+            self.admin.execute("insert into auth.users (id, email) values (%s, %s)", (user_id, f"{user_id}@bench.test"))
+            self.admin.execute("insert into public.merchants (id, name) values (%s, 'Bench merchant')", (merchant_id,))
+            self.admin.execute("insert into public.profiles (id, merchant_id, role) values (%s, %s, 'merchant_owner')",
+                               (user_id, merchant_id))
+        return merchant_id, user_id
+
+    def _next_tag(self) -> str:
+        self._tag += 1
+        return f"{os.getpid()}-{self._tag}"
+
+    def rpc_once(self, questions: int) -> float:
+        body = request_body(questions, self._next_tag())
+        start = time.perf_counter()
+        response = call_rpc(self.api, RPC, body, self.claims, schema_cache=self.cache)
+        elapsed = time.perf_counter() - start
+        if response.status != 200:
+            raise RuntimeError(f"the RPC failed during the benchmark: {response.status} {response.body}")
+        return elapsed
+
+    def floor_once(self, questions: int) -> float:
+        body = request_body(questions, self._next_tag())
+        start = time.perf_counter()
+        self.floor.write(self.admin, body)
+        return time.perf_counter() - start
+
+    def measure_size(self, questions: int, calls: int | None = None) -> tuple[Series, Series]:
+        calls = calls or self.options.calls
+        for _ in range(self.options.warmup):
+            self.rpc_once(questions)
+            self.floor_once(questions)
+        rpc, floor = [], []
+        for _ in range(calls):
+            rpc.append(self.rpc_once(questions))
+            floor.append(self.floor_once(questions))
+        return Series.of(rpc), Series.of(floor)
+
+    def sizes(self) -> list[SizePoint]:
+        points = []
+        for n in self.options.sizes:
+            self.progress(f"N={n}: {self.options.calls} RPC calls and {self.options.calls} floor transactions")
+            rpc, floor = self.measure_size(n)
+            points.append(SizePoint(n, rpc, floor, round(rpc.median_ms / floor.median_ms, 2)))
+        return points
+
+    def rpc_only(self, questions: int) -> Series:
+        for _ in range(self.options.warmup):
+            self.rpc_once(questions)
+        return Series.of([self.rpc_once(questions) for _ in range(self.options.calls)])
+
+    # -- scale -------------------------------------------------------------------
+    def load(self, sets: int, merchants: int, per_set: int) -> float:
+        """Many interview sets, their question records and steps, by set-based SQL."""
+        start = time.perf_counter()
+        run = f"bench-{uuid.uuid4().hex[:8]}"
+        params = {"run": run, "sets": sets, "merchants": merchants, "per_set": per_set, "template": TEMPLATE_ID}
+        steps_per_set = per_set + 2
+        statements = [
+            ("merchants", """
+                insert into public.merchants (id, name)
+                select md5(%(run)s || '-m' || g)::uuid, 'Loaded merchant ' || g
+                from generate_series(1, %(merchants)s) as g"""),
+            ("interview sets", """
+                insert into public.interview_def_set (id, merchant_id, interview_template_id, mojito_language_code,
+                  name, location, description, status, type, visibility, seniority_level,
+                  interview_conversation_speed, max_followups, scoring_config, credits_per_session, activated_at)
+                select md5(%(run)s || '-s' || g)::uuid, md5(%(run)s || '-m' || (1 + g %% %(merchants)s))::uuid,
+                       %(template)s, 'en', 'Role ' || g, 'remote', 'A loaded interview.', 'active', 'interview',
+                       'merchant_public', 'intermediate', 'normal', 2, '{"max_score": 100}', 1, now()
+                from generate_series(1, %(sets)s) as g"""),
+            ("question records", """
+                insert into public.interview_def_question (id, merchant_id, question, mojito_language_code, duration,
+                  dedup_key)
+                select md5(%(run)s || '-q' || g)::uuid,
+                       md5(%(run)s || '-m' || (1 + ((g - 1) / %(per_set)s + 1) %% %(merchants)s))::uuid,
+                       'Loaded question ' || g || '?', 'en', 120, md5(%(run)s || '-k' || g)::uuid
+                from generate_series(1, %(sets)s * %(per_set)s) as g"""),
+            ("steps", f"""
+                insert into public.interview_def_step (interview_def_set_id, position, kind, question_id, text)
+                select md5(%(run)s || '-s' || s)::uuid, p,
+                       (case p when 1 then 'welcome' when {steps_per_set} then 'thank_you' else 'question' end)
+                         ::public.interview_step_kind,
+                       case when p between 2 and {steps_per_set - 1}
+                            then md5(%(run)s || '-q' || ((s - 1) * %(per_set)s + p - 1))::uuid end,
+                       case p when 1 then 'Welcome!' when {steps_per_set} then 'Thank you!' end
+                from generate_series(1, %(sets)s) as s, generate_series(1, {steps_per_set}) as p"""),
+        ]
+        with self.admin.transaction():
+            # Generated rows are consistent by construction: skip the per-row FK triggers.
+            self.admin.execute("set local session_replication_role = replica")
+            for label, statement in statements:
+                self.progress(f"loading {label}")
+                self.admin.execute(statement, params)
+        self.progress("analyzing")
+        self.admin.execute("analyze")
+        return time.perf_counter() - start
+
+    def explain_one_call(self, questions: int) -> tuple[int, list[str], list[str]]:
+        """Plans of every statement one RPC call runs (auto_explain, nested)."""
+        plans: list[str] = []
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.add_notice_handler(lambda diag: plans.append(diag.message_primary or ""))
+            conn.execute("load 'auto_explain'")
+            conn.execute("set auto_explain.log_min_duration = 0")
+            conn.execute("set auto_explain.log_nested_statements = on")
+            conn.execute("set auto_explain.log_level = notice")
+            conn.execute("set auto_explain.log_analyze = on")
+            conn.execute("set auto_explain.log_timing = off")
+            conn.execute("set client_min_messages = notice")
+            response = call_rpc(conn, RPC, request_body(questions, self._next_tag()), self.claims)
+            if response.status != 200:
+                raise RuntimeError(f"the RPC failed while explaining: {response.body}")
+        plans = [p for p in plans if "Query Text:" in p or "duration:" in p]
+        scans = sorted({
+            f"{m.group(1)}"
+            for plan in plans
+            for m in re.finditer(r"Seq Scan on (\w+)", plan)
+            if m.group(1) in BIG_TABLES
+        })
+        return len(plans), scans, plans
+
+    def scale(self) -> ScalePoint:
+        o = self.options
+        self.progress(f"scale: N=10 on the current database ({o.calls} calls)")
+        before = self.rpc_only(10)
+        self.progress(f"scale: loading {o.scale_sets} sets across {o.scale_merchants} merchants")
+        seconds = self.load(o.scale_sets, o.scale_merchants, o.questions_per_set)
+        self.progress(f"scale: N=10 on the loaded database ({o.calls} calls)")
+        after = self.rpc_only(10)
+        explained, scans, plans = self.explain_one_call(10)
+        return ScalePoint(
+            sets=o.scale_sets, merchants=o.scale_merchants, question_records=o.scale_sets * o.questions_per_set,
+            steps=o.scale_sets * (o.questions_per_set + 2), load_seconds=round(seconds, 1), before=before,
+            after=after, ratio=round(after.median_ms / before.median_ms, 2), statements_explained=explained,
+            sequential_scans=scans, plans=plans if o.verbose else [],
+        )
+
+    # -- concurrency -------------------------------------------------------------
+    def concurrency(self) -> list[ConcurrencyPoint]:
+        points = []
+        for clients in self.options.clients:
+            self.progress(f"concurrency: {clients} client(s) for {self.options.seconds:g} s")
+            points.append(run_clients(self.api_url, self.claims, clients, self.options.seconds))
+        return points
+
+
+def _client(api_url: str, claims: dict[str, Any], seconds: float, barrier: Any, queue: Any, worker: int) -> None:
+    latencies: list[float] = []
+    errors = 0
+    cache = SchemaCache()
+    with psycopg.connect(api_url, autocommit=True) as conn:
+        call_rpc(conn, RPC, request_body(10, f"warm-{worker}-{os.getpid()}-{uuid.uuid4().hex}"), claims,
+                 schema_cache=cache)
+        barrier.wait()
+        deadline = time.perf_counter() + seconds
+        i = 0
+        while time.perf_counter() < deadline:
+            i += 1
+            start = time.perf_counter()
+            try:
+                response = call_rpc(conn, RPC, request_body(10, f"c{worker}-{os.getpid()}-{i}"), claims,
+                                    schema_cache=cache)
+                ok = response.status == 200
+            except psycopg.Error:
+                ok = False
+            latencies.append(time.perf_counter() - start)
+            errors += 0 if ok else 1
+    queue.put((latencies, errors))
+
+
+def run_clients(api_url: str, claims: dict[str, Any], clients: int, seconds: float) -> ConcurrencyPoint:
+    # fork: the clients start from this process, so a script or the CLI need no __main__ guard
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(clients)
+    queue = context.Queue()
+    procs = [context.Process(target=_client, args=(api_url, claims, seconds, barrier, queue, w))
+             for w in range(clients)]
+    for proc in procs:
+        proc.start()
+    results = [queue.get(timeout=seconds + 120) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=30)
+    latencies = [t for lat, _ in results for t in lat]
+    errors = sum(e for _, e in results)
+    series = Series.of(latencies) if latencies else Series(0, 0.0, 0.0)
+    return ConcurrencyPoint(clients, seconds, len(latencies), errors, round(len(latencies) / seconds, 1), series.p95_ms)
+
+
+def run_bench(admin_url: str, api_url: str, options: BenchOptions, progress: Progress) -> BenchResult:
+    bench = Bench(admin_url, api_url, options, progress)
+    try:
+        version = str(bench.admin.execute("show server_version").fetchone()[0])  # type: ignore[index]
+        result = BenchResult(
+            postgres_version=version, cores=os.cpu_count() or 0,
+            machine=f"{platform.system()} {platform.machine()}", options=asdict(options),
+        )
+        result.sizes = bench.sizes()
+        result.scale = bench.scale() if options.scale_sets else None
+        result.concurrency = bench.concurrency()
+    finally:
+        bench.close()
+    result.evaluate_targets()
+    return result
+
+
+def format_table(result: BenchResult) -> str:
+    lines = [f"PostgreSQL {result.postgres_version}, {result.cores} cores, {result.machine}", ""]
+    lines.append("Ratio to the floor (median and p95 per call, ms)")
+    lines.append(f"  {'N':>4}  {'rpc median':>10}  {'rpc p95':>8}  {'floor median':>12}  {'floor p95':>9}  {'ratio':>5}")
+    for p in result.sizes:
+        lines.append(f"  {p.questions:>4}  {p.rpc.median_ms:>10.2f}  {p.rpc.p95_ms:>8.2f}  {p.floor.median_ms:>12.2f}  "
+                     f"{p.floor.p95_ms:>9.2f}  {p.ratio:>5.2f}")
+    if result.scale:
+        s = result.scale
+        lines += ["", f"Scale: {s.sets:,} sets, {s.question_records:,} question records, {s.steps:,} steps, "
+                      f"{s.merchants:,} merchants (loaded in {s.load_seconds} s)",
+                  f"  N=10 median before {s.before.median_ms:.2f} ms, after {s.after.median_ms:.2f} ms, ratio {s.ratio:.2f}",
+                  f"  statements explained: {s.statements_explained}; sequential scans of big tables: "
+                  + (", ".join(s.sequential_scans) or "none")]
+    if result.concurrency:
+        lines += ["", "Concurrency (N=10)", f"  {'clients':>7}  {'calls/s':>8}  {'calls':>6}  {'errors':>6}  {'p95 ms':>7}"]
+        for c in result.concurrency:
+            lines.append(f"  {c.clients:>7}  {c.calls_per_second:>8.1f}  {c.calls:>6}  {c.errors:>6}  {c.p95_ms:>7.2f}")
+    if result.targets:
+        lines += ["", "Targets"]
+        for name, t in result.targets.items():
+            lines.append(f"  {'met ' if t['met'] else 'MISS'}  {name}: {t['value']}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+drop type interview_private.question_item;
