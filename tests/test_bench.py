@@ -1,0 +1,48 @@
+"""The benchmark runs at a tiny size and reports every figure (no timing assertions)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from deploy.bench import BenchOptions, format_table, run_bench
+from deploy.cli import main
+
+from .helpers import TestDatabase
+
+
+def test_a_quick_run_has_every_figure(db: TestDatabase) -> None:
+    result = run_bench(db.url, db.api_url, BenchOptions.quick(), lambda _: None)
+
+    assert result.postgres_version and result.cores >= 1
+    assert [p.questions for p in result.sizes] == [1, 10]
+    for point in result.sizes:
+        assert point.rpc.calls == point.floor.calls == 5
+        assert point.rpc.median_ms > 0 and point.floor.median_ms > 0 and point.ratio > 0
+        assert point.rpc.p95_ms >= point.rpc.median_ms
+    scale = result.scale
+    assert scale is not None and scale.sets == 200 and scale.steps == 200 * 12
+    assert scale.before.calls == scale.after.calls == 5 and scale.ratio > 0
+    assert scale.statements_explained > 10
+    assert scale.large_scans == []
+    assert [c.clients for c in result.concurrency] == [1, 2]
+    assert all(c.calls > 0 and c.errors == 0 for c in result.concurrency)
+    # targets with all their inputs measured (no N=200 and no 4 clients in a quick run)
+    assert set(result.targets) == {"rpc/floor at N=10 <= 1.5", "loaded / empty at N=10 <= 1.2"}
+    assert all(isinstance(t["met"], bool) and t["value"] > 0 for t in result.targets.values())
+    assert "Ratio to the floor" in format_table(result)
+    # the loaded rows are really there, written by set-based SQL
+    assert db.admin.execute("select count(*) as n from public.interview_def_set").fetchone()["n"] >= 200
+
+
+def test_the_command_writes_the_json(db: TestDatabase, tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    result = CliRunner().invoke(main, ["bench", "--quick", "--database-url", db.url, "--json", str(out),
+                                       "--sizes", "3", "--clients", "1", "--scale-sets", "0"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(out.read_text())
+    assert {"postgres_version", "cores", "sizes", "scale", "concurrency", "targets"} <= set(figures)
+    assert figures["sizes"][0]["questions"] == 3 and figures["scale"] is None
+    assert figures["concurrency"][0]["clients"] == 1
