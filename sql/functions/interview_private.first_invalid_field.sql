@@ -16,7 +16,7 @@ as $$
 begin
   return query
   with rules as materialized (
-    select r.* from interview_private.request_field_rules() as r
+    select r.* from pg_catalog.unnest(interview_private.request_field_rule_list()) as r
   ),
   questions as (
     select q.n - 1 as i, q.item, pg_catalog.jsonb_typeof(q.item) as json_type

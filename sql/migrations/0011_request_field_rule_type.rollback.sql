@@ -1,0 +1,1 @@
+drop type interview_private.request_field_rule;
