@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
+import sys
+import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import psycopg
 from psycopg.rows import dict_row
@@ -15,6 +21,7 @@ from psycopg.types.string import TextLoader
 
 from deploy.localdb import LocalPostgres
 from deploy.postgrest import RpcResponse, call_rpc, service_role_claims, user_claims
+from deploy.project import Project
 
 RPC = "job_interview_create_from_array"
 VOICE_TEMPLATE = "5b6f0c3e-2a51-4f0e-9d4c-1a7e3c9b0001"  # base credit 1, default answer time 120 s
@@ -31,6 +38,65 @@ WRITTEN_TABLES = (
     "interview_private.idempotency_keys",
     "interview_private.outbox_events",
 )
+
+
+T = TypeVar("T")
+
+
+def copy_project(project: Project, target: Path) -> Project:
+    """The package's SQL and Supabase files under ``target``, to change without touching the checkout."""
+    for part in ("sql", "supabase"):
+        shutil.copytree(project.root / part, target / part)
+    return Project(target)
+
+
+def wait_for(condition: Callable[[], T | None], what: str, timeout: float = 60.0) -> T:
+    """Poll ``condition`` (a catalog query, a process state) until it returns a value.
+
+    The deadline only turns a hang into a failure that says what never happened;
+    no test relies on it for ordering.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value is not None and value is not False:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting until {what}")
+        time.sleep(0.02)
+
+
+@contextmanager
+def recursion_limit(limit: int) -> Iterator[None]:
+    """Python's json module recurses once per nesting level (call_rpc parses the
+    body for its keys, as PostgREST does, and psycopg loads jsonb with it): raise
+    the interpreter's limit while a test sends or reads deeply nested JSON."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+# Every field of the body and of a question object (api.md).
+BODY_FIELDS = [
+    "name", "location", "interview_template_id", "mojito_language_code", "description", "status", "type",
+    "visibility", "questions", "recording", "recording_full_session", "interview_type", "seniority_level",
+    "result_view", "interview_conversation_speed", "candidate_video_introduction", "interview_tone",
+    "interview_attempts", "questions_random_subset", "max_followups", "code", "cover_image_url",
+    "interview_department", "interview_salary", "interview_available_till", "recruiter_profile_id",
+    "hiring_for_company", "tags", "required_pronunciation", "result_enable_edit_transcript",
+    "pdf_export_auto_config", "knowledge_base_store_id", "merchant_id", "description_long",
+    "candidate_expectations", "candidate_expectations_json", "custom_scoring", "additional_context",
+    "instructional_video", "instructional_video_custom_text", "disable_deduplication", "welcome_message",
+    "thank_you_message", "is_embedded", "idempotency_key",
+]
+QUESTION_FIELDS = [
+    "question", "id", "duration", "mojito_language_code", "label", "is_conditional", "conditional_question_main_id",
+    "is_without_scoring", "is_candidate_asking_recruiter", "is_expert", "is_multiple_choice", "question_alternatives",
+    "knowledge_base_id", "external_id", "external_data", "candidate_expectations_json",
+]
 
 
 def minimal_body(**overrides: Any) -> dict[str, Any]:
@@ -54,6 +120,24 @@ def example_body() -> dict[str, Any]:
     return json.loads((EXAMPLES / "create-interview.json").read_text(encoding="utf-8"))
 
 
+@dataclass(frozen=True)
+class DeployedCluster:
+    """A running cluster that the tests did not start (``INTERVIEW_DB_TEST_TEMPLATE_URL``):
+    the same ``url()``, ``host``, ``port`` and ``user`` as deploy.localdb.LocalPostgres."""
+
+    host: str
+    port: int
+    user: str
+
+    @classmethod
+    def from_url(cls, url: str) -> DeployedCluster:
+        parts = urlsplit(url)
+        return cls(parts.hostname or "127.0.0.1", parts.port or 5432, parts.username or "postgres")
+
+    def url(self, dbname: str = "postgres", user: str | None = None) -> str:
+        return f"postgresql://{user or self.user}@{self.host}:{self.port}/{dbname}"
+
+
 @dataclass
 class User:
     id: str
@@ -71,7 +155,7 @@ class TestDatabase:
 
     __test__ = False  # not a test class
 
-    def __init__(self, server: LocalPostgres, name: str) -> None:
+    def __init__(self, server: LocalPostgres | DeployedCluster, name: str) -> None:
         self.server = server
         self.name = name
         self.url = server.url(name)

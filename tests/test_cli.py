@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import subprocess
 import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -57,3 +60,62 @@ def test_every_command_has_help_with_an_example() -> None:
     for command in main.commands:
         result = CliRunner().invoke(main, [command, "--help"])
         assert result.exit_code == 0 and "Example:" in result.output, command
+
+
+def test_the_main_help_documents_the_exit_codes_and_every_command() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    assert "Exit codes:" in result.output
+    for line in ("0  success", "1  failure", "2  wrong usage"):
+        assert line in result.output
+    for command in ("migrate", "seed", "status", "rollback", "lint", "demo", "doctor", "export-supabase", "openapi"):
+        assert command in main.commands and command in result.output
+
+
+def _run_on_a_terminal(args: list[str], env: dict[str, str]) -> str:
+    """The CLI with a pseudo-terminal as stdout and stderr, as a person runs it."""
+    leader, follower = pty.openpty()
+    try:
+        subprocess.run([sys.executable, "-m", "deploy.cli", *args], stdout=follower, stderr=follower,
+                       stdin=subprocess.DEVNULL, env=env, timeout=120, check=False)
+    finally:
+        os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the terminal is closed and drained
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    return b"".join(chunks).decode()
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(empty_db: str) -> None:
+    args = ["doctor", "--database-url", empty_db]
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+
+    piped = subprocess.run([sys.executable, "-m", "deploy.cli", *args], capture_output=True, text=True, env=env,
+                           timeout=120, check=False)
+    assert piped.returncode == 1 and "FAIL" in piped.stdout
+    assert "\x1b[" not in piped.stdout + piped.stderr
+
+    on_a_terminal = _run_on_a_terminal(args, env)
+    assert "FAIL" in on_a_terminal and "\x1b[31m" in on_a_terminal  # red
+
+    no_color = _run_on_a_terminal(args, {**env, "NO_COLOR": "1"})
+    assert "FAIL" in no_color and "\x1b[" not in no_color
+
+
+def test_long_work_shows_progress_and_json_keeps_stdout_clean(empty_db: str, tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "deploy.cli", "migrate", "--database-url", empty_db, "--json"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0
+    assert "applying migration 0001_private_schema" in done.stderr
+    assert json.loads(done.stdout)["migrations_applied"][0] == "0001_private_schema"
+
+    exported = subprocess.run([sys.executable, "-m", "deploy.cli", "export-supabase", str(tmp_path)],
+                              capture_output=True, text=True, timeout=300, check=False)
+    assert exported.returncode == 0 and "writing 20250101010000_interview_0001_private_schema.sql" in exported.stdout

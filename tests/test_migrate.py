@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,11 +13,7 @@ import pytest
 from deploy.migrations import EditedMigrationError, MigrationError, migrate, rollback, status
 from deploy.project import Project
 
-
-def copy_project(project: Project, target: Path) -> Project:
-    for part in ("sql", "supabase"):
-        shutil.copytree(project.root / part, target / part)
-    return Project(target)
+from .helpers import copy_project
 
 
 def scalar(url: str, query: str, *params: object) -> object:
@@ -56,10 +51,20 @@ def test_rollback_of_the_last_migration_and_migrate_again(empty_db: str, project
     last = project.migration_files()[-1].stem
 
     assert rollback(empty_db, project) == [last]
-    assert scalar(empty_db, "select to_regclass('interview_private.embed_keys')") is None
     assert status(empty_db, project).pending_migrations == [last]
+    assert scalar(empty_db, "select count(*) from interview_deploy._yoyo_log where operation = 'rollback'") == 1
 
     assert migrate(empty_db, project).migrations_applied == [last]
+    state = status(empty_db, project)
+    assert state.pending_migrations == [] and state.drifted_functions == []
+
+
+def test_rollback_undoes_what_a_migration_made(empty_db: str, project: Project) -> None:
+    migrate(empty_db, project)
+    while (done := rollback(empty_db, project)) != ["0009_private_records"]:
+        assert done
+    assert scalar(empty_db, "select to_regclass('interview_private.embed_keys')") is None
+    assert migrate(empty_db, project).migrations_applied[0] == "0009_private_records"
     assert scalar(empty_db, "select to_regclass('interview_private.embed_keys') is not null")
 
 
@@ -110,6 +115,39 @@ def test_a_function_whose_signature_changes_loses_its_old_overload(
     extra.unlink()
     assert migrate(empty_db, copy).functions_dropped == ["interview_private.sample(text)"]
     assert status(empty_db, copy).drifted_functions == []
+
+
+def test_a_function_whose_return_type_changes_is_dropped_and_created_again(
+    empty_db: str, project: Project, tmp_path: Path
+) -> None:
+    copy = copy_project(project, tmp_path)
+    extra = copy.functions_dir / "interview_private.sample.sql"
+    extra.write_text("create or replace function interview_private.sample(p integer) returns integer "
+                     "language sql immutable set search_path = '' as $$ select p $$;\n")
+    migrate(empty_db, copy)
+    extra.write_text("create or replace function interview_private.sample(p integer) returns text "
+                     "language sql immutable set search_path = '' as $$ select p::text || '!' $$;\n")
+
+    result = migrate(empty_db, copy)
+    assert result.functions_applied == ["interview_private.sample.sql"] and result.functions_dropped == []
+    assert scalar(empty_db, "select interview_private.sample(1)") == "1!"
+
+
+def test_rolling_back_a_type_and_migrating_again_restores_the_functions_using_it(
+    empty_db: str, project: Project
+) -> None:
+    migrate(empty_db, project)
+    type_migration = "0011_request_field_rule_type"
+    while (done := rollback(empty_db, project)) != [type_migration]:
+        assert done  # roll back down to the migration that creates the type
+    assert scalar(empty_db, "select to_regprocedure('interview_private.request_field_rule_list()')") is None
+    assert "interview_private.request_field_rule_list.sql" in status(empty_db, project).drifted_functions
+
+    result = migrate(empty_db, project)
+    assert type_migration in result.migrations_applied
+    assert "interview_private.request_field_rule_list.sql" in result.functions_applied
+    assert scalar(empty_db, "select count(*) from interview_private.request_field_rules()") == 91
+    assert status(empty_db, project).drifted_functions == []
 
 
 def test_a_broken_migration_is_rolled_back_whole(empty_db: str, project: Project, tmp_path: Path) -> None:

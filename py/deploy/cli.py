@@ -1,27 +1,33 @@
 """interview-db: deploy the interview RPC package to PostgreSQL or Supabase.
 
-Exit codes: 0 success; 1 failure (a clear message on stderr); 2 wrong usage.
+Exit codes: 0 success; 1 failure (a clear message on stderr), or `doctor` found
+a problem; 2 wrong usage.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import click
 
 from . import __version__
 from .demo import run_demo
+from .doctor import diagnose
 from .lint import lint_files
 from .localdb import LocalPostgres, LocalPostgresError
 from .migrations import MigrationError, connect, migrate, rollback, status
+from .openapi import generate as generate_openapi
 from .project import Project, ProjectNotFound, find_project
 from .seeds import SeedError, seed
+from .supabase_export import DEFAULT_BASE, ExportError, export_supabase
 
 DATABASE_URL_HELP = "PostgreSQL URL, e.g. postgresql://postgres:pw@db.<ref>.supabase.co:5432/postgres (or $DATABASE_URL)."
 
@@ -48,7 +54,7 @@ def _emit_json(payload: Any) -> None:
 def _errors_as_messages() -> Iterator[None]:
     try:
         yield
-    except (MigrationError, SeedError, LocalPostgresError) as exc:
+    except (MigrationError, SeedError, LocalPostgresError, ExportError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -68,14 +74,32 @@ database_url_option = click.option(
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="interview-db")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Deploy the job_interview_create_from_array RPC to PostgreSQL or Supabase.
+
+    Two ways to deploy: `migrate` (and `seed`) straight into a database, or
+    `export-supabase` to write Supabase CLI migrations for `supabase db push`.
+    `doctor` checks a database and says what to run next.
+
+    Every command that takes --database-url also reads $DATABASE_URL. Output is
+    coloured only on a terminal (and never with NO_COLOR set); progress goes to
+    stderr where --json keeps stdout for the JSON.
+
+    \b
+    Exit codes:
+      0  success (doctor: healthy)
+      1  failure, with one clear line on stderr (doctor: a problem found)
+      2  wrong usage (an unknown option, a missing --database-url)
 
     \b
     Example:
       interview-db demo
       interview-db migrate --database-url "$SUPABASE_DB_URL"
+      interview-db doctor --database-url "$SUPABASE_DB_URL"
     """
+    if os.environ.get("NO_COLOR"):  # https://no-color.org
+        ctx.color = False
 
 
 @main.command("migrate")
@@ -155,6 +179,9 @@ def status_command(database_url: str, as_json: bool) -> None:
         return
     kind = "Supabase" if result.supabase else ("plain PostgreSQL with the local shim" if result.shim else "plain PostgreSQL")
     click.echo(f"Database {result.database}: {kind}")
+    if not result.bookkeeping:
+        click.echo("  (no interview-db bookkeeping here: deployed with `supabase db push`, or not at all; "
+                   "`interview-db doctor` tells which)")
     click.echo("Migrations:")
     for m in result.migrations:
         state = f"applied {m.applied_at:%Y-%m-%d %H:%M:%S}" if m.applied_at else "pending"
@@ -200,8 +227,6 @@ def lint_command(paths: tuple[str, ...]) -> None:
       interview-db lint
       interview-db lint sql/functions/my_function.sql
     """
-    from pathlib import Path
-
     project = _project()
     if paths:
         files: list[Path] = []
@@ -215,6 +240,143 @@ def lint_command(paths: tuple[str, ...]) -> None:
     if violations:
         raise click.ClickException(f"{len(violations)} problem(s) in {len(files)} file(s)")
     click.secho(f"{len(files)} file(s) checked, no problems.", fg="green")
+
+
+@main.command("doctor")
+@database_url_option
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def doctor_command(database_url: str, as_json: bool) -> None:
+    """Check a database and say what to run next; exit 0 when healthy, 1 otherwise.
+
+    Checks that it is reachable, the server version, Supabase or plain PostgreSQL
+    (with or without the local shim), pending or edited migrations and drifted
+    function files (deployed with `migrate` or with `supabase db push`), the RPC's
+    grants, the seed (languages and templates) and whether plpgsql_check (for
+    `supabase db lint`) is available. Changes nothing.
+
+    \b
+    Example:
+      interview-db doctor --database-url "$SUPABASE_DB_URL"
+      interview-db doctor --json
+    """
+    project = _project()
+    with _errors_as_messages():
+        diagnosis = diagnose(database_url, project)
+    if as_json:
+        payload = asdict(diagnosis)
+        payload["healthy"] = diagnosis.healthy
+        payload["next_steps"] = diagnosis.next_steps
+        _emit_json(payload)
+    else:
+        click.echo(f"Database {diagnosis.database}")
+        for check in diagnosis.checks:
+            label, colour = {True: ("ok", "green"), False: ("FAIL", "red"), None: ("info", None)}[check.ok]
+            mark = click.style(f"{label:<5}", fg=colour, bold=check.ok is False)
+            click.echo(f"  {mark} {check.name:<14} {check.summary}")
+        if diagnosis.next_steps:
+            click.echo("Next:")
+            for step in diagnosis.next_steps:
+                click.echo(f"  {step}")
+        if diagnosis.healthy:
+            click.secho("Healthy.", fg="green")
+        else:
+            problems = sum(check.ok is False for check in diagnosis.checks)
+            click.secho(f"{problems} problem(s).", fg="red", err=True)
+    if not diagnosis.healthy:
+        click.get_current_context().exit(1)
+
+
+@main.command("export-supabase")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--seed-file", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+              help="Where to write seed.sql [default: DIRECTORY/seed.sql]. The CLI seeds from supabase/seed.sql.")
+@click.option("--base-timestamp", default=DEFAULT_BASE, show_default=True, metavar="YYYYMMDDHHMMSS",
+              help="UTC time of the versions' base: migration NNNN is NNNN hours later. Choose it once, and keep it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def export_supabase_command(directory: Path, seed_file: Path | None, base_timestamp: str, as_json: bool) -> None:
+    """Write the package as Supabase CLI migrations, for `supabase db push`.
+
+    One file per migration, then the function files as one file, then seed.sql;
+    never the local shim. Versions come from --base-timestamp, not the clock: an
+    unchanged tree gives byte-identical files. Export into the same directory
+    every time: a change of the function files is added as a new revision.
+
+    \b
+    Example:
+      interview-db export-supabase supabase/migrations --seed-file supabase/seed.sql
+      supabase db push --db-url "$SUPABASE_DB_URL" --include-seed
+    """
+    project = _project()
+    with _errors_as_messages():
+        result = export_supabase(
+            project, directory, base=base_timestamp, seed_path=seed_file, progress=_progress(to_stderr=as_json)
+        )
+    if as_json:
+        _emit_json(asdict(result))
+        return
+    click.echo(f"{len(result.migrations)} migration file(s) of the package in {directory}, seed in {result.seed_file}")
+    if not result.changed:
+        click.secho("Nothing to do: the export is up to date.", fg="green")
+    else:
+        click.secho(f"Wrote {len(result.written)} file(s).", fg="green")
+    click.echo("Next: supabase db push --db-url \"$SUPABASE_DB_URL\" --include-seed")
+
+
+@main.command("openapi")
+@click.option("--database-url", metavar="URL",
+              help="Read the rules from this deployed database instead of a disposable local PostgreSQL.")
+@click.option("--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=Path("-"),
+              metavar="PATH", help="Write the document to PATH [default: standard output].")
+@click.option("--check", is_flag=True,
+              help="Compare with the checked-in openapi/job_interview_create_from_array.json; exit 1 when it differs.")
+def openapi_command(database_url: str | None, output: Path, check: bool) -> None:
+    """Generate the OpenAPI 3.1 document of POST /rpc/job_interview_create_from_array.
+
+    The request schema comes from the rule table interview_private.request_field_rules(),
+    read from a deployed database (by default a disposable local PostgreSQL that
+    this command starts and migrates).
+
+    \b
+    Example:
+      interview-db openapi --output openapi/job_interview_create_from_array.json
+      interview-db openapi --check
+    """
+    _terminate_on_sigterm()
+    project = _project()
+    echo = _progress(to_stderr=True)
+    with _errors_as_messages():
+        if database_url:
+            with connect(database_url) as conn:
+                document = _openapi(conn, project)
+        else:
+            echo("starting a disposable local PostgreSQL")
+            with LocalPostgres() as pg:
+                echo(f"started {pg.describe()}")
+                migrate(pg.url(), project, progress=echo)
+                with connect(pg.url()) as conn:
+                    document = _openapi(conn, project)
+            echo("local PostgreSQL stopped and removed")
+    if check:
+        checked_in = project.openapi_file.read_text(encoding="utf-8") if project.openapi_file.exists() else ""
+        if checked_in != document:
+            raise click.ClickException(
+                f"{project.openapi_file.relative_to(project.root)} is out of date: "
+                f"run `interview-db openapi --output {project.openapi_file.relative_to(project.root)}`"
+            )
+        click.secho(f"{project.openapi_file.relative_to(project.root)} is up to date.", fg="green")
+    elif str(output) == "-":
+        click.echo(document, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(document, encoding="utf-8")
+        click.secho(f"Wrote {output}.", fg="green", err=True)
+
+
+def _openapi(conn: Any, project: Project) -> str:
+    try:
+        return generate_openapi(conn, project)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command("demo")
@@ -274,6 +436,68 @@ def _print_demo(demo: Any) -> None:
         click.secho("The same call with a question of 5 seconds:", bold=True)
         click.secho(f"HTTP {demo.rejected.status}", fg="yellow")
         click.echo(json.dumps(demo.rejected.body, indent=2))
+
+
+@main.command("bench")
+@click.option("--database-url", envvar="INTERVIEW_DB_BENCH_URL", metavar="URL",
+              help="Measure on this (migrated, seeded) database instead of a disposable local PostgreSQL.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+              help="Also write the figures as JSON to PATH.")
+@click.option("--quick", is_flag=True, help="Tiny sizes, a few calls: checks that the benchmark runs, measures nothing.")
+@click.option("--calls", type=click.IntRange(1), help="Calls per measured point (default 200).")
+@click.option("--sizes", help="Question counts, comma-separated (default 1,10,50,200).")
+@click.option("--scale-sets", type=click.IntRange(0), help="Interview sets to load for the scale test (default 100000; 0 skips it).")
+@click.option("--clients", help="Concurrent clients, comma-separated (default 1,2,4,8).")
+@click.option("--seconds", type=float, help="Seconds per concurrency point (default 10).")
+@click.option("--verbose", is_flag=True, help="Print the plan of every statement one RPC call runs (scale test).")
+def bench_command(database_url: str | None, json_path: Path | None, quick: bool, calls: int | None,
+                  sizes: str | None, scale_sets: int | None, clients: str | None, seconds: float | None,
+                  verbose: bool) -> None:
+    """Measure the RPC against its floor, at scale and under concurrency.
+
+    The floor is the same rows written by plain multi-row INSERTs in one
+    transaction. Prints a table; --json writes the same figures.
+
+    \b
+    Example:
+      interview-db bench --json bench.json
+      interview-db bench --quick
+    """
+    from .bench import BenchOptions, format_table, run_bench
+
+    _terminate_on_sigterm()
+    options = BenchOptions.quick() if quick else BenchOptions()
+    if calls:
+        options.calls = calls
+    if sizes:
+        options.sizes = tuple(int(n) for n in sizes.split(","))
+    if scale_sets is not None:
+        options.scale_sets = scale_sets
+    if clients:
+        options.clients = tuple(int(n) for n in clients.split(","))
+    if seconds:
+        options.seconds = seconds
+    options.verbose = verbose
+    project = _project()
+    echo = _progress(to_stderr=True)
+    with _errors_as_messages():
+        if database_url:
+            result = run_bench(database_url, database_url, options, echo)
+        else:
+            echo("starting a disposable local PostgreSQL")
+            with LocalPostgres() as pg:
+                echo(f"started {pg.describe()}")
+                migrate(pg.url(), project, progress=echo)
+                with connect(pg.url()) as conn:
+                    seed(conn, project)
+                result = run_bench(pg.url(), pg.url(user="authenticator"), options, echo)
+    click.echo(format_table(result))
+    if verbose and result.scale:
+        click.echo("\nPlans of one call on the loaded database:")
+        click.echo("\n\n".join(result.scale.plans))
+    if json_path:
+        json_path.write_text(result.to_json() + "\n")
+        click.echo(f"\nFigures written to {json_path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,12 +28,24 @@ from yoyo.connections import get_backend
 from yoyo.migrations import Migration
 
 from .project import Project
+from .supabase_export import deployed_by_cli
 
 BOOKKEEPING_SCHEMA = "interview_deploy"
 SHIM_MARKER = "Supabase Auth stand-in (local shim)"
 # One key for every interview-db process that changes the schema; the lock is
 # held by a session, so PostgreSQL releases it when its holder dies.
 MIGRATE_LOCK_KEY = 0x696E_7465_7276_6462  # "intervdb"
+
+# A deploy whose process dies (kill -9, a cancelled CI job) must not leave its
+# statement running on the server with the locks of a half-done migration until
+# that statement ends by itself: every connection asks the server to check each
+# second whether its client is still there, and to cancel and roll back when not
+# (client_connection_check_interval, PostgreSQL 14+ on Linux, macOS and the BSDs).
+CLIENT_CHECK_INTERVAL = "1s"
+_CLIENT_CHECK_SQL = (
+    "select pg_catalog.set_config('client_connection_check_interval', %s, false) "
+    "where pg_catalog.current_setting('server_version_num')::integer >= 140000"
+)
 
 Progress = Callable[[str], None]
 
@@ -91,7 +103,7 @@ class MigrationState:
 @dataclass
 class FunctionFileState:
     path: str
-    state: str  # applied | changed | new | removed
+    state: str  # applied | changed | new | removed | missing (a function it defines is gone)
 
 
 @dataclass
@@ -101,6 +113,9 @@ class StatusResult:
     shim: bool
     migrations: list[MigrationState]
     functions: list[FunctionFileState]
+    # interview-db's own bookkeeping exists (deployed with `migrate`); a database
+    # deployed with `supabase db push` has none, see supabase_export.pushed_state.
+    bookkeeping: bool = False
 
     @property
     def pending_migrations(self) -> list[str]:
@@ -141,12 +156,27 @@ def _yoyo_url(url: str) -> str:
 def connect(url: str) -> psycopg.Connection:
     """An autocommit connection, with a clear error when the database is out of reach."""
     try:
-        return psycopg.connect(url, autocommit=True, connect_timeout=10)
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise MigrationError(f"cannot connect to {describe_url(url)}: {reason}") from exc
     except psycopg.ProgrammingError as exc:
         raise MigrationError(f"invalid database URL: {exc}") from exc
+    _end_with_client(conn)
+    return conn
+
+
+def _end_with_client(conn: psycopg.Connection) -> None:
+    """Have the server cancel this session's statement when our process is gone.
+
+    ``conn`` must be in autocommit mode (the setting then lasts for the session).
+    A server that cannot watch its clients (an older major, another platform)
+    keeps its default: nothing else depends on it.
+    """
+    try:
+        conn.execute(_CLIENT_CHECK_SQL, (CLIENT_CHECK_INTERVAL,))
+    except psycopg.Error:
+        pass
 
 
 def has_auth_schema(conn: psycopg.Connection) -> bool:
@@ -185,6 +215,11 @@ def migrate_lock(conn: psycopg.Connection, progress: Progress = _quiet) -> Itera
             conn.execute("select pg_advisory_unlock(%s)", (MIGRATE_LOCK_KEY,))
 
 
+def _has_bookkeeping(conn: psycopg.Connection) -> bool:
+    row = conn.execute("select to_regclass(%s) is not null", (f"{BOOKKEEPING_SCHEMA}._yoyo_migration",)).fetchone()
+    return bool(row and row[0])
+
+
 def _ensure_bookkeeping(conn: psycopg.Connection) -> None:
     with conn.transaction():
         conn.execute(
@@ -210,8 +245,12 @@ def _ensure_bookkeeping(conn: psycopg.Connection) -> None:
         )
 
 
-def _apply_shim(conn: psycopg.Connection, project: Project) -> str:
-    """Apply the Supabase shim; returns how pgcrypto is provided."""
+def apply_shim(conn: psycopg.Connection, project: Project) -> str:
+    """Apply the Supabase shim (supabase/shim.sql, and the pgcrypto stand-ins
+    where pgcrypto is missing); returns how pgcrypto is provided.
+
+    ``migrate`` calls it on a plain PostgreSQL; the Supabase CLI tests call it
+    alone, to stand in for what a Supabase database has before ``db push``."""
     with conn.transaction():
         conn.execute(project.shim_file.read_text())
         available = conn.execute(
@@ -228,6 +267,7 @@ def _apply_shim(conn: psycopg.Connection, project: Project) -> str:
 def _yoyo(url: str) -> Iterator[DatabaseBackend]:
     backend = get_backend(_yoyo_url(url))
     try:
+        _end_with_client(backend.connection)  # yoyo's connection is in autocommit mode
         yield backend
     finally:
         backend.connection.close()
@@ -330,7 +370,7 @@ def _function_records(conn: psycopg.Connection) -> dict[str, tuple[str, list[str
     return {str(r[0]): (str(r[1]), list(r[2])) for r in rows}
 
 
-def _drop_function(conn: psycopg.Connection, file: str, signature: str) -> bool:
+def _drop_function(conn: psycopg.Connection, file: str, signature: str, *, redefined: bool = False) -> bool:
     """Drop a function by its recorded signature, quoted by the catalog itself."""
     row = conn.execute(
         "select 'drop function ' || to_regprocedure(%s)::text", (signature,)
@@ -341,8 +381,9 @@ def _drop_function(conn: psycopg.Connection, file: str, signature: str) -> bool:
     try:
         conn.execute(statement)
     except psycopg.errors.DependentObjectsStillExist as exc:
+        change = "changes the return type or parameter names of" if redefined else "no longer defines"
         raise MigrationError(
-            f"{file} no longer defines {signature}, but other objects depend on it: "
+            f"{file} {change} {signature}, but other objects depend on it: "
             f"{exc.diag.message_detail or exc.diag.message_primary}"
         ) from exc
     return True
@@ -351,9 +392,27 @@ def _drop_function(conn: psycopg.Connection, file: str, signature: str) -> bool:
 def _apply_function_file(
     conn: psycopg.Connection, name: str, text: str, sha: str, previous: list[str]
 ) -> list[str]:
-    """Run one file; drop the functions it defined before but no longer does. Returns those dropped."""
+    """Run one file; drop the functions it defined before but no longer does. Returns those dropped.
+
+    CREATE OR REPLACE cannot change a function's return type or the names of its
+    parameters: when the file does, its previous functions are dropped first and
+    created again, in the same transaction (the file carries their grants and
+    comments; an object that depends on one, a trigger or a policy, stops it).
+    """
+    try:
+        return _run_function_file(conn, name, text, sha, previous, drop_first=False)
+    except psycopg.errors.InvalidFunctionDefinition:
+        return _run_function_file(conn, name, text, sha, previous, drop_first=True)
+
+
+def _run_function_file(
+    conn: psycopg.Connection, name: str, text: str, sha: str, previous: list[str], *, drop_first: bool
+) -> list[str]:
     dropped: list[str] = []
     with conn.transaction():
+        if drop_first:
+            for signature in previous:
+                _drop_function(conn, name, signature, redefined=True)
         conn.execute(text)
         # Every function the file created, replaced or granted carries this
         # transaction's id in xmin: that is the set the file defines now.
@@ -376,13 +435,24 @@ def _apply_function_file(
     return dropped
 
 
+def _missing(conn: psycopg.Connection, signatures: list[str]) -> bool:
+    """Whether a function recorded for a file is gone (dropped with a type by a rollback, or by hand)."""
+    if not signatures:
+        return False
+    row = conn.execute(
+        "select bool_or(to_regprocedure(s) is null) from unnest(%s::text[]) as s", (signatures,)
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def _apply_function_files(conn: psycopg.Connection, project: Project, result: MigrateResult, progress: Progress) -> None:
     records = _function_records(conn)
     files = {p.name: p for p in project.function_files()}
+    # A file runs when it changed, or when a function it defines has gone missing.
     pending = [
         (name, path.read_text(), sha)
         for name, path in files.items()
-        if (sha := sha256_file(path)) != records.get(name, ("", []))[0]
+        if (sha := sha256_file(path)) != records.get(name, ("", []))[0] or _missing(conn, records[name][1])
     ]
     # A file may use a function of a later file (sql-language bodies are
     # checked at creation): defer it and retry while the others make progress.
@@ -426,9 +496,15 @@ def migrate(url: str, project: Project, progress: Progress = _quiet) -> MigrateR
     with connect(url) as conn, migrate_lock(conn, progress) as waited:
         result.waited_for_lock = waited
         result.supabase = has_auth_schema(conn) and not is_local_shim(conn)
+        if deployed_by_cli(conn) and not _has_bookkeeping(conn):
+            raise MigrationError(
+                "the package was deployed here with `supabase db push` (supabase_migrations.schema_migrations "
+                "lists it): keep deploying it that way (interview-db export-supabase, then supabase db push); "
+                "migrate would apply every migration a second time"
+            )
         if not has_auth_schema(conn):
             progress("plain PostgreSQL (no auth schema): applying the Supabase shim")
-            result.pgcrypto = _apply_shim(conn, project)
+            result.pgcrypto = apply_shim(conn, project)
             result.shim_applied = True
         _ensure_bookkeeping(conn)
         migrations = read_migrations(str(project.migrations_dir))
@@ -457,9 +533,7 @@ def status(url: str, project: Project) -> StatusResult:
     with connect(url) as conn:
         auth = has_auth_schema(conn)
         shim = auth and is_local_shim(conn)
-        bookkeeping = conn.execute(
-            "select to_regclass(%s) is not null", (f"{BOOKKEEPING_SCHEMA}._yoyo_migration",)
-        ).fetchone()[0]  # type: ignore[index]
+        bookkeeping = _has_bookkeeping(conn)
         applied: dict[str, datetime] = {}
         checksums: dict[str, str] = {}
         records: dict[str, tuple[str, list[str]]] = {}
@@ -474,6 +548,7 @@ def status(url: str, project: Project) -> StatusResult:
             }
             checksums = _checksums(conn)
             records = _function_records(conn)
+        missing = {name for name, (_, signatures) in records.items() if _missing(conn, signatures)}
     files = {p.stem: p for p in project.migration_files()}
     migrations = [
         MigrationState(
@@ -487,12 +562,22 @@ def status(url: str, project: Project) -> StatusResult:
     functions: list[FunctionFileState] = []
     for path in project.function_files():
         record = records.get(path.name)
-        state = "new" if record is None else ("applied" if record[0] == sha256_file(path) else "changed")
+        if record is None:
+            state = "new"
+        elif record[0] != sha256_file(path):
+            state = "changed"
+        else:
+            state = "missing" if path.name in missing else "applied"
         functions.append(FunctionFileState(path.name, state))
     on_disk = {p.name for p in project.function_files()}
     functions += [FunctionFileState(name, "removed") for name in sorted(records) if name not in on_disk]
     return StatusResult(
-        database=describe_url(url), supabase=auth and not shim, shim=shim, migrations=migrations, functions=functions
+        database=describe_url(url),
+        supabase=auth and not shim,
+        shim=shim,
+        migrations=migrations,
+        functions=functions,
+        bookkeeping=bool(bookkeeping),
     )
 
 

@@ -46,6 +46,11 @@ class Project:
     def examples_dir(self) -> Path:
         return self.root / "examples"
 
+    @property
+    def openapi_file(self) -> Path:
+        """The checked-in OpenAPI document of the RPC (`interview-db openapi` writes it)."""
+        return self.root / "openapi" / "job_interview_create_from_array.json"
+
     def migration_files(self) -> list[Path]:
         return sorted(
             p for p in self.migrations_dir.glob("*.sql") if not p.name.endswith(".rollback.sql")

@@ -32,7 +32,8 @@ begin
            nullif(pg_catalog.btrim(it.o ->> 'conditional_question_main_id', E' \t\r\n'), '') as main_id,
            coalesce((it.o ->> 'is_conditional')::boolean, false) as is_conditional,
            coalesce((it.o ->> 'is_multiple_choice')::boolean, false) as is_multiple_choice,
-           coalesce(pg_catalog.jsonb_array_length(it.o -> 'question_alternatives'), 0) as alternatives
+           case when pg_catalog.jsonb_typeof(it.o -> 'question_alternatives') = 'array'
+                then pg_catalog.jsonb_array_length(it.o -> 'question_alternatives') else 0 end as alternatives
     from items as it
   ),
   handles as (

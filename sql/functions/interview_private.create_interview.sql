@@ -1,7 +1,7 @@
 -- The create operation behind public.job_interview_create_from_array, on the
 -- request body as one JSON object. Each step is a named piece:
 --
---   1. limits        the body's size, before any heavy work
+--   1. limits        the body's size, nesting and numbers, before any heavy work
 --   2. caller        interview_private.current_caller           401 / 403
 --   3. validation    interview_private.assert_valid_request     422
 --   4. target        interview_private.authorized_merchant      403
@@ -48,11 +48,31 @@ begin
     );
   end if;
 
+  -- JSON nested deeper than any client needs (every walk of it costs stack).
+  if pg_catalog.jsonb_path_exists(p_body, 'strict $.**{65}') then
+    perform interview_private.raise_invalid(
+      '$', 'the request body nests objects and arrays more than 64 levels deep',
+      'at most 64 levels of nested objects and arrays'
+    );
+  end if;
+
   -- 2. caller
   select * into v_caller from interview_private.current_caller();
 
   -- 3. validation
   perform interview_private.assert_valid_request(p_body);
+
+  -- Numbers beyond a double's range, in the fields no rule bounds (free-form
+  -- objects): 1e100000 is a few bytes of jsonb but 100000 digits of text, and
+  -- the body is written out as text further on (idempotency hash, outbox).
+  if pg_catalog.jsonb_path_exists(
+    p_body, 'strict $.** ? (@.type() == "number" && (@ > 1e308 || @ < -1e308 || (@ != 0 && @ < 1e-308 && @ > -1e-308)))'
+  ) then
+    perform interview_private.raise_invalid(
+      '$', 'the request body holds a number beyond the range of a double (about 1e-308 to 1e308)',
+      'numbers a JSON client can read: within about 1e-308 to 1e308 in magnitude'
+    );
+  end if;
 
   -- 4. target merchant
   select * into v_target

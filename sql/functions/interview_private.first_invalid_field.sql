@@ -44,11 +44,16 @@ begin
     where pg_catalog.jsonb_typeof(q.item -> 'candidate_expectations_json') = 'object'
   ),
   present as (
-    select ob.n, ob.part, ob.scope, ob.prefix, e.key, e.value, pg_catalog.jsonb_typeof(e.value) as json_type,
-           e.value #>> '{}' as raw_text,
-           pg_catalog.btrim(e.value #>> '{}', E' \t\r\n') as trimmed
-    from objects as ob, pg_catalog.jsonb_each(ob.obj) as e (key, value)
-    where pg_catalog.jsonb_typeof(e.value) <> 'null'
+    -- the text of scalars only: an object or array as text could be huge (a
+    -- number such as 1e100000 is a few bytes of jsonb and 100000 digits of text)
+    select ob.n, ob.part, ob.scope, ob.prefix, e.key, e.value, t.json_type,
+           case when t.json_type in ('string', 'number', 'boolean') then e.value #>> '{}' end as raw_text,
+           case when t.json_type in ('string', 'number', 'boolean')
+                then pg_catalog.btrim(e.value #>> '{}', E' \t\r\n') end as trimmed
+    from objects as ob
+    cross join lateral pg_catalog.jsonb_each(ob.obj) as e (key, value)
+    cross join lateral (select pg_catalog.jsonb_typeof(e.value) as json_type) as t
+    where t.json_type <> 'null'
   ),
   problems as (
     -- a question item that is neither an object nor a non-empty string
@@ -154,8 +159,8 @@ begin
         end
         when 'object' then case
           when p.json_type <> 'object' then 'must be a JSON object'
-          when r.max_length is not null and pg_catalog.octet_length(p.value::text) > r.max_length then
-            pg_catalog.format('must be at most %s bytes of JSON (it has %s)', r.max_length, pg_catalog.octet_length(p.value::text))
+          when r.max_length is not null and pg_catalog.pg_column_size(p.value) > r.max_length then
+            pg_catalog.format('must be at most %s bytes (it has %s)', r.max_length, pg_catalog.pg_column_size(p.value))
         end
         when 'company' then case
           when p.json_type not in ('object', 'string') then 'must be a JSON object or a string'

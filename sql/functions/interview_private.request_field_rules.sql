@@ -19,7 +19,7 @@ returns table (
   description text
 )
 language plpgsql
-stable
+immutable
 parallel safe
 set search_path = ''
 as $$

@@ -1,0 +1,348 @@
+"""Privilege audit, read from the catalogs of a deployed clone.
+
+Every table, view, materialized view, sequence and function that an API role
+(anon, authenticated, service_role, PostgREST's authenticator) or PUBLIC holds a
+privilege on, in every schema PostgREST exposes, every schema an API role has
+USAGE on, and the package's private schemas, is compared with the reviewed
+allowlist below: anything that becomes reachable and is not listed fails.
+
+Then the structural rules of the package: SECURITY DEFINER only where listed,
+a fixed empty search_path on every function, RLS on every table, no policy on
+a table without RLS, an index under every foreign key, and no API access to the
+private schemas.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+
+from deploy.project import Project
+
+from .helpers import TestDatabase
+
+API_ROLES = ("anon", "authenticated", "service_role", "authenticator")
+EVERYONE = ("PUBLIC", *API_ROLES)  # a grant to PUBLIC reaches every role
+SIGNED_IN = ("authenticated", "service_role")
+PRIVATE_SCHEMAS = ("interview_private", "interview_deploy")
+PACKAGE_SCHEMAS = ("public", "interview_private")
+
+_PUBLIC_TABLES = (
+    "merchants", "profiles", "platform_languages", "platform_language_accents", "interview_templates",
+    "knowledge_base_stores", "interview_def_set", "interview_def_question", "interview_def_step",
+)
+RPC = "public.job_interview_create_from_array"
+RPC_NAMED = (
+    f"{RPC}(text,text,text,text,text,text,text,text,jsonb,text,text,text,text,text,text,text,text,numeric,numeric,"
+    "numeric,text,text,text,text,text,text,jsonb,jsonb,boolean,boolean,jsonb,text,text,text,text,jsonb,jsonb,jsonb,"
+    "boolean,text,boolean,text,text,boolean,text)"
+)
+RPC_FALLBACK = f"{RPC}(jsonb)"
+VERIFY_SIGNATURE = "public.verify_embed_signature(uuid,text,text,text)"
+
+# The reviewed allowlist: (object, privilege) -> the roles that may hold it, and why.
+ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
+    # Reads of the package's tables, for signed-in users: RLS decides which rows
+    # (members see their merchant's, reference data is for everyone signed in).
+    # service_role bypasses RLS, as on Supabase. No INSERT/UPDATE/DELETE: writes
+    # go through the RPC only. anon reads nothing.
+    **{(f"public.{table}", "SELECT"): SIGNED_IN for table in _PUBLIC_TABLES},
+    # The RPC and its fallback overload (unknown keys -> 422): signed-in callers
+    # only; anon gets 401 from the revoked EXECUTE.
+    (RPC_NAMED, "EXECUTE"): SIGNED_IN,
+    (RPC_FALLBACK, "EXECUTE"): SIGNED_IN,
+    # The embed backend checks a signed link with the service_role key; the
+    # signing key never leaves the function.
+    (VERIFY_SIGNATURE, "EXECUTE"): ("service_role",),
+    # Supabase's own: the JWT claim helpers that RLS policies call (the local
+    # shim defines them exactly as Supabase does, executable by everyone).
+    **{(f"auth.{f}()", "EXECUTE"): EVERYONE for f in ("uid", "role", "email", "jwt")},
+    # The two pgcrypto functions the package uses; where the server has no
+    # pgcrypto the shim's stand-ins (same names) are granted like pgcrypto's.
+    ("extensions.gen_random_bytes(integer)", "EXECUTE"): EVERYONE,
+    ("extensions.hmac(bytea,bytea,text)", "EXECUTE"): EVERYONE,
+}
+
+# Members of these extensions are Supabase's own (pgcrypto lives in `extensions`
+# on every Supabase project, executable by everyone); they are accepted as long
+# as the privilege is EXECUTE on a function.
+SUPABASE_EXTENSIONS = ("pgcrypto",)
+
+# Functions that run with their owner's rights; each is an API entry point that
+# must bypass the caller's table rights, and sets search_path = ''.
+SECURITY_DEFINER_ALLOWED = {
+    RPC_NAMED: "the RPC: writes the set, steps, keys and outbox that the caller has no grants on",
+    RPC_FALLBACK: "the fallback overload: reads the rule table in interview_private to name unknown keys",
+    VERIFY_SIGNATURE: "reads the signing key in interview_private.embed_keys, which no API role may read",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Grant:
+    object: str
+    kind: str
+    role: str
+    privilege: str
+    extension: str | None = field(default=None, compare=False)
+
+    def __str__(self) -> str:
+        owner = f" (extension {self.extension})" if self.extension else ""
+        return f"{self.role} {self.privilege} on {self.kind} {self.object}{owner}"
+
+
+# PostgreSQL's own schemas (pg_catalog, information_schema, pg_toast) are left out.
+_AUDITED_SCHEMAS = """
+select n.nspname
+from pg_catalog.pg_namespace as n
+where n.nspname <> 'information_schema' and n.nspname !~ '^pg_'
+  and (n.nspname = any (%(exposed)s)
+       or n.nspname = any (%(private)s)
+       or exists (
+         select from pg_catalog.unnest(%(roles)s::text[]) as r (role)
+         where pg_catalog.has_schema_privilege(r.role, n.oid, 'USAGE')
+       ))
+"""
+
+# has_*_privilege answers for inherited and PUBLIC grants too; for tables the
+# column-level variant also catches a grant on a single column.
+_REACHABLE = """
+with roles (role) as (select pg_catalog.unnest(%(roles)s::text[])),
+schemas as (
+  select n.oid, n.nspname from pg_catalog.pg_namespace as n where n.nspname = any (%(schemas)s)
+),
+extension_members as (
+  select d.classid, d.objid, e.extname
+  from pg_catalog.pg_depend as d join pg_catalog.pg_extension as e on e.oid = d.refobjid
+  where d.refclassid = 'pg_catalog.pg_extension'::regclass and d.deptype = 'e'
+),
+relations as (
+  select c.oid::regclass::text as object,
+         case c.relkind when 'S' then 'sequence' when 'v' then 'view' when 'm' then 'materialized view'
+                        when 'f' then 'foreign table' else 'table' end as kind,
+         r.role, p.privilege, x.extname
+  from pg_catalog.pg_class as c
+  join schemas as s on s.oid = c.relnamespace
+  cross join roles as r
+  cross join lateral pg_catalog.unnest(
+    case when c.relkind = 'S' then array['USAGE', 'SELECT', 'UPDATE']
+         else array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'] end
+  ) as p (privilege)
+  left join extension_members as x on x.classid = 'pg_catalog.pg_class'::regclass and x.objid = c.oid
+  where c.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
+    and case
+          when c.relkind = 'S' then pg_catalog.has_sequence_privilege(r.role, c.oid, p.privilege)
+          when p.privilege in ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')
+            then pg_catalog.has_any_column_privilege(r.role, c.oid, p.privilege)
+          else pg_catalog.has_table_privilege(r.role, c.oid, p.privilege)
+        end
+),
+functions as (
+  select f.oid::regprocedure::text, case f.prokind when 'p' then 'procedure' else 'function' end,
+         r.role, 'EXECUTE', x.extname
+  from pg_catalog.pg_proc as f
+  join schemas as s on s.oid = f.pronamespace
+  cross join roles as r
+  left join extension_members as x on x.classid = 'pg_catalog.pg_proc'::regclass and x.objid = f.oid
+  where pg_catalog.has_function_privilege(r.role, f.oid, 'EXECUTE')
+)
+select * from relations union all select * from functions
+"""
+
+
+@pytest.fixture
+def audited(db: TestDatabase) -> TestDatabase:
+    # An empty search_path: every name the catalog prints is schema-qualified.
+    db.admin.execute("set search_path = ''")
+    return db
+
+
+def audited_schemas(db: TestDatabase, project: Project) -> list[str]:
+    rows = db.admin.execute(
+        _AUDITED_SCHEMAS,
+        {"exposed": project.exposed_schemas(), "private": list(PRIVATE_SCHEMAS), "roles": ["public", *API_ROLES]},
+    ).fetchall()
+    return sorted(r["nspname"] for r in rows)
+
+
+def reachable(db: TestDatabase, schemas: list[str]) -> set[Grant]:
+    rows = db.admin.execute(_REACHABLE, {"roles": ["public", *API_ROLES], "schemas": schemas}).fetchall()
+    return {
+        Grant(r["object"], r["kind"], "PUBLIC" if r["role"] == "public" else r["role"], r["privilege"], r["extname"])
+        for r in rows
+    }
+
+
+def expected_grants() -> set[Grant]:
+    return {
+        Grant(obj, "function" if "(" in obj else "table", role, privilege)
+        for (obj, privilege), roles in ALLOWED.items()
+        for role in roles
+    }
+
+
+def test_the_audit_covers_the_exposed_the_api_usable_and_the_private_schemas(
+    audited: TestDatabase, project: Project
+) -> None:
+    schemas = audited_schemas(audited, project)
+    assert "public" in project.exposed_schemas()
+    assert {"public", "auth", "extensions", *PRIVATE_SCHEMAS} <= set(schemas), schemas
+
+
+def test_api_roles_reach_exactly_the_reviewed_allowlist(audited: TestDatabase, project: Project) -> None:
+    actual = reachable(audited, audited_schemas(audited, project))
+    supabase_own = {g for g in actual if g.extension in SUPABASE_EXTENSIONS and (g.object, g.privilege) not in ALLOWED}
+    assert all(g.kind == "function" and g.privilege == "EXECUTE" for g in supabase_own), sorted(
+        map(str, supabase_own))
+
+    expected = expected_grants()
+    unexpected = sorted(map(str, actual - supabase_own - expected))
+    missing = sorted(map(str, expected - actual))
+    assert unexpected == [], "reachable but not in the reviewed allowlist:\n" + "\n".join(unexpected)
+    assert missing == [], "in the allowlist but not granted (remove it, or restore the grant):\n" + "\n".join(missing)
+
+
+def test_a_new_grant_to_an_api_role_fails_the_audit(audited: TestDatabase, project: Project) -> None:
+    """The audit is not vacuous: one stray grant makes the difference it reports."""
+    before = reachable(audited, audited_schemas(audited, project))
+    audited.admin.execute("grant insert (name) on public.merchants to authenticated")
+    audited.admin.execute("grant execute on function interview_private.raise_invalid(text, text, text) to anon")
+    after = reachable(audited, audited_schemas(audited, project))
+
+    assert {str(g) for g in after - before} == {
+        "authenticated INSERT on table public.merchants",
+        "anon EXECUTE on function interview_private.raise_invalid(text,text,text)",
+    }
+
+
+def test_no_api_role_has_usage_on_the_private_schemas(audited: TestDatabase) -> None:
+    rows = audited.admin.execute(
+        """
+        select r.role, n.nspname, p.privilege
+        from pg_catalog.unnest(%(roles)s::text[]) as r (role)
+        cross join pg_catalog.unnest(%(schemas)s::text[]) as s (name)
+        join pg_catalog.pg_namespace as n on n.nspname = s.name
+        cross join pg_catalog.unnest(array['USAGE', 'CREATE']) as p (privilege)
+        where pg_catalog.has_schema_privilege(r.role, n.oid, p.privilege)
+        """,
+        {"roles": ["public", *API_ROLES], "schemas": list(PRIVATE_SCHEMAS)},
+    ).fetchall()
+    found = audited.admin.execute(
+        "select count(*) as n from pg_catalog.pg_namespace where nspname = any (%s)", (list(PRIVATE_SCHEMAS),)
+    ).fetchone()
+    assert found is not None and found["n"] == len(PRIVATE_SCHEMAS)
+    assert rows == []
+
+
+def test_only_the_listed_functions_are_security_definer(audited: TestDatabase) -> None:
+    rows = audited.admin.execute(
+        """
+        select p.oid::regprocedure::text as signature
+        from pg_catalog.pg_proc as p join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+        where p.prosecdef and n.nspname not in ('pg_catalog', 'information_schema')
+        """
+    ).fetchall()
+    assert {r["signature"] for r in rows} == set(SECURITY_DEFINER_ALLOWED)
+
+
+def test_every_package_function_has_a_fixed_empty_search_path(audited: TestDatabase) -> None:
+    rows = audited.admin.execute(
+        """
+        select p.oid::regprocedure::text as signature, p.proconfig
+        from pg_catalog.pg_proc as p join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+        where n.nspname = any (%s)
+          and not exists (select from pg_catalog.pg_depend as d
+                          where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
+        """,
+        (list(PACKAGE_SCHEMAS),),
+    ).fetchall()
+    assert len(rows) >= 10
+    unfixed = [(r["signature"], r["proconfig"]) for r in rows if 'search_path=""' not in (r["proconfig"] or [])]
+    assert unfixed == []
+
+
+def test_every_package_table_has_row_level_security(audited: TestDatabase) -> None:
+    rows = audited.admin.execute(
+        """
+        select c.oid::regclass::text as table_name, c.relrowsecurity
+        from pg_catalog.pg_class as c join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+        where n.nspname = any (%s) and c.relkind in ('r', 'p')
+        """,
+        (list(PACKAGE_SCHEMAS),),
+    ).fetchall()
+    assert {f"public.{t}" for t in _PUBLIC_TABLES} <= {r["table_name"] for r in rows}
+    assert [r["table_name"] for r in rows if not r["relrowsecurity"]] == []
+
+
+def test_no_policy_sits_on_a_table_without_row_level_security(audited: TestDatabase) -> None:
+    rows = audited.admin.execute(
+        """
+        select c.oid::regclass::text as table_name, p.polname, c.relrowsecurity
+        from pg_catalog.pg_policy as p join pg_catalog.pg_class as c on c.oid = p.polrelid
+        """
+    ).fetchall()
+    assert len(rows) >= len(_PUBLIC_TABLES)  # the package's policies were found at all
+    assert [(r["table_name"], r["polname"]) for r in rows if not r["relrowsecurity"]] == []
+
+
+_FOREIGN_KEYS = """
+select c.conname, c.conrelid::regclass::text as table_name,
+       array(select a.attname::text
+             from pg_catalog.unnest(c.conkey) as k (attnum)
+             join pg_catalog.pg_attribute as a on a.attrelid = c.conrelid and a.attnum = k.attnum
+             order by a.attname) as columns
+from pg_catalog.pg_constraint as c join pg_catalog.pg_namespace as n on n.oid = c.connamespace
+where c.contype = 'f' and n.nspname not in ('pg_catalog', 'information_schema')
+"""
+
+_INDEXES = """
+select i.indexrelid::regclass::text as index_name, i.indrelid::regclass::text as table_name,
+       array(select coalesce(a.attname::text, '(expression)')
+             from pg_catalog.unnest(i.indkey::int2[]) with ordinality as k (attnum, n)
+             left join pg_catalog.pg_attribute as a on a.attrelid = i.indrelid and a.attnum = k.attnum
+             where k.n <= i.indnkeyatts
+             order by k.n) as columns,
+       pg_catalog.pg_get_expr(i.indpred, i.indrelid) as predicate
+from pg_catalog.pg_index as i
+where i.indisvalid
+"""
+
+_NOT_NULL = re.compile(r"^\(*\s*(\"?[a-z_][a-z0-9_]*\"?)\s+IS\s+NOT\s+NULL\s*\)*$", re.IGNORECASE)
+
+
+def covers(index: dict[str, object], fk_columns: list[str]) -> bool:
+    """Leading columns exactly the FK's; a partial index only when it leaves out
+    rows with a null FK column (which reference nothing)."""
+    columns = list(index["columns"])  # type: ignore[call-overload]
+    if sorted(columns[: len(fk_columns)]) != sorted(fk_columns):
+        return False
+    predicate = index["predicate"]
+    if predicate is None:
+        return True
+    terms = [t.strip() for t in re.split(r"\bAND\b", str(predicate), flags=re.IGNORECASE)]
+    matches = [_NOT_NULL.match(t) for t in terms]
+    return all(m is not None and m.group(1).strip('"') in fk_columns for m in matches)
+
+
+def test_every_foreign_key_has_a_covering_index(audited: TestDatabase) -> None:
+    foreign_keys = audited.admin.execute(_FOREIGN_KEYS).fetchall()
+    indexes = audited.admin.execute(_INDEXES).fetchall()
+    assert len(foreign_keys) >= 10
+
+    uncovered = [
+        f"{fk['table_name']}.{fk['conname']} ({', '.join(fk['columns'])})"
+        for fk in foreign_keys
+        if not any(ix["table_name"] == fk["table_name"] and covers(ix, list(fk["columns"])) for ix in indexes)
+    ]
+    assert uncovered == []
+
+
+def test_the_covering_rule_accepts_only_not_null_partial_indexes() -> None:
+    plain = {"columns": ["merchant_id", "created_at"], "predicate": None}
+    not_null = {"columns": ["created_by"], "predicate": "(created_by IS NOT NULL)"}
+    other = {"columns": ["language_code"], "predicate": "is_primary"}
+    trailing = {"columns": ["created_at", "merchant_id"], "predicate": None}
+    assert covers(plain, ["merchant_id"]) and covers(not_null, ["created_by"])
+    assert not covers(other, ["language_code"]) and not covers(trailing, ["merchant_id"])
+    assert covers({"columns": ["a", "b"], "predicate": "(b IS NOT NULL)"}, ["b", "a"])

@@ -1,0 +1,170 @@
+"""interview-db export-supabase: the files, their names and versions, the
+revisions of the function files, and seed.sql (without the Supabase CLI; see
+test_supabase_cli.py for `supabase db push` itself)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from deploy.cli import main
+from deploy.migrations import apply_shim
+from deploy.project import Project
+from deploy.seeds import seed, seed_script
+from deploy.supabase_export import DEFAULT_BASE, FUNCTIONS_NAME, ExportError, export_supabase, statements
+
+from .helpers import copy_project
+
+CLI_NAME = re.compile(r"^[0-9]{14}_[a-z0-9_]+\.sql$")
+
+
+def files_of(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+
+
+def test_two_exports_of_an_unchanged_tree_are_byte_identical(project: Project, tmp_path: Path) -> None:
+    first = export_supabase(project, tmp_path / "a")
+    second = export_supabase(project, tmp_path / "b")
+
+    assert files_of(tmp_path / "a") == files_of(tmp_path / "b")
+    assert first.migrations == second.migrations and first.written == second.written
+
+
+def test_one_file_per_migration_then_the_functions_then_the_seed_and_never_the_shim(
+    project: Project, tmp_path: Path
+) -> None:
+    result = export_supabase(project, tmp_path)
+
+    names = sorted(p.name for p in tmp_path.glob("*.sql") if p.name != "seed.sql")
+    assert names == result.migrations and all(CLI_NAME.match(n) for n in names)
+    expected = [f"interview_{p.stem}" for p in project.migration_files()] + [FUNCTIONS_NAME]
+    assert [n[15:-4] for n in names] == expected
+    # base + NNNN hours; the function files one minute after the last migration
+    assert names[0].startswith("20250101010000_") and names[-1][:14] == f"{int(names[-2][:10]) :010d}0100"
+    for path, migration in zip(sorted(tmp_path.glob("*_interview_0*.sql")), project.migration_files(), strict=True):
+        assert statements(path.read_text()) == statements(migration.read_text())
+    functions = (tmp_path / names[-1]).read_text()
+    for path in project.function_files():
+        assert f"-- sql/functions/{path.name}\n{path.read_text().rstrip()}" in functions
+    assert (tmp_path / "seed.sql").read_text() == seed_script(project)
+
+    everything = "".join(p.read_text() for p in tmp_path.iterdir())
+    assert project.shim_file.read_text().strip()[:200] not in everything
+    assert "create schema if not exists auth" not in everything
+    assert "extensions.hmac(bytea, bytea, text)\nreturns" not in everything
+    assert "interview_deploy" not in everything.replace("interview_deploy holds", "")
+
+
+def test_the_function_files_apply_in_their_exported_order_with_bodies_checked(
+    project: Project, empty_db: str, tmp_path: Path
+) -> None:
+    export_supabase(project, tmp_path)
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        apply_shim(conn, project)
+        for path in sorted(tmp_path.glob("*.sql")):
+            if path.name == "seed.sql":
+                continue
+            text = path.read_text()
+            if path.name.endswith(f"_{FUNCTIONS_NAME}.sql"):
+                # without the `set local`: every sql-language body is checked, so each file's
+                # dependencies must come first
+                text = text.replace("set local check_function_bodies = off;", "")
+                assert conn.execute("show check_function_bodies").fetchone()[0] == "on"
+            with conn.transaction():
+                conn.execute(text)
+        conn.execute(seed_script(project))
+        assert conn.execute("select count(*) from public.platform_languages").fetchone()[0] == 34
+        assert not seed(conn, project).changed
+
+
+def test_exporting_again_into_the_same_directory_writes_nothing(project: Project, tmp_path: Path) -> None:
+    export_supabase(project, tmp_path)
+    before = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+
+    again = export_supabase(project, tmp_path)
+
+    assert not again.changed and again.written == [] and len(again.unchanged) == len(again.migrations)
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == before
+
+
+def test_a_changed_function_file_adds_a_revision_that_drops_what_is_gone(project: Project, tmp_path: Path) -> None:
+    copy = copy_project(project, tmp_path / "checkout")
+    extra = copy.functions_dir / "interview_private.sample.sql"
+    extra.write_text("create or replace function interview_private.sample(p integer, q text[] default null) "
+                     "returns integer language sql immutable set search_path = '' as $$ select p $$;\n")
+    out = tmp_path / "migrations"
+    first = export_supabase(copy, out).migrations
+
+    extra.unlink()
+    second = export_supabase(copy, out)
+
+    assert second.written == [second.migrations[-1]] and second.migrations[:-1] == first
+    old, new = first[-1], second.migrations[-1]
+    assert new[:14] == f"{old[:10]}{int(old[10:12]) + 1:02d}00" and new.endswith(f"_{FUNCTIONS_NAME}.sql")  # one minute later
+    text = (out / new).read_text()
+    assert "drop function if exists interview_private.sample(integer, text[]);" in text
+    assert "interview_private.sample(p integer" not in text and (out / old).read_text().count("sample(p integer") == 1
+    assert not export_supabase(copy, out).changed
+
+
+def test_a_new_migration_goes_after_the_function_revisions_before_it(project: Project, tmp_path: Path) -> None:
+    copy = copy_project(project, tmp_path / "checkout")
+    out = tmp_path / "migrations"
+    first = export_supabase(copy, out).migrations
+    last = copy.migration_files()[-1].stem
+    number = int(last[:4]) + 1
+    (copy.migrations_dir / f"{number:04d}_later.sql").write_text("create table interview_private.later (id int primary key);\n")
+
+    result = export_supabase(copy, out)
+
+    assert result.written == [f"{result.migrations[-1]}"] and result.migrations[-1].endswith(f"_interview_{number:04d}_later.sql")
+    assert result.migrations[-1] > first[-1]  # after the earlier revision of the functions, which did not change
+
+
+def test_an_edited_exported_migration_is_refused(project: Project, tmp_path: Path) -> None:
+    export_supabase(project, tmp_path)
+    exported = sorted(tmp_path.glob("*_interview_0003_*.sql"))[0]
+    exported.write_text(exported.read_text() + "\ncreate table public.sneaky (id int);\n")
+
+    with pytest.raises(ExportError, match=f"{exported.name} differs from sql/migrations/0003_"):
+        export_supabase(project, tmp_path)
+
+
+def test_a_header_or_comment_change_of_an_exported_migration_is_not_an_edit(project: Project, tmp_path: Path) -> None:
+    export_supabase(project, tmp_path)
+    exported = sorted(tmp_path.glob("*_interview_0001_*.sql"))[0]
+    exported.write_text("-- exported by an older interview-db\n" + exported.read_text())
+
+    assert not export_supabase(project, tmp_path).changed
+
+
+def test_another_base_timestamp_is_refused_where_an_export_exists(project: Project, tmp_path: Path) -> None:
+    export_supabase(project, tmp_path)
+    with pytest.raises(ExportError, match="exported with another base timestamp"):
+        export_supabase(project, tmp_path, base="20260301000000")
+    with pytest.raises(ExportError, match="14 digits"):
+        export_supabase(project, tmp_path / "other", base="2026-03-01")
+
+
+def test_the_command_writes_the_seed_where_asked_and_reports_as_json(project: Project, tmp_path: Path) -> None:
+    runner = CliRunner()
+    target = tmp_path / "supabase"
+    done = runner.invoke(main, ["export-supabase", str(target / "migrations"), "--seed-file", str(target / "seed.sql")])
+    assert done.exit_code == 0, done.output
+    assert "Wrote" in done.output and "supabase db push" in done.output
+    assert (target / "seed.sql").exists() and not (target / "migrations" / "seed.sql").exists()
+
+    again = runner.invoke(
+        main, ["export-supabase", str(target / "migrations"), "--seed-file", str(target / "seed.sql"), "--json"])
+    assert again.exit_code == 0
+    payload = json.loads(again.stdout)
+    assert payload["written"] == [] and len(payload["migrations"]) == len(project.migration_files()) + 1
+
+    bad = runner.invoke(main, ["export-supabase", str(tmp_path / "x"), "--base-timestamp", "tomorrow"])
+    assert bad.exit_code == 1 and bad.output.startswith("Error: base timestamp must be 14 digits")
+    assert DEFAULT_BASE in runner.invoke(main, ["export-supabase", "--help"]).output
