@@ -11,9 +11,8 @@ as $$
 declare
   v_problem record;
 begin
-  select f.path, f.message, f.hint into v_problem
-  from interview_private.first_invalid_field(p_body) as f;
-  if found then
+  v_problem := interview_private.first_invalid_field(p_body);
+  if v_problem.path is not null then
     perform interview_private.raise_invalid(v_problem.path, v_problem.message, v_problem.hint);
   end if;
 

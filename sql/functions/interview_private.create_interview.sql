@@ -17,6 +17,12 @@ returns jsonb
 language plpgsql
 volatile
 set search_path = ''
+-- Generic plans for every statement of the call, its helpers' included: the
+-- cached plans then serve every request. Left to choose, PostgreSQL keeps
+-- planning anew each call the statements over the question array (a custom
+-- plan that knows the array's length looks cheaper than the generic one),
+-- which cost more than executing them.
+set plan_cache_mode = force_generic_plan
 as $$
 declare
   c_max_body_bytes constant integer := 2097152;

@@ -5,8 +5,12 @@
 -- however many questions there are; each kind's checks are in one branch of
 -- the CASE below. PL/pgSQL rather than SQL so that the plan is cached per
 -- session (a SQL function that cannot be inlined is planned on every call).
-create or replace function interview_private.first_invalid_field(p_body jsonb)
-returns table (path text, message text, hint text)
+create or replace function interview_private.first_invalid_field(
+  p_body jsonb,
+  out path text,
+  out message text,
+  out hint text
+)
 language plpgsql
 stable
 parallel safe
@@ -14,7 +18,6 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 begin
-  return query
   with rules as materialized (
     select r.* from pg_catalog.unnest(interview_private.request_field_rule_list()) as r
   ),
@@ -200,6 +203,7 @@ begin
     where v.problem is not null
   )
   select q.path, q.path || ' ' || q.problem, q.hint
+  into path, message, hint
   from (
     select pr.*,
            case when pr.whole then pr.prefix
@@ -214,6 +218,6 @@ end
 $$;
 
 comment on function interview_private.first_invalid_field(jsonb) is
-  'The first field of a create request body that breaks its rule in request_field_rules (body, nested objects, each question, each question''s expectations): its path, a message naming the field, and the rule''s hint. No row when every field is valid.';
+  'The first field of a create request body that breaks its rule in request_field_rules (body, nested objects, each question, each question''s expectations): its path, a message naming the field, and the rule''s hint; all null when every field is valid.';
 
 revoke all on function interview_private.first_invalid_field(jsonb) from public;
