@@ -96,16 +96,20 @@ def test_a_changed_function_file_is_reapplied_and_an_unchanged_one_is_not(
     assert migrate(empty_db, copy).functions_applied == []
 
 
+def sample_function(arguments: str, returns: str, body: str) -> str:
+    """A one-function file of interview_private.sample, for the tests of changing function files."""
+    return (f"create or replace function interview_private.sample({arguments}) returns {returns} "
+            f"language sql immutable set search_path = '' as $$ {body} $$;\n")
+
+
 def test_a_function_whose_signature_changes_loses_its_old_overload(
     empty_db: str, project: Project, tmp_path: Path
 ) -> None:
     copy = copy_project(project, tmp_path)
     extra = copy.functions_dir / "interview_private.sample.sql"
-    extra.write_text("create or replace function interview_private.sample(p integer) returns integer "
-                     "language sql immutable set search_path = '' as $$ select p $$;\n")
+    extra.write_text(sample_function("p integer", "integer", "select p"))
     migrate(empty_db, copy)
-    extra.write_text("create or replace function interview_private.sample(p text) returns text "
-                     "language sql immutable set search_path = '' as $$ select p $$;\n")
+    extra.write_text(sample_function("p text", "text", "select p"))
 
     result = migrate(empty_db, copy)
     assert result.functions_dropped == ["interview_private.sample(integer)"]
@@ -122,11 +126,9 @@ def test_a_function_whose_return_type_changes_is_dropped_and_created_again(
 ) -> None:
     copy = copy_project(project, tmp_path)
     extra = copy.functions_dir / "interview_private.sample.sql"
-    extra.write_text("create or replace function interview_private.sample(p integer) returns integer "
-                     "language sql immutable set search_path = '' as $$ select p $$;\n")
+    extra.write_text(sample_function("p integer", "integer", "select p"))
     migrate(empty_db, copy)
-    extra.write_text("create or replace function interview_private.sample(p integer) returns text "
-                     "language sql immutable set search_path = '' as $$ select p::text || '!' $$;\n")
+    extra.write_text(sample_function("p integer", "text", "select p::text || '!'"))
 
     result = migrate(empty_db, copy)
     assert result.functions_applied == ["interview_private.sample.sql"] and result.functions_dropped == []

@@ -2,22 +2,7 @@
 -- interview_private.request_field_rule_list): for readers, the fallback
 -- overload and the OpenAPI generator.
 create or replace function interview_private.request_field_rules()
-returns table (
-  scope text,
-  ordinal integer,
-  field text,
-  kind text,
-  required boolean,
-  min_length integer,
-  max_length integer,
-  min_value numeric,
-  max_value numeric,
-  max_items integer,
-  allowed text[],
-  nested_scope text,
-  hint text,
-  description text
-)
+returns setof interview_private.request_field_rule
 language plpgsql
 immutable
 parallel safe
