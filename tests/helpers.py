@@ -50,6 +50,13 @@ def copy_project(project: Project, target: Path) -> Project:
     return Project(target)
 
 
+def scalar(url: str, query: str, *params: object) -> Any:
+    """The first column of the first row of a query, on its own autocommit connection."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(query, params or None).fetchone()
+        return row[0] if row else None
+
+
 def wait_for(condition: Callable[[], T | None], what: str, timeout: float = 60.0) -> T:
     """Poll ``condition`` (a catalog query, a process state) until it returns a value.
 

@@ -30,7 +30,7 @@ from deploy.postgrest import RpcResponse, call_rpc
 from deploy.project import Project
 from deploy.seeds import seed
 
-from .helpers import RPC, TestDatabase, User, copy_project, minimal_body, wait_for
+from .helpers import RPC, TestDatabase, User, copy_project, minimal_body, scalar, wait_for
 
 Body = dict[str, Any]
 
@@ -321,12 +321,6 @@ def test_a_server_crash_loses_no_committed_set(restartable: LocalPostgres) -> No
 
 
 # -- migrate killed in the middle of a migration -------------------------------
-
-
-def scalar(url: str, query: str, *params: object) -> Any:
-    with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute(query, params or None).fetchone()
-        return row[0] if row else None
 
 
 def test_migrate_killed_mid_migration_leaves_the_database_as_before_and_the_next_run_completes(

@@ -13,13 +13,7 @@ import pytest
 from deploy.migrations import EditedMigrationError, MigrationError, migrate, rollback, status
 from deploy.project import Project
 
-from .helpers import copy_project
-
-
-def scalar(url: str, query: str, *params: object) -> object:
-    with psycopg.connect(url) as conn:
-        row = conn.execute(query, params or None).fetchone()
-        return row[0] if row else None
+from .helpers import copy_project, scalar
 
 
 def test_migrate_on_plain_postgres_applies_the_shim_and_everything(empty_db: str, project: Project) -> None:

@@ -12,7 +12,7 @@ from deploy.migrations import migrate
 from deploy.project import Project
 from deploy.seeds import SeedError, seed
 
-from .test_migrate import copy_project
+from .helpers import copy_project
 
 SNAPSHOT = """
 select (select jsonb_agg(l order by l.code) from public.platform_languages as l)
