@@ -209,7 +209,7 @@ begin
     case when p_body ->> 'status' = 'active' then pg_catalog.now() end
   returning id into v_set_id;
 
-  v_question_steps := interview_private.insert_question_steps(
+  perform interview_private.insert_question_steps(
     v_set_id,
     v_target.merchant_id,
     v_items,

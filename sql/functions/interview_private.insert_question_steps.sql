@@ -16,13 +16,11 @@ create or replace function interview_private.insert_question_steps(
   p_instructional_video_text text,
   p_thank_you_text text
 )
-returns integer
+returns void
 language plpgsql
 volatile
 set search_path = ''
 as $$
-declare
-  v_question_steps integer;
 begin
   insert into public.interview_def_question (
     merchant_id, question, mojito_language_code, label, duration, is_without_scoring,
@@ -49,32 +47,26 @@ begin
       limit 1
     ) as q
     where i.step_position is not null
-  ),
-  inserted as (
-    insert into public.interview_def_step (
-      interview_def_set_id, position, kind, question_id, text, caller_question_id, is_conditional,
-      conditional_on_position
-    )
-    select p_set_id, 1, 'welcome'::public.interview_step_kind, null::uuid, p_welcome_text, null::text, false, null::integer
-    union all
-    select p_set_id, 2, 'instructional_video', null, p_instructional_video_text, null, false, null
-    where p_instructional_video
-    union all
-    select p_set_id, qs.step_position, 'question', qs.question_id, null, qs.caller_question_id,
-           qs.is_conditional and qs.conditional_on_position is not null, qs.conditional_on_position
-    from question_steps as qs
-    union all
-    select p_set_id, (select count(*) from question_steps)::integer + case when p_instructional_video then 3 else 2 end,
-           'thank_you', null, p_thank_you_text, null, false, null
-    returning kind
   )
-  select (count(*) filter (where kind = 'question'))::integer into v_question_steps from inserted;
-
-  return v_question_steps;
+  insert into public.interview_def_step (
+    interview_def_set_id, position, kind, question_id, text, caller_question_id, is_conditional,
+    conditional_on_position
+  )
+  select p_set_id, 1, 'welcome'::public.interview_step_kind, null::uuid, p_welcome_text, null::text, false, null::integer
+  union all
+  select p_set_id, 2, 'instructional_video', null, p_instructional_video_text, null, false, null
+  where p_instructional_video
+  union all
+  select p_set_id, qs.step_position, 'question', qs.question_id, null, qs.caller_question_id,
+         qs.is_conditional and qs.conditional_on_position is not null, qs.conditional_on_position
+  from question_steps as qs
+  union all
+  select p_set_id, (select count(*) from question_steps)::integer + case when p_instructional_video then 3 else 2 end,
+         'thank_you', null, p_thank_you_text, null, false, null;
 end
 $$;
 
 comment on function interview_private.insert_question_steps(uuid, uuid, interview_private.question_item[], text, boolean, text, text) is
-  'Insert the question records (deduplicated by dedup_key, reusing the merchant''s identical records) and the ordered steps of a set: welcome, instructional video when enabled, the question steps, thank-you. Returns the number of question steps.';
+  'Insert the question records (deduplicated by dedup_key, reusing the merchant''s identical records) and the ordered steps of a set: welcome, instructional video when enabled, the question steps, thank-you.';
 
 revoke all on function interview_private.insert_question_steps(uuid, uuid, interview_private.question_item[], text, boolean, text, text) from public;
