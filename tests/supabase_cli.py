@@ -10,8 +10,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy.project import Project
-from deploy.supabase_export import ExportResult, export_supabase
+from interview_db.project import Project
+from interview_db.supabase_export import ExportResult, export_supabase
 
 SUPABASE_CLI_VERSION = "2.117.0"
 CACHE_ROOT = Path(tempfile.gettempdir()) / "interview-db-supabase-cli"

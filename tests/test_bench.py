@@ -7,8 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from deploy.bench import BenchOptions, format_table, run_bench
-from deploy.cli import main
+from interview_db.bench import BenchOptions, format_table, run_bench
+from interview_db.cli import main
 
 from .helpers import TestDatabase
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from deploy.cli import main
+from interview_db.cli import main
 
 
 def test_demo_exits_0_and_shows_a_created_interview_and_a_clear_422() -> None:
-    result = subprocess.run([sys.executable, "-m", "deploy.cli", "demo"], capture_output=True, text=True, timeout=600)
+    result = subprocess.run([sys.executable, "-m", "interview_db", "demo"], capture_output=True, text=True, timeout=600)
 
     assert result.returncode == 0, result.stderr
     assert "HTTP 200" in result.stdout and "HTTP 422" in result.stdout
@@ -76,7 +76,7 @@ def _run_on_a_terminal(args: list[str], env: dict[str, str]) -> str:
     """The CLI with a pseudo-terminal as stdout and stderr, as a person runs it."""
     leader, follower = pty.openpty()
     try:
-        subprocess.run([sys.executable, "-m", "deploy.cli", *args], stdout=follower, stderr=follower,
+        subprocess.run([sys.executable, "-m", "interview_db", *args], stdout=follower, stderr=follower,
                        stdin=subprocess.DEVNULL, env=env, timeout=120, check=False)
     finally:
         os.close(follower)
@@ -97,7 +97,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(empty_db: str) -> Non
     args = ["doctor", "--database-url", empty_db]
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
 
-    piped = subprocess.run([sys.executable, "-m", "deploy.cli", *args], capture_output=True, text=True, env=env,
+    piped = subprocess.run([sys.executable, "-m", "interview_db", *args], capture_output=True, text=True, env=env,
                            timeout=120, check=False)
     assert piped.returncode == 1 and "FAIL" in piped.stdout
     assert "\x1b[" not in piped.stdout + piped.stderr
@@ -110,12 +110,12 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(empty_db: str) -> Non
 
 
 def test_long_work_shows_progress_and_json_keeps_stdout_clean(empty_db: str, tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "deploy.cli", "migrate", "--database-url", empty_db, "--json"],
+    done = subprocess.run([sys.executable, "-m", "interview_db", "migrate", "--database-url", empty_db, "--json"],
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0
     assert "applying migration 0001_private_schema" in done.stderr
     assert json.loads(done.stdout)["migrations_applied"][0] == "0001_private_schema"
 
-    exported = subprocess.run([sys.executable, "-m", "deploy.cli", "export-supabase", str(tmp_path)],
+    exported = subprocess.run([sys.executable, "-m", "interview_db", "export-supabase", str(tmp_path)],
                               capture_output=True, text=True, timeout=300, check=False)
     assert exported.returncode == 0 and "writing 20250101010000_interview_0001_private_schema.sql" in exported.stdout

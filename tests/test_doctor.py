@@ -10,11 +10,12 @@ from typing import Any
 import psycopg
 from click.testing import CliRunner
 
-from deploy.cli import main
-from deploy.doctor import MIGRATE, SEED, diagnose
-from deploy.migrations import migrate
-from deploy.project import Project
-from deploy.seeds import TEMPLATES_FILE, seed_data
+from interview_db import __version__
+from interview_db.cli import main
+from interview_db.doctor import MIGRATE, SEED, diagnose
+from interview_db.migrations import migrate
+from interview_db.project import Project
+from interview_db.seeds import TEMPLATES_FILE, seed_data
 
 from .helpers import TestDatabase, copy_project
 
@@ -34,8 +35,11 @@ def test_a_migrated_and_seeded_database_is_healthy(db: TestDatabase, project: Pr
     assert code == 0 and payload["healthy"] is True and payload["next_steps"] == []
     checks = by_name(payload)
     assert [c["name"] for c in payload["checks"]] == [
-        "reachable", "server", "platform", "deployment", "migrations", "functions", "rpc", "seed", "plpgsql_check"]
+        "package", "reachable", "server", "platform", "deployment", "migrations", "functions", "rpc", "seed", "plpgsql_check"]
     assert checks["server"]["summary"].startswith("PostgreSQL ")
+    # which files it judges by: this checkout's (an installed wheel says "from the wheel ...")
+    assert checks["package"]["summary"] == (
+        f"interview-db {__version__}, schema {project.schema_version}, files from the checkout {project.root}")
     assert checks["platform"]["summary"] == "plain PostgreSQL with the local Supabase shim"
     assert checks["deployment"]["summary"] == "deployed with interview-db migrate"
     templates = len(seed_data(project)[TEMPLATES_FILE])
@@ -106,5 +110,5 @@ def test_a_revoked_grant_on_the_rpc_is_found(db: TestDatabase) -> None:
 def test_an_unreachable_database_is_one_failed_check(project: Project) -> None:
     code, payload = doctor("postgresql://postgres@127.0.0.1:1/nowhere")
 
-    assert code == 1 and [c["name"] for c in payload["checks"]] == ["reachable"]
-    assert payload["checks"][0]["summary"].startswith("cannot connect to 127.0.0.1:1/nowhere")
+    assert code == 1 and [c["name"] for c in payload["checks"]] == ["package", "reachable"]
+    assert payload["checks"][1]["summary"].startswith("cannot connect to 127.0.0.1:1/nowhere")

@@ -24,11 +24,11 @@ import pytest
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from deploy.localdb import LocalPostgres
-from deploy.migrations import migrate, status
-from deploy.postgrest import RpcResponse, call_rpc
-from deploy.project import Project
-from deploy.seeds import seed
+from interview_db.localdb import LocalPostgres
+from interview_db.migrations import migrate, status
+from interview_db.postgrest import RpcResponse, call_rpc
+from interview_db.project import Project
+from interview_db.seeds import seed
 
 from .helpers import RPC, TestDatabase, User, copy_project, minimal_body, scalar, wait_for
 
@@ -331,7 +331,7 @@ def test_migrate_killed_mid_migration_leaves_the_database_as_before_and_the_next
     slow = copy.migrations_dir / "0099_slow_table.sql"
     slow.write_text("create table interview_private.slow_table (id integer primary key);\nselect pg_sleep(3600);\n")
     env = dict(os.environ, DATABASE_URL=empty_db, INTERVIEW_DB_PROJECT=str(copy.root))
-    command = [sys.executable, "-m", "deploy.cli", "migrate"]
+    command = [sys.executable, "-m", "interview_db", "migrate"]
     killed = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         sleeper = wait_for(

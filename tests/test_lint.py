@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from deploy.cli import main
-from deploy.lint import lint_files
-from deploy.project import Project
+from interview_db.cli import main
+from interview_db.lint import lint_files
+from interview_db.project import Project
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lint"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from deploy import localdb
-from deploy.localdb import LocalPostgres, PgBinaries, find_binaries
+from interview_db import localdb
+from interview_db.localdb import LocalPostgres, PgBinaries, find_binaries
 
 
 def gone(pid: int) -> bool:
@@ -106,7 +106,7 @@ def test_starts_and_stops_as_a_normal_user() -> None:
 def test_ctrl_c_stops_and_removes_the_cluster() -> None:
     script = (
         "import sys, time\n"
-        "from deploy.localdb import LocalPostgres\n"
+        "from interview_db.localdb import LocalPostgres\n"
         "with LocalPostgres() as pg:\n"
         "    print(pg.basedir, pg.pid, flush=True)\n"
         "    time.sleep(120)\n"

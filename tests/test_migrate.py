@@ -10,8 +10,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from deploy.migrations import EditedMigrationError, MigrationError, migrate, rollback, status
-from deploy.project import Project
+from interview_db.migrations import EditedMigrationError, MigrationError, migrate, rollback, status
+from interview_db.project import Project
 
 from .helpers import copy_project, scalar
 
@@ -192,7 +192,7 @@ def test_the_shim_is_not_applied_where_auth_exists(empty_db: str, project: Proje
 
 def test_two_migrate_processes_at_once_apply_everything_once(empty_db: str, project: Project) -> None:
     env = dict(os.environ, DATABASE_URL=empty_db)
-    command = [sys.executable, "-m", "deploy.cli", "migrate"]
+    command = [sys.executable, "-m", "interview_db", "migrate"]
     procs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
     outputs = [p.communicate(timeout=300) for p in procs]

@@ -11,9 +11,9 @@ import psycopg
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
-from deploy.cli import main
-from deploy.openapi import PATH, generate, read_rules
-from deploy.project import Project
+from interview_db.cli import main
+from interview_db.openapi import PATH, generate, read_rules
+from interview_db.project import Project
 
 from .helpers import TestDatabase
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from deploy.project import Project
+from interview_db.project import Project
 
 # RFC 4231 test cases 1-4, 6, 7 (case 5 is a truncated MAC): key, data, HMAC-SHA-256
 RFC4231 = [

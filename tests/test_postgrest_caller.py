@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from deploy.postgrest import call_rpc, http_status, user_claims
+from interview_db.postgrest import call_rpc, http_status, user_claims
 
 from .helpers import TestDatabase
 

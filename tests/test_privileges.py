@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from deploy.project import Project
+from interview_db.project import Project
 
 from .helpers import TestDatabase
 

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from deploy.postgrest import call_rpc, service_role_claims
+from interview_db.postgrest import call_rpc, service_role_claims
 
 from .helpers import RPC, TestDatabase, User, minimal_body
 

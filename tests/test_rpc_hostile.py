@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deploy.postgrest import RpcResponse, call_rpc
+from interview_db.postgrest import RpcResponse, call_rpc
 
 from .helpers import (
     BODY_FIELDS,

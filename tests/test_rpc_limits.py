@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from deploy.postgrest import call_rpc
+from interview_db.postgrest import call_rpc
 
 from .helpers import RPC, TestDatabase, User, minimal_body
 

@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
 
-from deploy.openapi import NON_BLANK, PATH
-from deploy.project import find_project
+from interview_db.openapi import NON_BLANK, PATH
+from interview_db.project import find_project
 
 from .conftest import _janitor, unique_dbname
 from .helpers import DeployedCluster, TestDatabase, User

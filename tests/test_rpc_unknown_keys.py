@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from deploy.postgrest import call_rpc
+from interview_db.postgrest import call_rpc
 
 from .helpers import RPC, TestDatabase, minimal_body
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from deploy.migrations import migrate
-from deploy.project import Project
-from deploy.seeds import SeedError, seed
+from interview_db.migrations import migrate
+from interview_db.project import Project
+from interview_db.seeds import SeedError, seed
 
 from .helpers import copy_project
 

@@ -18,12 +18,12 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from deploy.cli import main
-from deploy.localdb import LocalPostgres
-from deploy.migrations import apply_shim
-from deploy.project import Project
-from deploy.seeds import seed, seed_script
-from deploy.supabase_export import FUNCTIONS_NAME, pushed_state
+from interview_db.cli import main
+from interview_db.localdb import LocalPostgres
+from interview_db.migrations import apply_shim
+from interview_db.project import Project
+from interview_db.seeds import seed, seed_script
+from interview_db.supabase_export import FUNCTIONS_NAME, pushed_state
 
 from .conftest import DEPLOY_ENV, TEMPLATE_URL_ENV, _janitor, deploy_mode, unique_dbname
 from .helpers import DeployedCluster, copy_project

@@ -12,11 +12,11 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from deploy.cli import main
-from deploy.migrations import apply_shim
-from deploy.project import Project
-from deploy.seeds import seed, seed_script
-from deploy.supabase_export import DEFAULT_BASE, FUNCTIONS_NAME, ExportError, export_supabase, statements
+from interview_db.cli import main
+from interview_db.migrations import apply_shim
+from interview_db.project import Project
+from interview_db.seeds import seed, seed_script
+from interview_db.supabase_export import DEFAULT_BASE, FUNCTIONS_NAME, ExportError, export_supabase, statements
 
 from .helpers import copy_project
 

@@ -1,3 +1,3 @@
 """interview-db: deploy the interview RPC package to PostgreSQL or Supabase."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -72,8 +72,22 @@ database_url_option = click.option(
 )
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """--version: the tool's version and the schema version (newest migration) it deploys."""
+    if not value or ctx.resilient_parsing:
+        return
+    try:
+        project = find_project()
+        schema = f"schema {project.schema_version or 'none'}, from the {project.describe()}"
+    except ProjectNotFound as exc:
+        schema = f"no schema: {exc}"
+    click.echo(f"interview-db {__version__} ({schema})")
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="interview-db")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and the schema version it deploys, then exit.")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Deploy the job_interview_create_from_array RPC to PostgreSQL or Supabase.

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
+from . import __version__
 from .migrations import MigrationError, connect, describe_url, has_auth_schema, is_local_shim, status
 from .project import Project
 from .seeds import LANGUAGES_FILE, TEMPLATES_FILE, seed_data
@@ -168,6 +169,8 @@ def _plpgsql_check(conn: psycopg.Connection, diagnosis: Diagnosis) -> None:
 def diagnose(url: str, project: Project) -> Diagnosis:
     """Every check, in order; an unreachable database ends the list early."""
     diagnosis = Diagnosis(database=describe_url(url))
+    diagnosis.add("package", None, f"interview-db {__version__}, schema {project.schema_version}, "
+                  f"files from the {project.describe()}")
     try:
         conn = connect(url)
     except MigrationError as exc:

@@ -1,11 +1,22 @@
-"""Where the package's SQL, seeds and examples live."""
+"""Where the package's SQL, seeds, Supabase files and examples live.
+
+Two homes, one layout (sql/, supabase/, openapi/, examples/):
+
+* a checkout (``pip install -e .``): the repository's own folders, so that a
+  developer's edits are what ``migrate`` deploys;
+* an installed wheel: the same folders, carried inside the package as
+  ``interview_db/_data`` and found through ``importlib.resources``.
+"""
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+DATA_PACKAGE = "_data"  # interview_db/_data in a wheel
 
 
 class ProjectNotFound(RuntimeError):
@@ -14,9 +25,14 @@ class ProjectNotFound(RuntimeError):
 
 @dataclass(frozen=True)
 class Project:
-    """The files of the package: migrations, functions, seeds, shim, examples."""
+    """The files of the package: migrations, functions, seeds, shim, examples.
+
+    ``source`` says where they come from: ``checkout`` (a repository, its files
+    as edited), ``wheel`` (an installed distribution) or ``directory`` (a tree
+    named by INTERVIEW_DB_PROJECT or by a test)."""
 
     root: Path
+    source: str = "directory"
 
     @property
     def migrations_dir(self) -> Path:
@@ -51,10 +67,19 @@ class Project:
         """The checked-in OpenAPI document of the RPC (`interview-db openapi` writes it)."""
         return self.root / "openapi" / "job_interview_create_from_array.json"
 
+    def describe(self) -> str:
+        return f"{self.source} {self.root}"
+
     def migration_files(self) -> list[Path]:
         return sorted(
             p for p in self.migrations_dir.glob("*.sql") if not p.name.endswith(".rollback.sql")
         )
+
+    @property
+    def schema_version(self) -> str:
+        """The newest migration this tree deploys (its id, e.g. 0012_request_types), or '' when none."""
+        files = self.migration_files()
+        return files[-1].stem if files else ""
 
     def function_files(self) -> list[Path]:
         return sorted(self.functions_dir.glob("*.sql"))
@@ -75,16 +100,32 @@ class Project:
         return [str(s) for s in schemas]
 
 
+def _has_tree(path: Path) -> bool:
+    return (path / "sql" / "migrations").is_dir()
+
+
+def _wheel_data() -> Path | None:
+    """interview_db/_data of an installed wheel (a checkout's editable install has none)."""
+    data = importlib.resources.files(__package__ or "interview_db").joinpath(DATA_PACKAGE)
+    path = Path(str(data))
+    return path if isinstance(data, Path) and _has_tree(path) else None
+
+
 def find_project(root: Path | None = None) -> Project:
-    """The project at ``root``, ``$INTERVIEW_DB_PROJECT``, or the checkout this package runs from."""
-    candidates = [root] if root else []
-    if os.environ.get("INTERVIEW_DB_PROJECT"):
-        candidates.append(Path(os.environ["INTERVIEW_DB_PROJECT"]))
-    candidates.append(Path(__file__).resolve().parents[2])
-    for candidate in candidates:
-        if candidate and (candidate / "sql" / "migrations").is_dir():
-            return Project(candidate.resolve())
+    """The package's files: ``root``, else ``$INTERVIEW_DB_PROJECT``, else the
+    checkout this code runs from, else the installed wheel's own copy."""
+    explicit = root or (Path(os.environ["INTERVIEW_DB_PROJECT"]) if os.environ.get("INTERVIEW_DB_PROJECT") else None)
+    if explicit is not None:
+        if _has_tree(explicit):
+            return Project(explicit.resolve(), "directory")
+        raise ProjectNotFound(f"{explicit} has no sql/migrations: not an interview-db project tree")
+    checkout = Path(__file__).resolve().parents[2]
+    if _has_tree(checkout) and (checkout / "pyproject.toml").is_file():
+        return Project(checkout, "checkout")
+    data = _wheel_data()
+    if data is not None:
+        return Project(data, "wheel")
     raise ProjectNotFound(
-        "cannot find the project's sql/migrations; run from a checkout installed with "
-        "`pip install -e .`, or set INTERVIEW_DB_PROJECT to the checkout"
+        "cannot find the package's SQL files: this installation of interview-db carries no "
+        "interview_db/_data and runs from no checkout; reinstall it (pip install interview-db)"
     )
