@@ -14,7 +14,7 @@ language plpgsql
 volatile
 strict
 parallel safe
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_bytes bytea := '\x'::bytea;
@@ -44,7 +44,7 @@ language plpgsql
 immutable
 strict
 parallel safe
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_key bytea := $2;

@@ -56,11 +56,17 @@ create table if not exists auth.users (
 comment on table auth.users is 'Supabase Auth users (local shim: only the columns this package uses).';
 
 -- The claim helpers, as Supabase defines them: they read the JWT claims that
--- PostgREST puts into the transaction-local setting `request.jwt.claims`.
+-- PostgREST puts into the transaction-local setting `request.jwt.claims`. One
+-- difference: like every function of the package they set search_path =
+-- pg_catalog, pg_temp, so that their casts (::jsonb, ::uuid) cannot meet a
+-- temporary type of the calling session (they run inside the SECURITY DEFINER
+-- RPC). Being SQL functions with a SET clause they are not inlined; the RLS
+-- policies call them once per statement through (select auth.uid()).
 create or replace function auth.uid()
 returns uuid
 language sql
 stable
+set search_path = pg_catalog, pg_temp
 as $$
   select coalesce(
     nullif(current_setting('request.jwt.claim.sub', true), ''),
@@ -72,6 +78,7 @@ create or replace function auth.role()
 returns text
 language sql
 stable
+set search_path = pg_catalog, pg_temp
 as $$
   select coalesce(
     nullif(current_setting('request.jwt.claim.role', true), ''),
@@ -83,6 +90,7 @@ create or replace function auth.email()
 returns text
 language sql
 stable
+set search_path = pg_catalog, pg_temp
 as $$
   select coalesce(
     nullif(current_setting('request.jwt.claim.email', true), ''),
@@ -94,6 +102,7 @@ create or replace function auth.jwt()
 returns jsonb
 language sql
 stable
+set search_path = pg_catalog, pg_temp
 as $$
   select coalesce(
     nullif(current_setting('request.jwt.claim', true), ''),

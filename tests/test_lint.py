@@ -21,8 +21,16 @@ def test_the_project_passes(project: Project) -> None:
 
 
 @pytest.mark.parametrize(("fixture", "line", "subject", "rule"), [
-    ("definer_without_search_path.sql", 1, "function public.leaky()", "SECURITY DEFINER without `set search_path = ''`"),
-    ("definer_with_public_search_path.sql", 1, "function public.half_fixed()", "SECURITY DEFINER without"),
+    ("definer_without_search_path.sql", 1, "function public.leaky()",
+     "is SECURITY DEFINER and sets no search_path, not `set search_path = pg_catalog, pg_temp` (pg_temp last)"),
+    ("definer_with_public_search_path.sql", 1, "function public.half_fixed()",
+     "is SECURITY DEFINER and sets search_path = public, not"),
+    ("definer_with_empty_search_path.sql", 2, "function public.empty_path(p jsonb)",
+     "is SECURITY DEFINER and sets search_path = '', not `set search_path = pg_catalog, pg_temp`"),
+    ("function_with_pg_temp_first.sql", 2, "function interview_private.temp_first(p jsonb)",
+     "is a function that sets search_path = pg_temp, pg_catalog, not"),
+    ("function_without_search_path.sql", 1, "function interview_private.no_path(p int4)",
+     "is a function that sets no search_path"),
     ("no_volatility.sql", 2, "function interview_private.vague(p int4)", "does not state its volatility"),
     ("table_without_rls.sql", 1, "table public.open_table", "never enables row level security"),
     ("does_not_parse.sql", 1, "file", "does not parse"),

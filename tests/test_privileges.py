@@ -7,7 +7,7 @@ USAGE on, and the package's private schemas, is compared with the reviewed
 allowlist below: anything that becomes reachable and is not listed fails.
 
 Then the structural rules of the package: SECURITY DEFINER only where listed,
-a fixed empty search_path on every function, RLS on every table, no policy on
+search_path = pg_catalog, pg_temp on every function, RLS on every table, no policy on
 a table without RLS, an index under every foreign key, and no API access to the
 private schemas.
 """
@@ -15,13 +15,19 @@ private schemas.
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import psycopg
 import pytest
+from psycopg import sql
 
+from interview_db.postgrest import SchemaCache, call_rpc, service_role_claims
 from interview_db.project import Project
 
-from .helpers import TestDatabase
+from .helpers import RPC as RPC_NAME
+from .helpers import TestDatabase, example_body, minimal_body
 
 API_ROLES = ("anon", "authenticated", "service_role", "authenticator")
 EVERYONE = ("PUBLIC", *API_ROLES)  # a grant to PUBLIC reaches every role
@@ -71,7 +77,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
 SUPABASE_EXTENSIONS = ("pgcrypto",)
 
 # Functions that run with their owner's rights; each is an API entry point that
-# must bypass the caller's table rights, and sets search_path = ''.
+# must bypass the caller's table rights, and sets search_path = pg_catalog, pg_temp.
 SECURITY_DEFINER_ALLOWED = {
     RPC_NAMED: "the RPC: writes the set, steps, keys and outbox that the caller has no grants on",
     RPC_FALLBACK: "the fallback overload: reads the rule table in interview_private to name unknown keys",
@@ -246,7 +252,7 @@ def test_only_the_listed_functions_are_security_definer(audited: TestDatabase) -
     assert {r["signature"] for r in rows} == set(SECURITY_DEFINER_ALLOWED)
 
 
-def test_every_package_function_has_a_fixed_empty_search_path(audited: TestDatabase) -> None:
+def test_every_package_function_has_search_path_pg_catalog_then_pg_temp(audited: TestDatabase) -> None:
     rows = audited.admin.execute(
         """
         select p.oid::regprocedure::text as signature, p.proconfig
@@ -258,7 +264,9 @@ def test_every_package_function_has_a_fixed_empty_search_path(audited: TestDatab
         (list(PACKAGE_SCHEMAS),),
     ).fetchall()
     assert len(rows) >= 10
-    unfixed = [(r["signature"], r["proconfig"]) for r in rows if 'search_path=""' not in (r["proconfig"] or [])]
+    # pg_temp named last: an empty search_path would look up type names in pg_temp first
+    unfixed = [(r["signature"], r["proconfig"]) for r in rows
+               if "search_path=pg_catalog, pg_temp" not in (r["proconfig"] or [])]
     assert unfixed == []
 
 
@@ -346,3 +354,91 @@ def test_the_covering_rule_accepts_only_not_null_partial_indexes() -> None:
     assert covers(plain, ["merchant_id"]) and covers(not_null, ["created_by"])
     assert not covers(other, ["language_code"]) and not covers(trailing, ["merchant_id"])
     assert covers({"columns": ["a", "b"], "predicate": "(b IS NOT NULL)"}, ["b", "a"])
+
+
+# -- a session's temporary objects never run with the owner's rights ----------------
+
+_HIJACK = """
+create function pg_temp.spy(what text) returns boolean language plpgsql volatile as $spy$
+begin
+  raise notice 'hijack % ran as %', what, current_user;
+  return true;
+end
+$spy$;
+create function pg_temp.spy_jsonb(v pg_catalog.jsonb) returns boolean language sql volatile
+  as $spy$ select pg_temp.spy('jsonb') $spy$;
+create function pg_temp.spy_text(v pg_catalog.text) returns boolean language sql volatile
+  as $spy$ select pg_temp.spy('text') $spy$;
+create function pg_temp.spy_uuid(v pg_catalog.uuid) returns boolean language sql volatile
+  as $spy$ select pg_temp.spy('uuid') $spy$;
+create function pg_temp.spy_bool(v pg_catalog.bool) returns boolean language sql volatile
+  as $spy$ select pg_temp.spy('boolean') $spy$;
+create function pg_temp.spy_eq(a pg_catalog.text, b pg_catalog.text) returns boolean language sql volatile
+  as $spy$ select pg_temp.spy('operator') and a operator(pg_catalog.=) b $spy$;
+-- temporary domains named like the types the package uses
+create domain pg_temp.jsonb as pg_catalog.jsonb check (pg_temp.spy_jsonb(value));
+create domain pg_temp.json as pg_catalog.json check (pg_temp.spy_jsonb(value::pg_catalog.jsonb));
+create domain pg_temp.text as pg_catalog.text check (pg_temp.spy_text(value));
+create domain pg_temp.uuid as pg_catalog.uuid check (pg_temp.spy_uuid(value));
+create domain pg_temp.bytea as pg_catalog.bytea check (pg_temp.spy('bytea'));
+create domain pg_temp.boolean as pg_catalog.bool check (pg_temp.spy_bool(value));
+-- a temporary type named like one of the package's
+create type pg_temp.interview_status as enum ('draft', 'active');
+create type pg_temp.question_item as (question pg_catalog.text);
+-- temporary tables named like the package's tables
+create table pg_temp.merchants (id pg_catalog.uuid, parent_merchant_id pg_catalog.uuid);
+create table pg_temp.profiles (id pg_catalog.uuid, merchant_id pg_catalog.uuid, role pg_catalog.text);
+create table pg_temp.interview_templates (id pg_catalog.uuid);
+create table pg_temp.embed_keys (embed_id pg_catalog.uuid, signing_key pg_catalog.text);
+-- an operator (PostgreSQL never looks for operators in pg_temp; made anyway)
+create operator pg_temp.= (leftarg = pg_catalog.text, rightarg = pg_catalog.text, function = pg_temp.spy_eq);
+"""
+
+
+@pytest.fixture
+def intruder(db: TestDatabase) -> Iterator[tuple[psycopg.Connection, str]]:
+    """A login role that is a member of authenticated (as PostgREST's authenticator
+    is), with the TEMP privilege every role has by default, and its connection."""
+    name = f"intruder_{uuid.uuid4().hex[:8]}"
+    db.admin.execute(sql.SQL("create role {} login in role authenticated, service_role").format(sql.Identifier(name)))
+    try:
+        url = db.server.url(db.name, user=name)
+        with psycopg.connect(url, autocommit=True) as conn:
+            yield conn, name
+    finally:
+        db.admin.execute(sql.SQL("drop owned by {}").format(sql.Identifier(name)))
+        db.admin.execute(sql.SQL("drop role {}").format(sql.Identifier(name)))
+
+
+def test_temporary_objects_of_the_calling_session_never_run_as_the_owner(
+    db: TestDatabase, intruder: tuple[psycopg.Connection, str]
+) -> None:
+    conn, name = intruder
+    owner = db.admin.execute(
+        "select pg_catalog.pg_get_userbyid(p.proowner) as owner from pg_catalog.pg_proc as p "
+        "where p.oid = 'public.job_interview_create_from_array(jsonb)'::regprocedure"
+    ).fetchone()["owner"]  # type: ignore[index]
+    ran_as: list[str] = []
+    conn.add_notice_handler(lambda d: ran_as.append(d.message_primary or ""))
+    conn.execute(_HIJACK)
+    conn.execute("select 'x'::text, '{}'::jsonb")  # the domains are live in this session
+    assert ran_as == [f"hijack text ran as {name}", f"hijack jsonb ran as {name}"]
+    ran_as.clear()
+
+    # PostgREST reads its schema cache on its own connection, not in the caller's session.
+    cache = SchemaCache()
+    cache.routines(db.api, "public", RPC_NAME)
+    user = db.owner(coaching=True)
+    created = call_rpc(conn, RPC_NAME, example_body(), user.claims, schema_cache=cache)
+    typo = call_rpc(conn, RPC_NAME, {**minimal_body(), "nmae": "x"}, user.claims, schema_cache=cache)
+    service = call_rpc(conn, RPC_NAME, minimal_body(merchant_id=user.merchant_id), service_role_claims(),
+                       schema_cache=cache)
+
+    assert created.status == 200, created.body
+    assert typo.status == 422 and "nmae" in typo.body["message"]
+    assert service.status == 200, service.body
+    # The caller's own statement (PostgREST's json_to_record) may meet its domains,
+    # as the caller; nothing inside the SECURITY DEFINER functions does.
+    assert [m for m in ran_as if m.endswith(f" as {owner}")] == []
+    assert set(ran_as) <= {f"hijack {t} ran as {r}" for t in ("jsonb", "json", "text", "uuid", "boolean", "bytea")
+                          for r in ("authenticated", "service_role", name)}

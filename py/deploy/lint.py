@@ -4,7 +4,11 @@ Rules:
 
 * every file parses, and so does every PL/pgSQL body in it;
 * every function states its volatility (immutable, stable or volatile);
-* every SECURITY DEFINER function sets ``search_path = ''``;
+* every function sets ``search_path = pg_catalog, pg_temp``, exactly: an empty
+  search_path still looks up type names in pg_temp first (PostgreSQL's guide to
+  SECURITY DEFINER functions), so a session could shadow ``jsonb`` with a
+  temporary domain; pg_temp named last closes that (functions of Supabase's
+  own ``auth`` schema, which the local shim mirrors, are checked too);
 * every table created in a schema PostgREST exposes enables row level security
   (in any file of the set: a migration may enable it after creating the table).
 """
@@ -73,24 +77,30 @@ def _for_plpgsql_parser(statement: str) -> str:
     return _OTHER_SCHEMA_NAME.sub("pg_catalog.text", statement)
 
 
+REQUIRED_SEARCH_PATH = ["pg_catalog", "pg_temp"]
+
+
+def _search_path(stmt: ast.CreateFunctionStmt) -> list[str] | None:
+    """The search_path a function sets (``set search_path = a, b``), or None when it sets none."""
+    for opt in stmt.options or ():
+        if opt.defname == "set" and isinstance(opt.arg, ast.VariableSetStmt) and opt.arg.name == "search_path":
+            return [str(getattr(getattr(a, "val", None), "sval", "")) for a in opt.arg.args or ()]
+    return None
+
+
 def _check_function(stmt: ast.CreateFunctionStmt, raw: str, file: str, line: int) -> list[Violation]:
     subject = _function_signature(stmt)
     options = {opt.defname: opt for opt in stmt.options or ()}
     found: list[Violation] = []
     if "volatility" not in options:
         found.append(Violation(file, line, subject, "does not state its volatility (immutable, stable or volatile)"))
-    security = options.get("security")
-    if security is not None and getattr(security.arg, "boolval", False):
-        setting = options.get("set")
-        empty_path = False
-        for opt in stmt.options or ():
-            if opt.defname != "set" or not isinstance(opt.arg, ast.VariableSetStmt):
-                continue
-            if opt.arg.name == "search_path" and opt.arg.args:
-                values = [getattr(getattr(a, "val", None), "sval", None) for a in opt.arg.args]
-                empty_path = values == [""]
-        if setting is None or not empty_path:
-            found.append(Violation(file, line, subject, "is SECURITY DEFINER without `set search_path = ''`"))
+    path = _search_path(stmt)
+    if path != REQUIRED_SEARCH_PATH:
+        definer = getattr(getattr(options.get("security"), "arg", None), "boolval", False)
+        kind = "is SECURITY DEFINER and" if definer else "is a function that"
+        shown = "no search_path" if path is None else "search_path = " + (", ".join(path) if path != [""] else "''")
+        found.append(Violation(file, line, subject,
+                               f"{kind} sets {shown}, not `set search_path = pg_catalog, pg_temp` (pg_temp last)"))
     language = options.get("language")
     if language is not None and getattr(language.arg, "sval", "") == "plpgsql":
         try:

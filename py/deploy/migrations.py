@@ -252,6 +252,7 @@ def apply_shim(conn: psycopg.Connection, project: Project) -> str:
     ``migrate`` calls it on a plain PostgreSQL; the Supabase CLI tests call it
     alone, to stand in for what a Supabase database has before ``db push``."""
     with conn.transaction():
+        conn.execute(f"set local search_path = {MIGRATION_SEARCH_PATH}")
         conn.execute(project.shim_file.read_text())
         available = conn.execute(
             "select exists (select from pg_available_extensions where name = 'pgcrypto')"
@@ -334,10 +335,23 @@ def _record_checksum(conn: psycopg.Connection, migration: Migration) -> None:
     )
 
 
+# The path a migration's statements run with: every name in them is resolved in
+# pg_catalog first and pg_temp last, never in a schema another role could create
+# objects in (the same rule as for the functions; tests/test_pgspot.py checks the
+# files under it). yoyo's own bookkeeping needs its schema back afterwards.
+MIGRATION_SEARCH_PATH = "pg_catalog, pg_temp"
+
+
+def _process_steps(backend: DatabaseBackend, migration: Migration, direction: str) -> None:
+    backend.execute(f"set local search_path = {MIGRATION_SEARCH_PATH}")
+    migration.process_steps(backend, direction)
+    backend.execute(f"set local search_path = {BOOKKEEPING_SCHEMA}")
+
+
 def _apply_migration(backend: DatabaseBackend, migration: Migration) -> None:
     """Apply, mark and checksum one migration in a single transaction."""
     with backend.transaction():
-        migration.process_steps(backend, "apply")
+        _process_steps(backend, migration, "apply")
         backend.log_migration(migration, "apply")
         backend.mark_one(migration, log=False)
         backend.execute(
@@ -349,7 +363,7 @@ def _apply_migration(backend: DatabaseBackend, migration: Migration) -> None:
 
 def _rollback_migration(backend: DatabaseBackend, migration: Migration) -> None:
     with backend.transaction():
-        migration.process_steps(backend, "rollback")
+        _process_steps(backend, migration, "rollback")
         backend.log_migration(migration, "rollback")
         backend.unmark_one(migration, log=False)
         backend.execute(

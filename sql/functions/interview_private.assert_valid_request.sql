@@ -6,7 +6,7 @@ returns void
 language plpgsql
 stable
 parallel safe
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_problem record;

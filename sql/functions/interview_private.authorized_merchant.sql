@@ -12,7 +12,7 @@ create or replace function interview_private.authorized_merchant(
 )
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_requested uuid := p_requested::uuid;

@@ -16,7 +16,7 @@ create or replace function interview_private.create_interview(p_body jsonb)
 returns jsonb
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- Generic plans for every statement of the call, its helpers' included: the
 -- cached plans then serve every request. Left to choose, PostgreSQL keeps
 -- planning anew each call the statements over the question array (a custom

@@ -9,7 +9,7 @@ create or replace function interview_private.current_caller(
 )
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   -- Both the verified claim and the session's role: a forged claim alone does

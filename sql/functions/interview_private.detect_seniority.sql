@@ -15,7 +15,7 @@ returns public.seniority_level
 language plpgsql
 immutable
 parallel safe
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return (select coalesce(

@@ -9,7 +9,7 @@ language plpgsql
 immutable
 strict
 parallel safe
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_a text[] := pg_catalog.regexp_split_to_array(p_a, '');

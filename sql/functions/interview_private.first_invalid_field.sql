@@ -14,7 +14,7 @@ create or replace function interview_private.first_invalid_field(
 language plpgsql
 stable
 parallel safe
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 begin

@@ -19,7 +19,7 @@ create or replace function interview_private.insert_question_steps(
 returns void
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   insert into public.interview_def_question (

@@ -4,7 +4,7 @@ create or replace function interview_private.merchants_forbid_cycles()
 returns trigger
 language plpgsql
 volatile
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   if new.parent_merchant_id is not null and exists (

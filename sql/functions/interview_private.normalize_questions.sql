@@ -22,7 +22,7 @@ returns interview_private.question_item[]
 language plpgsql
 volatile
 parallel safe
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return (

@@ -4,7 +4,7 @@ returns public.interview_tone
 language plpgsql
 immutable
 parallel safe
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return case pg_catalog.lower(pg_catalog.btrim(p_tone, E' \t\r\n'))

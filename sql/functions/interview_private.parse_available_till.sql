@@ -4,7 +4,7 @@ create or replace function interview_private.parse_available_till(p_value text)
 returns timestamptz
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_result timestamptz;

@@ -7,7 +7,7 @@ returns void
 language plpgsql
 volatile
 parallel safe
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   raise exception using

@@ -6,7 +6,7 @@ returns setof interview_private.request_field_rule
 language plpgsql
 immutable
 parallel safe
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return query

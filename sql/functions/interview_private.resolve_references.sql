@@ -11,7 +11,7 @@ create or replace function interview_private.resolve_references(
 returns public.interview_templates
 language plpgsql
 stable
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_template public.interview_templates;

@@ -10,7 +10,7 @@ returns jsonb
 language plpgsql
 immutable
 parallel safe
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
   return pg_catalog.jsonb_build_object(
