@@ -33,7 +33,7 @@ API_ROLES = ("anon", "authenticated", "service_role", "authenticator")
 EVERYONE = ("PUBLIC", *API_ROLES)  # a grant to PUBLIC reaches every role
 SIGNED_IN = ("authenticated", "service_role")
 PRIVATE_SCHEMAS = ("interview_private", "interview_deploy")
-PACKAGE_SCHEMAS = ("public", "interview_private")
+PACKAGE_SCHEMAS = ("public", "interview_private", "interview_access")
 
 _PUBLIC_TABLES = (
     "merchants", "profiles", "platform_languages", "platform_language_accents", "interview_templates",
@@ -59,6 +59,10 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     # only; anon gets 401 from the revoked EXECUTE.
     (RPC_NAMED, "EXECUTE"): SIGNED_IN,
     (RPC_FALLBACK, "EXECUTE"): SIGNED_IN,
+    # The membership helper of the RLS policies: policies run it as the querying
+    # role, so signed-in roles execute it (interview_access is not exposed).
+    ("interview_access.may_act_for(uuid)", "EXECUTE"): SIGNED_IN,
+    ("interview_access.acting_roles()", "EXECUTE"): SIGNED_IN,
     # The embed backend checks a signed link with the service_role key; the
     # signing key never leaves the function.
     (VERIFY_SIGNATURE, "EXECUTE"): ("service_role",),
@@ -82,6 +86,10 @@ SECURITY_DEFINER_ALLOWED = {
     RPC_NAMED: "the RPC: writes the set, steps, keys and outbox that the caller has no grants on",
     RPC_FALLBACK: "the fallback overload: reads the rule table in interview_private to name unknown keys",
     VERIFY_SIGNATURE: "reads the signing key in interview_private.embed_keys, which no API role may read",
+    "interview_access.may_act_for(uuid)": (
+        "the RLS policies' membership test: reads profiles and merchants past their own policies (the merchants "
+        "policy calls it); answers only about the calling user (auth.uid())"
+    ),
 }
 
 

@@ -113,3 +113,33 @@ def test_no_api_role_reaches_an_embed_signing_key(db: TestDatabase, role: str) -
     for (relation,) in relations:
         dump = read_as(db, claims, f"select coalesce(string_agg(t::text, ''), '') from {relation} as t")[0][0]
         assert secret not in dump, relation
+
+
+def test_owners_and_staff_read_what_they_may_create_for_a_grandchild(db: TestDatabase) -> None:
+    """Reading follows the same rule as creating (interview_access.may_act_for): the
+    owner of a merchant creates for its grandchild and reads that set back."""
+    owner = db.owner()
+    child = db.merchant(parent=owner.merchant_id, name="Child")
+    grandchild = db.merchant(parent=child, name="Grandchild")
+    kb = db.knowledge_base(grandchild)
+    staff = db.user(owner.merchant_id, "merchant")
+    created = db.rpc(minimal_body(merchant_id=grandchild, questions=["Why us?"]), owner)
+    assert created.status == 200, created.body
+    set_id = created.body["interview_def_set_id"]
+
+    for member in (owner, staff):
+        assert read_as(db, member.claims, "select id::text from public.interview_def_set") == [(set_id,)]
+        assert len(read_as(db, member.claims, "select 1 from public.interview_def_step where interview_def_set_id = %s",
+                           set_id)) == 3
+        assert len(read_as(db, member.claims, "select 1 from public.interview_def_question")) == 1
+        assert read_as(db, member.claims, "select id::text from public.knowledge_base_stores") == [(kb,)]
+        assert sorted(read_as(db, member.claims, "select id::text from public.merchants")) == sorted(
+            [(owner.merchant_id,), (child,), (grandchild,)])
+
+    # the grandchild's own owner sees its own merchant and the set, not its ancestors
+    grandchild_owner = db.user(grandchild, "merchant_owner")
+    assert read_as(db, grandchild_owner.claims, "select id::text from public.interview_def_set") == [(set_id,)]
+    assert read_as(db, grandchild_owner.claims, "select id::text from public.merchants") == [(grandchild,)]
+    # a sibling's owner sees none of it
+    sibling_owner = db.user(db.merchant(parent=owner.merchant_id, name="Sibling"), "merchant_owner")
+    assert read_as(db, sibling_owner.claims, "select id::text from public.interview_def_set") == []

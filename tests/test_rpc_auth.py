@@ -89,6 +89,32 @@ def test_sub_merchant_at_depth_two_is_allowed_but_not_upwards(db: TestDatabase, 
     assert db.rpc(minimal_body(merchant_id=sibling), child_user).status == 403  # sideways
 
 
+def test_a_sub_merchant_500_levels_down_is_allowed_and_its_chain_is_walked_in_one_query(db: TestDatabase) -> None:
+    """Any depth, no cap: a chain of 500 merchants built in one statement; the root's
+    owner creates for the deepest, the deepest's owner cannot create for the root."""
+    chain = db.admin.execute(
+        """
+        with recursive chain (n, id) as (
+          select 1, gen_random_uuid()
+          union all
+          select n + 1, gen_random_uuid() from chain where n < 500
+        ), inserted as (
+          insert into public.merchants (id, name, parent_merchant_id)
+          select c.id, 'Level ' || c.n, lag(c.id) over (order by c.n) from chain as c
+          returning id
+        )
+        select c.id::text from chain as c order by c.n
+        """
+    ).fetchall()
+    root, deepest = chain[0]["id"], chain[-1]["id"]
+    owner, deepest_owner = db.user(root, "merchant_owner"), db.user(deepest, "merchant_owner")
+
+    created = db.rpc(minimal_body(merchant_id=deepest), owner)
+    assert created.status == 200, created.body
+    assert db.interview(created.body["interview_def_set_id"])["merchant_id"] == deepest
+    assert db.rpc(minimal_body(merchant_id=root), deepest_owner).status == 403
+
+
 def test_admin_creates_for_any_merchant(db: TestDatabase) -> None:
     admin = db.user(None, "admin")
     target = db.merchant()

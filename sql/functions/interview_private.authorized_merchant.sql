@@ -1,10 +1,10 @@
 -- The merchant the interview is created for, and whether the caller may:
--- without merchant_id, the caller's own; with it, admins and the service role
--- may target any merchant, owners and staff their own or any sub-merchant at
--- any depth. Anything else, an unknown merchant included, is the same 403.
+-- without merchant_id, the caller's own; with it, the service role may target
+-- any merchant, a user any merchant interview_access.may_act_for allows (admins
+-- every merchant, owners and staff their own or any sub-merchant at any depth).
+-- Anything else, an unknown merchant included, is the same 403.
 create or replace function interview_private.authorized_merchant(
   p_is_service boolean,
-  p_role text,
   p_own_merchant_id uuid,
   p_requested text,
   out merchant_id uuid,
@@ -36,22 +36,9 @@ begin
     v_requested := p_own_merchant_id;
   end if;
 
-  if p_is_service or p_role = 'admin' or v_requested = p_own_merchant_id then
-    v_allowed := true;
-  else
-    -- Walk up from the target: allowed when the caller's merchant is an ancestor.
-    with recursive ancestors (id, parent_merchant_id, depth) as (
-      select m.id, m.parent_merchant_id, 0
-      from public.merchants as m
-      where m.id = v_requested
-      union all
-      select m.id, m.parent_merchant_id, a.depth + 1
-      from public.merchants as m
-      join ancestors as a on m.id = a.parent_merchant_id
-      where a.depth < 64
-    )
-    select exists (select from ancestors as a where a.id = p_own_merchant_id) into v_allowed;
-  end if;
+  -- The service role may target any merchant; a user, those they may act for
+  -- (the same rule as reading them: interview_access.may_act_for).
+  v_allowed := p_is_service or interview_access.may_act_for(v_requested);
 
   select m.id, m.coaching_enabled
   into merchant_id, coaching_enabled
@@ -68,7 +55,7 @@ begin
 end
 $$;
 
-comment on function interview_private.authorized_merchant(boolean, text, uuid, text) is
+comment on function interview_private.authorized_merchant(boolean, uuid, text) is
   'The target merchant of a create call (own merchant by default) and its coaching flag; PT403 when the caller may not create for it or it does not exist, PT422 when merchant_id is needed but missing.';
 
-revoke all on function interview_private.authorized_merchant(boolean, text, uuid, text) from public;
+revoke all on function interview_private.authorized_merchant(boolean, uuid, text) from public;

@@ -83,7 +83,7 @@ begin
   -- 4. target merchant
   select * into v_target
   from interview_private.authorized_merchant(
-    v_caller.is_service, v_caller.role, v_caller.merchant_id, p_body ->> 'merchant_id'
+    v_caller.is_service, v_caller.merchant_id, p_body ->> 'merchant_id'
   );
 
   -- 5. questions, normalised and deduplicated; steps start after welcome (and video)

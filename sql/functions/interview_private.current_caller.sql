@@ -42,7 +42,7 @@ begin
       hint = 'ask an administrator to add your profile with role merchant_owner or merchant';
   end if;
 
-  if role not in ('admin', 'merchant_owner', 'merchant') then
+  if not role::public.profile_role = any (interview_access.acting_roles()) then
     raise exception using
       errcode = 'PT403',
       message = pg_catalog.format('Your role (%s) cannot create interviews', role),

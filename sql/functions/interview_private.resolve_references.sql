@@ -114,7 +114,7 @@ begin
     select from public.profiles as p
     where p.id = (p_body ->> 'recruiter_profile_id')::uuid
       and p.merchant_id = p_merchant_id
-      and p.role in ('merchant_owner', 'merchant', 'admin')
+      and p.role = any (interview_access.acting_roles())
   ) then
     perform interview_private.raise_invalid(
       'recruiter_profile_id',

@@ -1,0 +1,58 @@
+-- May the signed-in user act for this merchant: read its rows (RLS) and create
+-- interviews for it (the RPC). Platform admins: every merchant. Owners and staff
+-- (interview_access.acting_roles()): their own merchant and every sub-merchant
+-- below it, at any depth: the walk goes up from the merchant asked about until
+-- it meets the user's merchant or the root, in one query, with no depth cap
+-- (the merchants can hold no cycle: interview_private.merchants_forbid_cycles;
+-- UNION would end the walk even if one appeared). Anyone else, an unknown
+-- merchant included: false.
+--
+-- SECURITY DEFINER: it reads profiles and merchants past their own policies
+-- (the merchants policy calls this very function). It answers only about the
+-- calling user (auth.uid()), never about another.
+create or replace function interview_access.may_act_for(p_merchant_id uuid)
+returns boolean
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_role public.profile_role;
+  v_own_merchant_id uuid;
+begin
+  select p.role, p.merchant_id
+  into v_role, v_own_merchant_id
+  from public.profiles as p
+  where p.id = auth.uid();
+
+  if p_merchant_id is null or v_role is null or not v_role = any (interview_access.acting_roles()) then
+    return false;
+  end if;
+  if v_role = 'admin' then
+    return exists (select from public.merchants as m where m.id = p_merchant_id);
+  end if;
+  if v_own_merchant_id = p_merchant_id then
+    return true;
+  end if;
+  return exists (
+    with recursive ancestors (id) as (
+      select m.parent_merchant_id from public.merchants as m where m.id = p_merchant_id
+      union
+      select m.parent_merchant_id
+      from public.merchants as m
+      join ancestors as a on m.id = a.id
+      where a.id <> v_own_merchant_id
+    )
+    select from ancestors as a where a.id = v_own_merchant_id
+  );
+end
+$$;
+
+comment on function interview_access.may_act_for(uuid) is
+  $comment$May the signed-in user act for this merchant (read its rows, create interviews for it).
+
+True for platform admins (an existing merchant), and for merchant owners and staff on their own merchant or any sub-merchant below it at any depth; false otherwise, an unknown merchant included. Used by the RLS policies of the merchant-owned tables and by job_interview_create_from_array.$comment$;
+
+revoke all on function interview_access.may_act_for(uuid) from public;
+grant execute on function interview_access.may_act_for(uuid) to authenticated, service_role;
