@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import psycopg
 import pytest
 
@@ -151,13 +153,10 @@ def test_a_forged_service_role_claim_is_not_a_service_call(db: TestDatabase) -> 
         conn.execute("begin")
         conn.execute("set local role authenticated")
         conn.execute("""select set_config('request.jwt.claims', '{"role": "service_role"}', true)""")
+        body = minimal_body(merchant_id=db.merchant())
+        arguments = ", ".join(f"{key} => %s::jsonb" for key in body)
         with pytest.raises(psycopg.Error) as caught:
-            conn.execute(
-                f"select public.{RPC}(name => 'x', location => 'y', interview_template_id => %s, "
-                "mojito_language_code => 'en', description => 'd', status => 'draft', type => 'interview', "
-                "visibility => 'merchant_public', questions => '[\"q\"]', merchant_id => %s)",
-                (minimal_body()["interview_template_id"], db.merchant()),
-            )
+            conn.execute(f"select public.{RPC}({arguments})", [json.dumps(v) for v in body.values()])
         assert caught.value.sqlstate == "PT401"
         conn.execute("rollback")
 

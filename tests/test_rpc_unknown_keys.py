@@ -3,6 +3,8 @@ overload, as PostgREST routes it, and gets one clear 422 instead of a 404."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from interview_db.postgrest import call_rpc
@@ -45,17 +47,18 @@ def test_many_unknown_keys_are_summarised(db: TestDatabase) -> None:
 def test_the_fallback_is_hardened_like_the_rpc(db: TestDatabase) -> None:
     assert db.rpc(minimal_body(nmae="x"), None).status == 401  # anon: execute revoked
     definition = db.admin.execute(
-        "select p.prosecdef, p.proconfig from pg_proc as p where p.oid = 'public.job_interview_create_from_array(jsonb)'::regprocedure"
+        "select p.prosecdef, p.proconfig from pg_proc as p where p.oid = 'public.job_interview_create_from_array(json)'::regprocedure"
     ).fetchone()
-    assert definition == {"prosecdef": True, "proconfig": ["search_path=\"\""]}
+    assert definition == {"prosecdef": True, "proconfig": ["search_path=pg_catalog, pg_temp"]}
 
 
 def test_a_non_object_body_is_explained(db: TestDatabase) -> None:
     with db.admin.transaction():
         db.admin.execute("set local role authenticated")
-        db.admin.execute("select set_config('request.jwt.claims', '{\"role\": \"authenticated\"}', true)")
+        owner = db.owner()
+        db.admin.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(owner.claims),))
         try:
-            db.admin.execute(f"select public.{RPC}('[1, 2]'::jsonb)")
+            db.admin.execute(f"select public.{RPC}('[1, 2]'::json)")
         except Exception as exc:  # noqa: BLE001
             assert getattr(exc, "sqlstate", None) == "PT422"
             assert "must be a JSON object" in str(exc)
@@ -64,6 +67,6 @@ def test_a_non_object_body_is_explained(db: TestDatabase) -> None:
 
 
 def test_without_the_fallback_postgrest_would_answer_404(db: TestDatabase) -> None:
-    db.admin.execute(f"drop function public.{RPC}(jsonb)")
+    db.admin.execute(f"drop function public.{RPC}(json)")
     response = call_rpc(db.api, RPC, minimal_body(nmae="x"), db.owner().claims)
     assert response.status == 404 and response.body["code"] == "PGRST202"

@@ -1,9 +1,8 @@
 """The OpenAPI 3.1 document of ``POST /rpc/job_interview_create_from_array``,
 generated from a deployed database: the request schemas from the rule table
-``interview_private.request_field_rules()`` (which the validation itself walks),
-the enum values from the enum types, the parameter types PostgREST casts to from
-the function's signature, the summary from the function's comment, and the
-example of a 422 from a real (rolled back) call. A copy is checked in at
+``interview_private.request_field_rules()`` (which the validation itself walks:
+kinds, bounds, allowed values and the patterns themselves), the summary from the
+function's comment, and the example of a 422 from a real (rolled back) call. A copy is checked in at
 openapi/job_interview_create_from_array.json; the tests regenerate it and
 compare, so the document cannot drift from the rules.
 """
@@ -27,15 +26,10 @@ from .project import Project
 RPC_NAME = "job_interview_create_from_array"
 PATH = f"/rpc/{RPC_NAME}"
 JSON = "application/json"
-# JSON Schema patterns are ECMA-262 regular expressions, unanchored.
-NON_BLANK = "[^ \\t\\r\\n]"  # what the validation's btrim(value, E' \t\r\n') leaves non-empty
-UUID_PATTERN = "^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
-LANGUAGE_PATTERN = "^[a-z]{2,3}$"
-# The validation's URL rule, restricted to printable ASCII (percent-encode the rest).
-URL_PATTERN = "^[Hh][Tt][Tt][Pp][Ss]?://[!-\"$-.0->A-~]+([/?#][!-~]*)?$"
-DATETIME_PATTERN = (
-    "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
-)
+# JSON Schema patterns are ECMA-262 regular expressions, unanchored. The rule
+# table's own patterns are written to mean the same in PostgreSQL and ECMA-262;
+# this one says what trimming (btrim of spaces, tabs and line breaks) leaves non-empty.
+NON_BLANK = "[^ \\t\\r\\n]"
 TRIMMED = "Leading and trailing spaces, tabs and line breaks are trimmed; lengths count after trimming."
 
 # Components named after the rule table's scopes.
@@ -67,23 +61,24 @@ class FieldRule:
     nested_scope: str | None
     hint: str | None
     description: str | None
+    trimmed: bool | None
+    pattern: str | None
 
 
 def read_rules(conn: psycopg.Connection) -> list[FieldRule]:
     with conn.cursor(row_factory=class_row(FieldRule)) as cur:
         return cur.execute(
             "select scope, ordinal, field, kind, required, min_length, max_length, min_value, max_value, max_items, "
-            "allowed, nested_scope, hint, description from interview_private.request_field_rules() order by scope, ordinal"
+            "allowed, nested_scope, hint, description, trimmed, pattern from interview_private.request_field_rules() "
+            "order by scope, ordinal"
         ).fetchall()
 
 
-def _rpc_signature(conn: psycopg.Connection) -> tuple[str, dict[str, str]]:
-    """The named function's comment and its parameters' types (what PostgREST casts each JSON value to)."""
+def _rpc_comment(conn: psycopg.Connection) -> str:
+    """The named function's comment (its first line is the summary PostgREST shows)."""
     row = conn.execute(
         """
-        select coalesce(obj_description(p.oid, 'pg_proc'), ''),
-               array(select format('%%s=%%s', a.name, format_type(a.typ, null))
-                     from unnest(p.proargnames, p.proargtypes::oid[]) as a (name, typ))
+        select coalesce(obj_description(p.oid, 'pg_proc'), '')
         from pg_proc as p
         where p.pronamespace = 'public'::regnamespace and p.proname = %s and p.pronargs > 1
         order by p.pronargs desc
@@ -93,8 +88,7 @@ def _rpc_signature(conn: psycopg.Connection) -> tuple[str, dict[str, str]]:
     ).fetchone()
     if row is None:
         raise LookupError(f"public.{RPC_NAME} is not deployed in this database: run `interview-db migrate` first")
-    comment, params = row
-    return str(comment), dict(str(p).split("=", 1) for p in params)
+    return str(row[0])
 
 
 def _number(value: Decimal) -> int | float:
@@ -119,21 +113,19 @@ def _value_schema(rule: FieldRule, rules: list[FieldRule]) -> tuple[dict[str, An
     kind = rule.kind
     if kind == "text":
         schema: dict[str, Any] = {"type": "string", "maxLength": rule.max_length}
-        if (rule.min_length or 0) > 0:
+        if rule.pattern:
+            schema["pattern"] = rule.pattern
+        elif rule.trimmed and (rule.min_length or 0) > 0:
             schema["pattern"] = NON_BLANK
-        return schema, TRIMMED
-    if kind in ("markdown", "tone"):
-        return {"type": "string", "maxLength": rule.max_length}, ""
-    if kind == "key":
-        return {"type": "string", "minLength": rule.min_length, "maxLength": rule.max_length}, ""
-    if kind == "handle":
-        return {"type": ["string", "number"], "maxLength": rule.max_length}, "A number is taken as its text. " + TRIMMED
+        elif not rule.trimmed and (rule.min_length or 0) > 0:
+            schema["minLength"] = rule.min_length
+        return schema, TRIMMED if rule.trimmed else ""
     if kind == "enum":
         return {"type": "string", "enum": list(rule.allowed or [])}, ""
     if kind == "uuid":
-        return {"type": "string", "format": "uuid", "pattern": UUID_PATTERN}, ""
+        return {"type": "string", "format": "uuid", "pattern": rule.pattern}, ""
     if kind == "language":
-        return {"type": "string", "pattern": LANGUAGE_PATTERN, "examples": ["en", "de", "br"]}, ""
+        return {"type": "string", "pattern": rule.pattern, "examples": ["en", "de", "br"]}, ""
     if kind in ("integer", "number"):
         schema = {"type": kind}
         if rule.min_value is not None:
@@ -143,17 +135,16 @@ def _value_schema(rule: FieldRule, rules: list[FieldRule]) -> tuple[dict[str, An
         return schema, ""
     if kind == "boolean":
         return {"type": "boolean"}, ""
-    if kind == "url":
-        return {"type": "string", "maxLength": rule.max_length, "pattern": URL_PATTERN}, ""
     if kind == "datetime":
-        return {"type": "string", "pattern": DATETIME_PATTERN, "examples": ["2030-12-31", "2030-12-31T18:00:00Z"]}, ""
+        return {"type": "string", "pattern": rule.pattern, "examples": ["2030-12-31", "2030-12-31T18:00:00Z"]}, ""
     if kind == "object":
         if rule.nested_scope:
             return _ref(rule.nested_scope), ""
         note = f"At most {rule.max_length} bytes as JSON." if rule.max_length else ""
         return {"type": "object"}, note
     if kind == "company":
-        return {"anyOf": [_ref(rule.nested_scope or "hiring_for_company"), {"type": "string"}]}, ""
+        return {"anyOf": [_ref(rule.nested_scope or "hiring_for_company"),
+                          {"type": "string", "maxLength": rule.max_length}]}, TRIMMED
     if kind == "string_array":
         item: dict[str, Any] = {"type": "string", "maxLength": rule.max_length}
         if (rule.min_length or 0) > 0:
@@ -182,26 +173,21 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [*schema.get("anyOf", [schema]), {"type": "null"}]}
 
 
-def _field_schema(rule: FieldRule, rules: list[FieldRule], parameter_type: str | None) -> dict[str, Any]:
+def _field_schema(rule: FieldRule, rules: list[FieldRule]) -> dict[str, Any]:
     schema, note = _value_schema(rule, rules)
     if not rule.required:
         schema = _nullable(schema)
-    schema = {"description": _describe(rule, note), **schema}
-    if parameter_type is not None:
-        schema["x-parameter-type"] = parameter_type
-    return schema
+    return {"description": _describe(rule, note), **schema}
 
 
-def _scope_schema(scope: str, rules: list[FieldRule], parameters: dict[str, str], summary: str) -> dict[str, Any]:
-    fields = [r for r in rules if r.scope == scope and r.kind != "closed"]
-    closed = [r for r in rules if r.scope == scope and r.kind == "closed"]
+def _scope_schema(scope: str, rules: list[FieldRule], summary: str) -> dict[str, Any]:
+    fields = [r for r in rules if r.scope == scope and r.field != "*"]
+    closed = [r for r in rules if r.scope == scope and r.field == "*" and r.kind == "closed"]
     schema: dict[str, Any] = {"type": "object", "description": summary}
     required = [r.field for r in fields if r.required]
     if required:
         schema["required"] = required
-    schema["properties"] = {
-        r.field: _field_schema(r, rules, parameters.get(r.field) if scope == "body" else None) for r in fields
-    }
+    schema["properties"] = {r.field: _field_schema(r, rules) for r in fields}
     schema["additionalProperties"] = not closed
     return schema
 
@@ -212,16 +198,19 @@ _SCOPE_SUMMARIES = {
         "or the database (references, uniqueness within the questions, conditions between fields) are stated in "
         "each field's description. A field sent as null is treated as absent. Texts cannot contain the NUL "
         "character (U+0000), which PostgreSQL refuses (400); numbers are 0 or about 1e-308 to 1e308 in magnitude "
-        "(what a JSON client reads as a double). The whole body is at most 2 MiB of JSON. Each "
-        "property's x-parameter-type is the type PostgREST casts its JSON value to before the function runs: a "
-        "value of another kind fails there (400), any other invalid value gets a 422 that names the field."
+        "(what a JSON client reads as a double). The whole body is at most 2 MiB of JSON. Every value is checked for "
+        "its exact JSON type: a string where a number or boolean belongs, or anything but a string where a text "
+        "belongs, is a 422 that names the field, never a silent cast."
     ),
-    "question": "A question object (an item of questions). Other keys are ignored.",
+    "question": (
+        "A question object (an item of questions). Other keys are ignored, except a key within a small edit "
+        "distance of a field name (duraton, lable), which is refused as a typo (422 naming it and the field)."
+    ),
     "custom_scoring": (
         "Scoring settings merged over the platform defaults and the template's overrides. Unknown keys are rejected."
     ),
     "pdf_export_auto_config": "Automatic PDF export of results. Unknown keys are rejected.",
-    "hiring_for_company": "The company the role is for. Other keys are ignored.",
+    "hiring_for_company": "The company the role is for. Texts are trimmed; an empty one is absent. Other keys are kept.",
     "candidate_expectations": "Expectations per level of answer. Other keys are kept as given.",
 }
 
@@ -230,7 +219,7 @@ _ERROR_SCHEMA = {
     "description": "PostgREST's error body.",
     "required": ["code", "message", "details", "hint"],
     "properties": {
-        "code": {"type": "string", "description": "SQLSTATE (PT422, PT401, PT403, PT409, 42501, 22P02) or PostgREST's PGRSTnnn."},
+        "code": {"type": "string", "description": "SQLSTATE (PT422, PT401, PT403, PT409, 42501) or PostgREST's PGRSTnnn."},
         "message": {"type": "string", "description": "What is wrong, in plain words, naming the field."},
         "details": {
             "type": ["string", "null"],
@@ -255,8 +244,9 @@ _RESPONSE_SCHEMA = {
         "embed_signing_key": {
             "type": "string",
             "pattern": "^[0-9a-f]{64}$",
-            "description": "Only when is_embedded is true: 32 random bytes, hex; signs embed links "
-            "(hex(HMAC-SHA256(key, embed_id || name || email))). Shown once; keep it server-side.",
+            "description": "Only when is_embedded is true: 32 random bytes, hex. Your backend signs each embed link "
+            "with it as an HS256 JWT (kid = embed_id, exp at most 7 days ahead); verify_embed_token checks it. "
+            "Shown once; keep it server-side.",
         },
     },
     "additionalProperties": False,
@@ -264,9 +254,9 @@ _RESPONSE_SCHEMA = {
 
 _ERRORS = {
     "400": (
-        "A JSON value of another kind where PostgREST casts it (a string for a boolean or number field; see each "
-        "field's x-parameter-type), code 22P02, or a body that is not JSON (PGRST102). The function did not run.",
-        {"code": "22P02", "message": 'invalid input syntax for type boolean: "maybe"', "details": None, "hint": None},
+        "A body that is not JSON (PGRST102), or a text holding the NUL character (22P05), which PostgreSQL's JSON "
+        "parser refuses before the function runs. A JSON value of the wrong kind is never a 400: it is a 422.",
+        {"code": "PGRST102", "message": "Empty or invalid json", "details": None, "hint": None},
     ),
     "401": (
         "No JWT (the anon role may not execute the function: 42501), or a JWT that identifies no user and is not "
@@ -282,19 +272,32 @@ _ERRORS = {
     "409": ("PT409: idempotency_key was used before with another body.", None),
     "422": (
         "PT422: a field breaks its rule (missing, wrong type, out of range, not one of the values, unresolved "
-        "reference, ...), or the body has an unknown key (details is then the first unknown key, and message "
-        "suggests the closest field). details is the field's path, hint says what is accepted. Nothing was written.",
+        "reference, a string where a number or boolean belongs, ...), or the body has an unknown key (details is then "
+        "the first unknown key, and message suggests the closest field). details is the field's path, hint says "
+        "what is accepted. Nothing was written.",
         None,
     ),
 }
 
 
+EXAMPLE_MERCHANT = "Example merchant of interview-db openapi"
+
+
 def _example_422(conn: psycopg.Connection, project: Project) -> dict[str, Any] | None:
-    """The demo's rejected call (a 5 s answer time), made for real and rolled back."""
+    """The demo's rejected call (a 5 s answer time), made for real and rolled back.
+
+    The merchant is authorized before the body is validated, so the call needs
+    a merchant: one is made for it and removed right after."""
     body = load_example(project)
     body["questions"] = [*body["questions"][:2], {"question": "Tell us about a deadline you missed.", "duration": 5}]
-    body["merchant_id"] = "00000000-0000-4000-8000-000000000000"  # validation runs before the merchant is looked up
-    response = call_rpc(conn, RPC_NAME, body, service_role_claims(), tx_rollback=True)
+    merchant = conn.execute("insert into public.merchants (name) values (%s) returning id::text",
+                            (EXAMPLE_MERCHANT,)).fetchone()
+    assert merchant is not None
+    try:
+        body["merchant_id"] = merchant[0]
+        response = call_rpc(conn, RPC_NAME, body, service_role_claims(), tx_rollback=True)
+    finally:
+        conn.execute("delete from public.merchants where id = %s", (merchant[0],))
     return response.body if response.status == 422 else None
 
 
@@ -315,7 +318,7 @@ def _servers(project: Project) -> list[dict[str, Any]]:
 
 def build_document(conn: psycopg.Connection, project: Project) -> dict[str, Any]:
     """The OpenAPI document, from the database ``conn`` is connected to (autocommit, idle)."""
-    comment, parameters = _rpc_signature(conn)
+    comment = _rpc_comment(conn)
     rules = read_rules(conn)
     summary, _, details = comment.partition("\n")
     scopes = [s for s in SCOPE_SCHEMAS if any(r.scope == s for r in rules)]
@@ -323,7 +326,7 @@ def build_document(conn: psycopg.Connection, project: Project) -> dict[str, Any]
     if unknown:
         raise ValueError(f"request_field_rules() has scopes the generator does not name: {', '.join(unknown)}")
     schemas: dict[str, Any] = {
-        SCOPE_SCHEMAS[s]: _scope_schema(s, rules, parameters, _SCOPE_SUMMARIES[s]) for s in scopes
+        SCOPE_SCHEMAS[s]: _scope_schema(s, rules, _SCOPE_SUMMARIES[s]) for s in scopes
     }
     schemas["CreateInterviewResponse"] = _RESPONSE_SCHEMA
     schemas["PostgrestError"] = _ERROR_SCHEMA

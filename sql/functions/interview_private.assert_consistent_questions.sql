@@ -10,6 +10,7 @@ parallel safe
 set search_path = pg_catalog, pg_temp
 as $$
 declare
+  c_blank constant text := E' \t\r\n';  -- what trimming removes
   v_problem record;
 begin
   if not pg_catalog.jsonb_path_exists(
@@ -20,6 +21,7 @@ begin
   end if;
 
   -- Rules between items (window functions and one hash join: linear in the items).
+  -- Every field has passed its own rule: ids are strings, flags booleans.
   with items as (
     select q.n - 1 as i,
            case when pg_catalog.jsonb_typeof(q.item) = 'object' then q.item else '{}'::jsonb end as o
@@ -27,9 +29,9 @@ begin
   ),
   fields as (
     select it.i,
-           nullif(pg_catalog.btrim(it.o ->> 'id', E' \t\r\n'), '') as handle,
-           nullif(pg_catalog.btrim(it.o ->> 'external_id', E' \t\r\n'), '') as external_id,
-           nullif(pg_catalog.btrim(it.o ->> 'conditional_question_main_id', E' \t\r\n'), '') as main_id,
+           nullif(pg_catalog.btrim(it.o ->> 'id', c_blank), '') as handle,
+           nullif(pg_catalog.btrim(it.o ->> 'external_id', c_blank), '') as external_id,
+           nullif(pg_catalog.btrim(it.o ->> 'conditional_question_main_id', c_blank), '') as main_id,
            coalesce((it.o ->> 'is_conditional')::boolean, false) as is_conditional,
            coalesce((it.o ->> 'is_multiple_choice')::boolean, false) as is_multiple_choice,
            case when pg_catalog.jsonb_typeof(it.o -> 'question_alternatives') = 'array'

@@ -1,11 +1,14 @@
--- Validation of a whole create request, before any lookup or write: every field
--- by the rule table (body, nested objects, questions), then the rules between
--- questions, then the one rule between body fields.
+-- Validation of a whole create request: every rule that needs only the request,
+-- before anything is looked up or written. First each field by the rule table
+-- (interview_private.first_invalid_field: types, bounds, patterns, near-miss
+-- keys of a question), then the rules that cannot be a row of it: between the
+-- questions (interview_private.assert_consistent_questions), between body
+-- fields (a knowledge base for process verification), and the available-till
+-- date (a real date, in the future).
 create or replace function interview_private.assert_valid_request(p_body jsonb)
 returns void
 language plpgsql
 stable
-parallel safe
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -26,10 +29,14 @@ begin
       'the id of a knowledge base store of the target merchant'
     );
   end if;
+
+  if p_body ? 'interview_available_till' then
+    perform interview_private.parse_available_till(p_body ->> 'interview_available_till');
+  end if;
 end
 $$;
 
 comment on function interview_private.assert_valid_request(jsonb) is
-  'Raise PT422 for the first field of a create request that breaks its rule: each field by the rule table, then the rules between questions and between body fields.';
+  'Raise PT422 for the first field of a create request that breaks a rule needing only the request: each field by the rule table, then the rules between questions, between body fields, and the available-till date.';
 
 revoke all on function interview_private.assert_valid_request(jsonb) from public;

@@ -6,7 +6,7 @@
 create or replace function interview_private.authorized_merchant(
   p_is_service boolean,
   p_own_merchant_id uuid,
-  p_requested text,
+  p_requested uuid,
   out merchant_id uuid,
   out coaching_enabled boolean
 )
@@ -15,7 +15,7 @@ stable
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_requested uuid := p_requested::uuid;
+  v_requested uuid := p_requested;
   v_allowed boolean;
 begin
   if v_requested is null then
@@ -55,7 +55,7 @@ begin
 end
 $$;
 
-comment on function interview_private.authorized_merchant(boolean, uuid, text) is
+comment on function interview_private.authorized_merchant(boolean, uuid, uuid) is
   'The target merchant of a create call (own merchant by default) and its coaching flag; PT403 when the caller may not create for it or it does not exist, PT422 when merchant_id is needed but missing.';
 
-revoke all on function interview_private.authorized_merchant(boolean, uuid, text) from public;
+revoke all on function interview_private.authorized_merchant(boolean, uuid, uuid) from public;

@@ -1,17 +1,20 @@
 -- The create operation behind public.job_interview_create_from_array, on the
--- request body as one JSON object. Each step is a named piece:
+-- request body as one JSON object. Each step is a named piece, cheapest first:
 --
---   1. limits        the body's size, nesting and numbers, before any heavy work
+--   1. limits        interview_private.assert_body_limits       422 ($)
 --   2. caller        interview_private.current_caller           401 / 403
---   3. validation    interview_private.assert_valid_request     422
---   4. target        interview_private.authorized_merchant      403
---   5. questions     interview_private.normalize_questions      (dedup, positions)
---   6. references    interview_private.resolve_references       422
---   7. idempotency   interview_private.claim_idempotency_key    replay / 409
---   8. derived data  seniority, tone, scoring, expectations, credits
---   9. writes        the set, interview_private.insert_question_steps, embed key, outbox
+--   3. target        interview_private.parse_request_key,
+--                    interview_private.authorized_merchant      422 / 403
+--   4. idempotency   interview_private.claim_idempotency_key    replay / 409
+--   5. validation    interview_private.assert_valid_request     422
+--   6. parse         interview_private.parse_request            (the body, once, as a typed record)
+--   7. references    interview_private.resolve_references       422
+--   8. derived data  seniority, expectations, scoring, credits
+--   9. writes        the set, its question records and steps, embed key, outbox
 --
--- Any error rolls back everything the call wrote.
+-- After the parse nothing reads the body's JSON again: every value comes from
+-- the interview_private.create_request record. Any error rolls back everything
+-- the call wrote, the idempotency claim included.
 create or replace function interview_private.create_interview(p_body jsonb)
 returns jsonb
 language plpgsql
@@ -25,15 +28,12 @@ set search_path = pg_catalog, pg_temp
 set plan_cache_mode = force_generic_plan
 as $$
 declare
-  c_max_body_bytes constant integer := 2097152;
-  v_body_bytes integer := pg_catalog.pg_column_size(p_body);
   v_caller record;
+  v_key record;
   v_target record;
-  v_template public.interview_templates;
-  v_deduplicate boolean := not coalesce((p_body ->> 'disable_deduplication')::boolean, false);
-  v_instructional_video boolean := coalesce((p_body ->> 'instructional_video')::boolean, false);
-  v_items interview_private.question_item[];
   v_replay jsonb;
+  v_request interview_private.create_request;
+  v_template public.interview_templates;
   v_question_steps integer;
   v_answer_seconds integer;
   v_seniority public.seniority_level;
@@ -46,91 +46,54 @@ declare
   v_response jsonb;
 begin
   -- 1. limits
-  if v_body_bytes > c_max_body_bytes then
-    perform interview_private.raise_invalid(
-      '$',
-      pg_catalog.format('the request body is %s bytes; the limit is %s', v_body_bytes, c_max_body_bytes),
-      'at most 2 MiB: 200 questions, texts within their lengths, small additional_context and external_data'
-    );
-  end if;
-
-  -- JSON nested deeper than any client needs (every walk of it costs stack).
-  if pg_catalog.jsonb_path_exists(p_body, 'strict $.**{65}') then
-    perform interview_private.raise_invalid(
-      '$', 'the request body nests objects and arrays more than 64 levels deep',
-      'at most 64 levels of nested objects and arrays'
-    );
-  end if;
+  perform interview_private.assert_body_limits(p_body);
 
   -- 2. caller
   select * into v_caller from interview_private.current_caller();
 
-  -- 3. validation
-  perform interview_private.assert_valid_request(p_body);
-
-  -- Numbers beyond a double's range, in the fields no rule bounds (free-form
-  -- objects): 1e100000 is a few bytes of jsonb but 100000 digits of text, and
-  -- the body is written out as text further on (idempotency hash, outbox).
-  if pg_catalog.jsonb_path_exists(
-    p_body, 'strict $.** ? (@.type() == "number" && (@ > 1e308 || @ < -1e308 || (@ != 0 && @ < 1e-308 && @ > -1e-308)))'
-  ) then
-    perform interview_private.raise_invalid(
-      '$', 'the request body holds a number beyond the range of a double (about 1e-308 to 1e308)',
-      'numbers a JSON client can read: within about 1e-308 to 1e308 in magnitude'
-    );
-  end if;
-
-  -- 4. target merchant
+  -- 3. target merchant
+  v_key := interview_private.parse_request_key(p_body);
   select * into v_target
-  from interview_private.authorized_merchant(
-    v_caller.is_service, v_caller.merchant_id, p_body ->> 'merchant_id'
-  );
+  from interview_private.authorized_merchant(v_caller.is_service, v_caller.merchant_id, v_key.merchant_id);
 
-  -- 5. questions, normalised and deduplicated; steps start after welcome (and video)
-  v_items := interview_private.normalize_questions(
-    p_body -> 'questions', p_body ->> 'mojito_language_code', v_deduplicate,
-    case when v_instructional_video then 3 else 2 end
-  );
-
-  -- 6. references
-  v_template := interview_private.resolve_references(p_body, v_target.merchant_id, v_target.coaching_enabled, v_items);
-
-  -- 7. idempotency
-  if p_body ? 'idempotency_key' then
+  -- 4. idempotency: the body without its key, compared as a JSON value
+  if v_key.idempotency_key is not null then
     v_replay := interview_private.claim_idempotency_key(
-      v_target.merchant_id, p_body ->> 'idempotency_key', p_body - 'idempotency_key'
+      v_target.merchant_id, v_key.idempotency_key, p_body - 'idempotency_key'
     );
     if v_replay is not null then
       return v_replay;
     end if;
   end if;
 
+  -- 5. validation, 6. parse
+  perform interview_private.assert_valid_request(p_body);
+  v_request := interview_private.parse_request(p_body);
+
+  -- 7. references
+  v_template := interview_private.resolve_references(v_request, v_target.merchant_id, v_target.coaching_enabled);
+
   -- 8. derived data
   select count(*)::integer, coalesce(sum(coalesce(i.duration, v_template.default_answer_duration_seconds)), 0)::integer
   into v_question_steps, v_answer_seconds
-  from pg_catalog.unnest(v_items) as i
-  where i.step_position is not null;
+  from pg_catalog.unnest(v_request.questions) as i
+  where i.has_step;
 
   v_seniority := coalesce(
-    (p_body ->> 'seniority_level')::public.seniority_level,
-    interview_private.detect_seniority(p_body ->> 'name', p_body ->> 'description', p_body ->> 'description_long')
+    v_request.seniority_level,
+    interview_private.detect_seniority(v_request.name, v_request.description, v_request.description_long)
   );
 
-  if p_body ? 'candidate_expectations_json' then
-    v_expectations := p_body -> 'candidate_expectations_json';
-  elsif p_body ->> 'type' = 'interview' then
-    v_expectations := interview_private.derive_candidate_expectations(
-      v_items, pg_catalog.btrim(p_body ->> 'name', E' \t\r\n'), v_seniority
-    );
+  if v_request.candidate_expectations_json is not null then
+    v_expectations := v_request.candidate_expectations_json;
+  elsif v_request.type = 'interview' then
+    v_expectations := interview_private.derive_candidate_expectations(v_request.questions, v_request.name, v_seniority);
     v_expectations_generated := true;
   end if;
 
   v_credits := interview_private.credits_per_session(
-    v_template.base_credit,
-    (p_body ->> 'recording')::public.cheating_detection_recording,
-    (p_body ->> 'recording_full_session')::public.full_session_recording,
-    v_answer_seconds,
-    (p_body ->> 'questions_random_subset')::numeric
+    v_template.base_credit, v_request.recording, v_request.recording_full_session, v_answer_seconds,
+    v_request.questions_random_subset
   );
 
   -- 9. writes
@@ -144,79 +107,67 @@ begin
     candidate_expectations_json, candidate_expectations_generated, scoring_config, instructional_video,
     instructional_video_custom_text, is_embedded, creation_parameters, credits_per_session, activated_at
   )
-  select
+  values (
     v_target.merchant_id,
     v_template.id,
-    p_body ->> 'mojito_language_code',
-    (p_body ->> 'knowledge_base_store_id')::uuid,
-    (p_body ->> 'recruiter_profile_id')::uuid,
+    v_request.mojito_language_code,
+    v_request.knowledge_base_store_id,
+    v_request.recruiter_profile_id,
     v_caller.user_id,
-    pg_catalog.btrim(p_body ->> 'name', E' \t\r\n'),
-    pg_catalog.btrim(p_body ->> 'location', E' \t\r\n'),
-    pg_catalog.btrim(p_body ->> 'description', E' \t\r\n'),
-    nullif(p_body ->> 'description_long', ''),
-    (p_body ->> 'status')::public.interview_status,
-    (p_body ->> 'type')::public.interview_kind,
-    (p_body ->> 'visibility')::public.interview_visibility,
-    coalesce((p_body ->> 'interview_type')::public.interview_type, 'pre-screening'),
+    v_request.name,
+    v_request.location,
+    v_request.description,
+    v_request.description_long,
+    v_request.status,
+    v_request.type,
+    v_request.visibility,
+    v_request.interview_type,
     v_seniority,
-    not p_body ? 'seniority_level',
-    interview_private.normalize_tone(p_body ->> 'interview_tone'),
-    (p_body ->> 'result_view')::public.result_view,
-    coalesce((p_body ->> 'interview_conversation_speed')::public.conversation_speed, v_template.default_conversation_speed),
-    (p_body ->> 'candidate_video_introduction')::public.candidate_video_introduction,
-    (p_body ->> 'recording')::public.cheating_detection_recording,
-    (p_body ->> 'recording_full_session')::public.full_session_recording,
-    coalesce((p_body -> 'max_followups')::numeric::integer, v_template.default_max_followups),
-    (p_body -> 'questions_random_subset')::numeric,
-    nullif(pg_catalog.btrim(p_body ->> 'code', E' \t\r\n'), ''),
-    nullif(p_body ->> 'cover_image_url', ''),
-    nullif(pg_catalog.btrim(p_body ->> 'interview_department', E' \t\r\n'), ''),
-    nullif(pg_catalog.btrim(p_body ->> 'interview_salary', E' \t\r\n'), ''),
-    interview_private.parse_available_till(p_body ->> 'interview_available_till'),
-    coalesce((
-      select pg_catalog.array_agg(t.tag order by t.first_seen)
-      from (
-        select pg_catalog.btrim(x.tag, E' \t\r\n') as tag, min(x.n) as first_seen
-        from pg_catalog.jsonb_array_elements_text(p_body -> 'tags') with ordinality as x (tag, n)
-        group by pg_catalog.btrim(x.tag, E' \t\r\n')
-      ) as t
-    ), '{}'),
-    coalesce((p_body ->> 'required_pronunciation')::boolean, false),
-    coalesce((p_body ->> 'result_enable_edit_transcript')::boolean, true),
-    case when p_body ? 'pdf_export_auto_config'
-         then '{"template": "classic"}'::jsonb || (p_body -> 'pdf_export_auto_config') end,
-    nullif(pg_catalog.btrim(p_body ->> 'candidate_expectations', E' \t\r\n'), ''),
+    v_request.seniority_level is null,
+    v_request.interview_tone,
+    v_request.result_view,
+    coalesce(v_request.interview_conversation_speed, v_template.default_conversation_speed),
+    v_request.candidate_video_introduction,
+    v_request.recording,
+    v_request.recording_full_session,
+    coalesce(v_request.max_followups, v_template.default_max_followups),
+    v_request.questions_random_subset,
+    v_request.code,
+    v_request.cover_image_url,
+    v_request.interview_department,
+    v_request.interview_salary,
+    v_request.interview_available_till,
+    v_request.tags,
+    v_request.required_pronunciation,
+    v_request.result_enable_edit_transcript,
+    v_request.pdf_export_auto_config,
+    v_request.candidate_expectations,
     v_expectations,
     v_expectations_generated,
-    interview_private.scoring_config(
-      v_template.scoring_overrides, p_body -> 'custom_scoring', (p_body -> 'interview_attempts')::numeric::integer
-    ),
-    v_instructional_video,
-    nullif(pg_catalog.btrim(p_body ->> 'instructional_video_custom_text', E' \t\r\n'), ''),
-    coalesce((p_body ->> 'is_embedded')::boolean, false),
+    interview_private.scoring_config(v_template.scoring_overrides, v_request.custom_scoring, v_request.interview_attempts),
+    v_request.instructional_video,
+    v_request.instructional_video_custom_text,
+    v_request.is_embedded,
     pg_catalog.jsonb_build_object(
-      'hiring_for_company',
-      case pg_catalog.jsonb_typeof(p_body -> 'hiring_for_company')
-        when 'string' then pg_catalog.jsonb_build_object('name', pg_catalog.btrim(p_body ->> 'hiring_for_company', E' \t\r\n'))
-        else p_body -> 'hiring_for_company'
-      end,
-      'additional_context', p_body -> 'additional_context',
-      'disable_deduplication', not v_deduplicate,
-      'questions_submitted', pg_catalog.jsonb_array_length(p_body -> 'questions')
+      'hiring_for_company', v_request.hiring_for_company,
+      'additional_context', v_request.additional_context,
+      'disable_deduplication', v_request.disable_deduplication,
+      'questions_submitted', v_request.questions_submitted
     ),
     v_credits,
-    case when p_body ->> 'status' = 'active' then pg_catalog.now() end
+    case when v_request.status = 'active' then pg_catalog.now() end
+  )
   returning id into v_set_id;
 
-  perform interview_private.insert_question_steps(
+  perform interview_private.insert_question_records(v_target.merchant_id, v_request.questions);
+  perform interview_private.insert_steps(
     v_set_id,
     v_target.merchant_id,
-    v_items,
-    coalesce(nullif(pg_catalog.btrim(p_body ->> 'welcome_message', E' \t\r\n'), ''), v_template.default_welcome_message),
-    v_instructional_video,
-    nullif(pg_catalog.btrim(p_body ->> 'instructional_video_custom_text', E' \t\r\n'), ''),
-    coalesce(nullif(pg_catalog.btrim(p_body ->> 'thank_you_message', E' \t\r\n'), ''), v_template.default_thank_you_message)
+    v_request.questions,
+    coalesce(v_request.welcome_message, v_template.default_welcome_message),
+    v_request.instructional_video,
+    v_request.instructional_video_custom_text,
+    coalesce(v_request.thank_you_message, v_template.default_thank_you_message)
   );
 
   v_response := pg_catalog.jsonb_build_object(
@@ -225,7 +176,7 @@ begin
     'credits_per_session', pg_catalog.trim_scale(v_credits)
   );
 
-  if coalesce((p_body ->> 'is_embedded')::boolean, false) then
+  if v_request.is_embedded then
     v_embed_id := pg_catalog.gen_random_uuid();
     v_signing_key := pg_catalog.encode(extensions.gen_random_bytes(32), 'hex');
     insert into interview_private.embed_keys (embed_id, interview_def_set_id, signing_key)
@@ -238,29 +189,29 @@ begin
          v_response || pg_catalog.jsonb_build_object(
            'merchant_id', v_target.merchant_id,
            'created_by', v_caller.user_id,
-           'status', p_body ->> 'status',
-           'type', p_body ->> 'type',
-           'name', pg_catalog.btrim(p_body ->> 'name', E' \t\r\n')
+           'status', v_request.status,
+           'type', v_request.type,
+           'name', v_request.name
          )
   union all
   select 'interview.expectations_requested', v_target.merchant_id, v_set_id,
          pg_catalog.jsonb_build_object(
            'interview_def_set_id', v_set_id,
            'merchant_id', v_target.merchant_id,
-           'role', pg_catalog.btrim(p_body ->> 'name', E' \t\r\n'),
-           'description', pg_catalog.btrim(p_body ->> 'description', E' \t\r\n'),
+           'role', v_request.name,
+           'description', v_request.description,
            'seniority_level', v_seniority,
-           'mojito_language_code', p_body ->> 'mojito_language_code',
-           'additional_context', coalesce(p_body -> 'additional_context', '{}'::jsonb),
+           'mojito_language_code', v_request.mojito_language_code,
+           'additional_context', coalesce(v_request.additional_context, '{}'::jsonb),
            'generated_expectations', v_expectations
          )
   where v_expectations_generated;
 
-  if p_body ? 'idempotency_key' then
+  if v_key.idempotency_key is not null then
     -- The stored response leaves the signing key out: it lives in embed_keys only.
     update interview_private.idempotency_keys as k
     set response = v_response, interview_def_set_id = v_set_id
-    where k.merchant_id = v_target.merchant_id and k.idempotency_key = p_body ->> 'idempotency_key';
+    where k.merchant_id = v_target.merchant_id and k.idempotency_key = v_key.idempotency_key;
   end if;
 
   if v_signing_key is not null then
@@ -271,6 +222,6 @@ end
 $$;
 
 comment on function interview_private.create_interview(jsonb) is
-  'Create an interview set from a create request body (see job_interview_create_from_array): authenticate, validate, authorize, resolve, then write the set, its question records and steps, the embed key and the outbox events in one transaction. Returns the API response.';
+  'Create an interview set from a create request body (see job_interview_create_from_array): limits, caller, target merchant, idempotency, validation, one parse into interview_private.create_request, references, then write the set, its question records and steps, the embed key and the outbox events in one transaction. Returns the API response.';
 
 revoke all on function interview_private.create_interview(jsonb) from public;

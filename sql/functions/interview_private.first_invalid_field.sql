@@ -1,10 +1,17 @@
--- The first field of a create request that breaks its rule in the rule table
--- (interview_private.request_field_rules): the body's fields, its nested objects
--- (custom_scoring, pdf_export_auto_config, ...), every question and every
--- question's candidate_expectations_json, in that order. One set-based query
--- however many questions there are; each kind's checks are in one branch of
--- the CASE below. PL/pgSQL rather than SQL so that the plan is cached per
--- session (a SQL function that cannot be inlined is planned on every call).
+-- The first field of a create request body that breaks its rule in the rule
+-- table (interview_private.request_field_rules): the body's fields, its nested
+-- objects (custom_scoring, pdf_export_auto_config, ...), every question and
+-- every question's candidate_expectations_json, in that order. One set-based
+-- query however many questions there are; each kind's checks are in one branch
+-- of the CASE below.
+--
+-- Exact JSON types: a text must be a JSON string, a number a JSON number, a
+-- boolean a JSON boolean; nothing is cast. A JSON null is an absent key.
+--
+-- Cost: the caller has checked the body's size, depth and numbers
+-- (interview_private.assert_body_limits). Only strings are turned into text
+-- here (a number or an object never is), and the edit distance of unknown
+-- question keys runs only for keys of about a field's length.
 create or replace function interview_private.first_invalid_field(
   p_body jsonb,
   out path text,
@@ -17,6 +24,8 @@ parallel safe
 set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
+declare
+  c_blank constant text := E' \t\r\n';  -- what trimming removes
 begin
   with rules as materialized (
     select r.* from pg_catalog.unnest(interview_private.request_field_rule_list()) as r
@@ -47,15 +56,16 @@ begin
     where pg_catalog.jsonb_typeof(q.item -> 'candidate_expectations_json') = 'object'
   ),
   present as (
-    -- the text of scalars only: an object or array as text could be huge (a
-    -- number such as 1e100000 is a few bytes of jsonb and 100000 digits of text)
-    select ob.n, ob.part, ob.scope, ob.prefix, e.key, e.value, t.json_type,
-           case when t.json_type in ('string', 'number', 'boolean') then e.value #>> '{}' end as raw_text,
-           case when t.json_type in ('string', 'number', 'boolean')
-                then pg_catalog.btrim(e.value #>> '{}', E' \t\r\n') end as trimmed
+    -- the text of strings only: a number or an object as text could be huge
+    select ob.n, ob.part, ob.scope, ob.prefix, e.key, e.value, t.json_type, s.raw_text,
+           case when r.trimmed then pg_catalog.btrim(s.raw_text, c_blank) else s.raw_text end as text,
+           r.ordinal, r.kind, r.required, r.min_length, r.max_length, r.min_value, r.max_value, r.max_items,
+           r.allowed, r.pattern, r.hint
     from objects as ob
     cross join lateral pg_catalog.jsonb_each(ob.obj) as e (key, value)
     cross join lateral (select pg_catalog.jsonb_typeof(e.value) as json_type) as t
+    cross join lateral (select case when t.json_type = 'string' then e.value #>> '{}' end as raw_text) as s
+    left join rules as r on r.scope = ob.scope and r.field = e.key
     where t.json_type <> 'null'
   ),
   problems as (
@@ -66,7 +76,7 @@ begin
            pg_catalog.format('questions[%s]', q.i) as prefix, true as whole
     from questions as q
     where q.json_type not in ('object', 'string')
-       or (q.json_type = 'string' and pg_catalog.btrim(q.item #>> '{}', E' \t\r\n') = '')
+       or (q.json_type = 'string' and pg_catalog.btrim(q.item #>> '{}', c_blank) = '')
 
     union all
 
@@ -78,126 +88,128 @@ begin
 
     union all
 
-    -- a key the scope does not know, where the scope is closed
-    select p.n, p.part, 0, p.key, null, 'is not a known field', c.hint, p.prefix, false
+    -- a key the scope does not know: refused where the scope is closed; where it
+    -- checks typos, refused when it is a near miss of a field name
+    select p.n, p.part, 0, p.key, null, u.problem, u.hint, p.prefix, false
     from present as p
-    join rules as c on c.scope = p.scope and c.kind = 'closed'
-    where not exists (select from rules as k where k.scope = p.scope and k.field = p.key and k.kind <> 'closed')
+    join rules as c on c.scope = p.scope and c.field = '*'
+    cross join lateral (
+      select case
+               when c.kind = 'closed' then 'is not a known field'
+               else pg_catalog.format('is not a question field: did you mean %s?', near.field)
+             end as problem,
+             case when c.kind = 'closed' then c.hint
+                  else pg_catalog.format('%s; other keys are ignored', near.field) end as hint
+      from (select 1) as one
+      left join lateral (
+        select k.field
+        from rules as k
+        cross join lateral (select case when pg_catalog.char_length(k.field) <= 3 then 1 else 2 end as most) as d
+        where c.kind = 'typos' and k.scope = p.scope and k.field <> '*'
+          and pg_catalog.abs(pg_catalog.char_length(p.key) - pg_catalog.char_length(k.field)) <= d.most
+          and extensions.levenshtein_less_equal(pg_catalog.lower(p.key), k.field, d.most) <= d.most
+        order by extensions.levenshtein_less_equal(pg_catalog.lower(p.key), k.field, d.most), k.ordinal
+        limit 1
+      ) as near on true
+      where c.kind = 'closed' or near.field is not null
+    ) as u
+    where p.kind is null
 
     union all
 
     -- a present value that breaks its field's rule
-    select p.n, p.part, r.ordinal, r.field, null, v.problem, r.hint, p.prefix, false
+    select p.n, p.part, p.ordinal, p.key, null, v.problem, p.hint, p.prefix, false
     from present as p
-    join rules as r on r.scope = p.scope and r.field = p.key and r.kind <> 'closed'
     cross join lateral (
-      select case r.kind
+      select case p.kind
         when 'text' then case
           when p.json_type <> 'string' then 'must be a string'
-          when r.min_length > 0 and p.trimmed = '' then 'must not be empty'
-          when pg_catalog.char_length(p.trimmed) > r.max_length then
-            pg_catalog.format('must be at most %s characters long (it has %s)', r.max_length, pg_catalog.char_length(p.trimmed))
-        end
-        when 'handle' then case
-          when p.json_type not in ('string', 'number') then 'must be a string'
-          when pg_catalog.char_length(p.trimmed) > r.max_length then
-            pg_catalog.format('must be at most %s characters long (it has %s)', r.max_length, pg_catalog.char_length(p.trimmed))
+          when p.min_length > 0 and p.text = '' then 'must not be empty'
+          when pg_catalog.char_length(p.text) < p.min_length then
+            pg_catalog.format('must be %s to %s characters long (it has %s)', p.min_length, p.max_length,
+                              pg_catalog.char_length(p.text))
+          when pg_catalog.char_length(p.text) > p.max_length then
+            pg_catalog.format('must be at most %s characters long (it has %s)', p.max_length, pg_catalog.char_length(p.text))
+          when p.pattern is not null and p.raw_text !~ p.pattern then 'must be an absolute http or https URL'
         end
         when 'enum' then case
           when p.json_type <> 'string' then 'must be a string'
-          when not (p.raw_text = any (r.allowed)) then
-            pg_catalog.format('must be one of %s (got %s)', pg_catalog.array_to_string(r.allowed, ', '), pg_catalog.left(p.value::text, 60))
+          when not (p.raw_text = any (p.allowed)) then
+            pg_catalog.format('must be one of %s (got %s)', pg_catalog.array_to_string(p.allowed, ', '),
+                              pg_catalog.left(p.raw_text, 60))
         end
         when 'uuid' then case
           when p.json_type <> 'string' then 'must be a string'
-          when p.raw_text !~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$' then
-            pg_catalog.format('must be a UUID (got %s)', pg_catalog.left(p.value::text, 60))
+          when p.raw_text !~ p.pattern then pg_catalog.format('must be a UUID (got %s)', pg_catalog.left(p.raw_text, 60))
         end
         when 'language' then case
           when p.json_type <> 'string' then 'must be a string'
-          when p.raw_text !~ '^[a-z]{2,3}$' then
-            pg_catalog.format('must be a platform language code (got %s)', pg_catalog.left(p.value::text, 60))
+          when p.raw_text !~ p.pattern then
+            pg_catalog.format('must be a platform language code (got %s)', pg_catalog.left(p.raw_text, 60))
+        end
+        when 'datetime' then case
+          when p.json_type <> 'string' then 'must be a string'
+          when p.raw_text !~ p.pattern then 'must be an ISO 8601 date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SSZ)'
         end
         when 'integer' then case
           when p.json_type <> 'number' then 'must be a number'
           when p.value::numeric % 1 <> 0 then
-            pg_catalog.format('must be a whole number (got %s)', pg_catalog.left(p.value::text, 60))
-          when p.value::numeric not between r.min_value and r.max_value then
-            pg_catalog.format('must be between %s and %s (got %s)', r.min_value, r.max_value, pg_catalog.left(p.value::text, 60))
+            pg_catalog.format('must be a whole number (got %s)', p.value)
+          when p.value::numeric not between p.min_value and p.max_value then
+            pg_catalog.format('must be between %s and %s (got %s)', p.min_value, p.max_value, p.value)
         end
         when 'number' then case
           when p.json_type <> 'number' then 'must be a number'
-          when p.value::numeric not between r.min_value and r.max_value then
-            pg_catalog.format('must be between %s and %s (got %s)', r.min_value, r.max_value, pg_catalog.left(p.value::text, 60))
+          when p.value::numeric not between p.min_value and p.max_value then
+            pg_catalog.format('must be between %s and %s (got %s)', p.min_value, p.max_value, p.value)
         end
         when 'boolean' then case
           when p.json_type <> 'boolean' then 'must be true or false'
         end
-        when 'markdown' then case
-          when p.json_type <> 'string' then 'must be a string'
-          when pg_catalog.char_length(p.raw_text) > r.max_length then
-            pg_catalog.format('must be at most %s characters long (it has %s)', r.max_length, pg_catalog.char_length(p.raw_text))
-        end
-        when 'tone' then case
-          when p.json_type <> 'string' then 'must be a string'
-          when pg_catalog.char_length(p.raw_text) > r.max_length then
-            pg_catalog.format('must be at most %s characters long (it has %s)', r.max_length, pg_catalog.char_length(p.raw_text))
-        end
-        when 'key' then case
-          when p.json_type <> 'string' then 'must be a string'
-          when pg_catalog.char_length(p.raw_text) not between r.min_length and r.max_length then
-            pg_catalog.format('must be %s to %s characters long (it has %s)', r.min_length, r.max_length, pg_catalog.char_length(p.raw_text))
-        end
-        when 'url' then case
-          when p.json_type <> 'string' then 'must be a string'
-          when pg_catalog.char_length(p.raw_text) > r.max_length then
-            pg_catalog.format('must be at most %s characters long (it has %s)', r.max_length, pg_catalog.char_length(p.raw_text))
-          when p.raw_text !~* '^https?://[^/?#@[:space:][:cntrl:]]+(:[0-9]{1,5})?([/?#][^[:space:][:cntrl:]]*)?$' then
-            'must be an absolute http or https URL'
-        end
-        when 'datetime' then case
-          when p.json_type <> 'string' then 'must be a string'
-          when p.raw_text !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$' then
-            'must be an ISO 8601 date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SSZ)'
-        end
         when 'object' then case
           when p.json_type <> 'object' then 'must be a JSON object'
-          when r.max_length is not null and pg_catalog.pg_column_size(p.value) > r.max_length then
-            pg_catalog.format('must be at most %s bytes (it has %s)', r.max_length, pg_catalog.pg_column_size(p.value))
+          when p.max_length is not null and pg_catalog.pg_column_size(p.value) > p.max_length then
+            pg_catalog.format('must be at most %s bytes (it has %s)', p.max_length, pg_catalog.pg_column_size(p.value))
         end
         when 'company' then case
           when p.json_type not in ('object', 'string') then 'must be a JSON object or a string'
+          when p.json_type = 'string' and pg_catalog.char_length(pg_catalog.btrim(p.raw_text, c_blank)) > p.max_length then
+            pg_catalog.format('must be at most %s characters long (it has %s)', p.max_length,
+                              pg_catalog.char_length(pg_catalog.btrim(p.raw_text, c_blank)))
         end
         when 'string_array' then case
           when p.json_type <> 'array' then 'must be an array'
-          when pg_catalog.jsonb_array_length(p.value) > r.max_items then
-            pg_catalog.format('must have at most %s items (it has %s)', r.max_items, pg_catalog.jsonb_array_length(p.value))
+          when pg_catalog.jsonb_array_length(p.value) > p.max_items then
+            pg_catalog.format('must have at most %s items (it has %s)', p.max_items, pg_catalog.jsonb_array_length(p.value))
         end
         when 'questions' then case
           when p.json_type <> 'array' then 'must be an array'
           when pg_catalog.jsonb_array_length(p.value) = 0 then 'must contain at least one question'
-          when pg_catalog.jsonb_array_length(p.value) > r.max_items then
-            pg_catalog.format('must have at most %s items (it has %s)', r.max_items, pg_catalog.jsonb_array_length(p.value))
+          when pg_catalog.jsonb_array_length(p.value) > p.max_items then
+            pg_catalog.format('must have at most %s items (it has %s)', p.max_items, pg_catalog.jsonb_array_length(p.value))
         end
       end as problem
     ) as v
-    where v.problem is not null
+    where p.kind is not null and v.problem is not null
 
     union all
 
     -- an item of an array of texts
-    select p.n, p.part, r.ordinal, r.field, (e.i - 1)::integer, v.problem, r.hint, p.prefix, false
+    select p.n, p.part, p.ordinal, p.key, (e.i - 1)::integer, v.problem, p.hint, p.prefix, false
     from present as p
-    join rules as r on r.scope = p.scope and r.field = p.key and r.kind = 'string_array'
-    cross join lateral pg_catalog.jsonb_array_elements(case when p.json_type = 'array' then p.value end)
-      with ordinality as e (x, i)
+    cross join lateral pg_catalog.jsonb_array_elements(
+      case when p.kind = 'string_array' and p.json_type = 'array' then p.value end
+    ) with ordinality as e (x, i)
+    cross join lateral (
+      select case when pg_catalog.jsonb_typeof(e.x) = 'string'
+                  then pg_catalog.char_length(pg_catalog.btrim(e.x #>> '{}', c_blank)) end as length
+    ) as t
     cross join lateral (
       select case
-        when pg_catalog.jsonb_typeof(e.x) <> 'string' then 'must be a string'
-        when pg_catalog.char_length(pg_catalog.btrim(e.x #>> '{}', E' \t\r\n')) < r.min_length then 'must not be empty'
-        when pg_catalog.char_length(pg_catalog.btrim(e.x #>> '{}', E' \t\r\n')) > r.max_length then
-          pg_catalog.format('must be at most %s characters long (it has %s)', r.max_length,
-                            pg_catalog.char_length(pg_catalog.btrim(e.x #>> '{}', E' \t\r\n')))
+        when t.length is null then 'must be a string'
+        when t.length < p.min_length then 'must not be empty'
+        when t.length > p.max_length then
+          pg_catalog.format('must be at most %s characters long (it has %s)', p.max_length, t.length)
       end as problem
     ) as v
     where v.problem is not null
@@ -218,6 +230,6 @@ end
 $$;
 
 comment on function interview_private.first_invalid_field(jsonb) is
-  'The first field of a create request body that breaks its rule in request_field_rules (body, nested objects, each question, each question''s expectations): its path, a message naming the field, and the rule''s hint; all null when every field is valid.';
+  'The first field of a create request body that breaks its rule in request_field_rules (body, nested objects, each question, each question''s expectations), a near-miss key of a question included: its path, a message naming the field, and the rule''s hint; all null when every field is valid.';
 
 revoke all on function interview_private.first_invalid_field(jsonb) from public;

@@ -1,56 +1,57 @@
 -- The RPC: POST /rest/v1/rpc/job_interview_create_from_array, supabase.rpc(...).
--- One named parameter per JSON key of the existing API's body, each defaulting
--- to null so that PostgREST resolves any subset of keys and a missing required
--- field gets a 422 naming it. Values that need checking are declared loosely
--- (enums, uuids and dates as text, counts as numeric, arrays and objects as
--- jsonb) so that a bad value reaches the validation instead of failing in a cast.
+-- One named parameter per JSON key of the existing API's body, each `jsonb
+-- default null`: PostgREST resolves any subset of the keys, a missing required
+-- field reaches the function and gets a 422 naming it, and every value arrives
+-- as the client sent it (PostgREST's json_to_record hands a jsonb column over
+-- untouched; a JSON null arrives as SQL null, the same as an absent key). The
+-- function checks each value's JSON type itself: nothing is cast before it runs.
 -- The work is done by interview_private.create_interview on the body as JSON.
 create or replace function public.job_interview_create_from_array(
-  name text default null,
-  location text default null,
-  interview_template_id text default null,
-  mojito_language_code text default null,
-  description text default null,
-  status text default null,
-  type text default null,
-  visibility text default null,
+  name jsonb default null,
+  location jsonb default null,
+  interview_template_id jsonb default null,
+  mojito_language_code jsonb default null,
+  description jsonb default null,
+  status jsonb default null,
+  type jsonb default null,
+  visibility jsonb default null,
   questions jsonb default null,
-  recording text default null,
-  recording_full_session text default null,
-  interview_type text default null,
-  seniority_level text default null,
-  result_view text default null,
-  interview_conversation_speed text default null,
-  candidate_video_introduction text default null,
-  interview_tone text default null,
-  interview_attempts numeric default null,
-  questions_random_subset numeric default null,
-  max_followups numeric default null,
-  code text default null,
-  cover_image_url text default null,
-  interview_department text default null,
-  interview_salary text default null,
-  interview_available_till text default null,
-  recruiter_profile_id text default null,
+  recording jsonb default null,
+  recording_full_session jsonb default null,
+  interview_type jsonb default null,
+  seniority_level jsonb default null,
+  result_view jsonb default null,
+  interview_conversation_speed jsonb default null,
+  candidate_video_introduction jsonb default null,
+  interview_tone jsonb default null,
+  interview_attempts jsonb default null,
+  questions_random_subset jsonb default null,
+  max_followups jsonb default null,
+  code jsonb default null,
+  cover_image_url jsonb default null,
+  interview_department jsonb default null,
+  interview_salary jsonb default null,
+  interview_available_till jsonb default null,
+  recruiter_profile_id jsonb default null,
   hiring_for_company jsonb default null,
   tags jsonb default null,
-  required_pronunciation boolean default null,
-  result_enable_edit_transcript boolean default null,
+  required_pronunciation jsonb default null,
+  result_enable_edit_transcript jsonb default null,
   pdf_export_auto_config jsonb default null,
-  knowledge_base_store_id text default null,
-  merchant_id text default null,
-  description_long text default null,
-  candidate_expectations text default null,
+  knowledge_base_store_id jsonb default null,
+  merchant_id jsonb default null,
+  description_long jsonb default null,
+  candidate_expectations jsonb default null,
   candidate_expectations_json jsonb default null,
   custom_scoring jsonb default null,
   additional_context jsonb default null,
-  instructional_video boolean default null,
-  instructional_video_custom_text text default null,
-  disable_deduplication boolean default null,
-  welcome_message text default null,
-  thank_you_message text default null,
-  is_embedded boolean default null,
-  idempotency_key text default null
+  instructional_video jsonb default null,
+  instructional_video_custom_text jsonb default null,
+  disable_deduplication jsonb default null,
+  welcome_message jsonb default null,
+  thank_you_message jsonb default null,
+  is_embedded jsonb default null,
+  idempotency_key jsonb default null
 )
 returns jsonb
 language plpgsql
@@ -113,8 +114,8 @@ begin
 end
 $$;
 
-comment on function public.job_interview_create_from_array(text, text, text, text, text, text, text, text, jsonb, text, text, text, text, text, text, text, text, numeric, numeric, numeric, text, text, text, text, text, text, jsonb, jsonb, boolean, boolean, jsonb, text, text, text, text, jsonb, jsonb, jsonb, boolean, text, boolean, text, text, boolean, text) is
-  $comment$Create an interview from an array of questions.
+comment on function public.job_interview_create_from_array(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb) is
+    $comment$Create an interview from an array of questions.
 
 The body of POST /rest/v1/rpc/job_interview_create_from_array is the existing API's body, unchanged: required name, location, interview_template_id, mojito_language_code, description, status (draft | active), type (interview | coaching | assessment), visibility (merchant_public | merchant_invite | merchant_unlisted) and questions (1 to 200 question objects or plain strings); optional fields for recording, pricing, scoring, steps, embedding and idempotency.
 
@@ -122,7 +123,9 @@ Builds the interview's ordered steps (welcome, optional instructional video, one
 
 Returns {interview_def_set_id, questions_created, credits_per_session} plus embed_id and embed_signing_key when is_embedded is true.
 
+Every value is checked for its exact JSON type (a string where a boolean or number belongs is a 422, never cast); a JSON null is an absent key.
+
 Errors (PostgREST body {code, message, details, hint}; details is the field path such as questions[3].duration): 401 without a signed-in user, 403 when the caller may not create for the target merchant, 409 when idempotency_key was used with another body, 422 for any invalid field.$comment$;
 
-revoke all on function public.job_interview_create_from_array(text, text, text, text, text, text, text, text, jsonb, text, text, text, text, text, text, text, text, numeric, numeric, numeric, text, text, text, text, text, text, jsonb, jsonb, boolean, boolean, jsonb, text, text, text, text, jsonb, jsonb, jsonb, boolean, text, boolean, text, text, boolean, text) from public, anon;
-grant execute on function public.job_interview_create_from_array(text, text, text, text, text, text, text, text, jsonb, text, text, text, text, text, text, text, text, numeric, numeric, numeric, text, text, text, text, text, text, jsonb, jsonb, boolean, boolean, jsonb, text, text, text, text, jsonb, jsonb, jsonb, boolean, text, boolean, text, text, boolean, text) to authenticated, service_role;
+revoke all on function public.job_interview_create_from_array(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb) from public, anon;
+grant execute on function public.job_interview_create_from_array(jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb) to authenticated, service_role;
