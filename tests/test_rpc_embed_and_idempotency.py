@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import hashlib
 import hmac
 import threading
@@ -12,7 +14,7 @@ import pytest
 
 from interview_db.postgrest import call_rpc, service_role_claims
 
-from .helpers import RPC, TestDatabase, User, minimal_body
+from .helpers import AVATAR_VOICE_TEMPLATE, RPC, TestDatabase, User, minimal_body
 
 
 def sign(key: str, embed_id: str, name: str, email: str) -> str:
@@ -106,6 +108,52 @@ def test_a_failed_call_does_not_burn_its_key(db: TestDatabase) -> None:
     owner = db.owner()
     assert db.rpc(minimal_body(idempotency_key="k", questions=[{"question": "x", "duration": 1}]), owner).status == 422
     assert db.rpc(minimal_body(idempotency_key="k"), owner).status == 200
+
+
+def test_a_replay_returns_the_first_response_whatever_changed_since(db: TestDatabase) -> None:
+    """The key is looked up as soon as the caller and the merchant are known, before
+    the rest is validated and before any reference: a deactivated template and a
+    date that has passed do not turn the replay into a 422."""
+    owner = db.owner()
+    body = minimal_body(idempotency_key="order-late", interview_template_id=AVATAR_VOICE_TEMPLATE,
+                        interview_available_till=(date.today() + timedelta(days=2)).isoformat())
+    first = db.rpc(body, owner)
+    assert first.status == 200, first.body
+    db.admin.execute("update public.interview_templates set is_active = false where id = %s", (AVATAR_VOICE_TEMPLATE,))
+    db.admin.execute("update interview_private.idempotency_keys set created_at = created_at - interval '1 day'")
+    counts = db.counts()
+
+    replay = db.rpc(body, owner)
+    assert replay.status == 200 and replay.body == first.body
+    assert db.counts() == counts
+    fresh = db.rpc({**body, "idempotency_key": "order-new"}, owner)
+    assert fresh.status == 422 and fresh.body["details"] == "interview_template_id"  # a new call is validated
+
+
+@pytest.mark.parametrize(("first", "again"), [
+    ({"interview_attempts": 1}, {"interview_attempts": 1.0}),
+    ({"interview_attempts": 2, "max_followups": 3}, {"max_followups": 3.00, "interview_attempts": 2e0}),
+    ({"custom_scoring": {"max_score": 10, "early_stop": True}}, {"custom_scoring": {"early_stop": True, "max_score": 1e1}}),
+])
+def test_bodies_are_compared_as_json_values(db: TestDatabase, first: dict[str, Any], again: dict[str, Any]) -> None:
+    owner = db.owner()
+    created = db.rpc(minimal_body(idempotency_key="same-value", **first), owner)
+    assert created.status == 200, created.body
+    counts = db.counts()
+    replay = db.rpc(minimal_body(**again, idempotency_key="same-value"), owner)
+    assert replay.status == 200 and replay.body == created.body
+    assert db.counts() == counts
+    other = db.rpc(minimal_body(idempotency_key="same-value", **{**first, "name": "Another"}), owner)
+    assert other.status == 409
+
+
+def test_a_malformed_key_or_merchant_is_named_before_anything_else(db: TestDatabase) -> None:
+    owner = db.owner()
+    for body, path in ((minimal_body(idempotency_key=7), "idempotency_key"),
+                       (minimal_body(idempotency_key=""), "idempotency_key"),
+                       (minimal_body(merchant_id="not-a-uuid", name=5), "merchant_id")):
+        response = db.rpc(body, owner)
+        assert response.status == 422 and response.body["details"] == path, response.body
 
 
 def run_concurrently(db: TestDatabase, calls: list[tuple[dict[str, Any], User]]) -> list[Any]:

@@ -131,7 +131,7 @@ def test_refusing_an_oversized_body_runs_no_validation_and_no_building(db: TestD
     assert completed["oversized"] == set()
     # The same statistics do see the validation of a refused field, and all the work of a valid call.
     assert completed["invalid field"], "a refused field is found by validation functions that complete"
-    assert {"interview_private.create_interview", "interview_private.insert_question_steps"} <= completed["valid"]
+    assert {"interview_private.create_interview", "interview_private.insert_steps"} <= completed["valid"]
     assert len(completed["valid"]) > len(completed["invalid field"]) + 3
 
 
@@ -224,11 +224,11 @@ def question_field(name: str) -> Callable[[str], Body]:
 TEXT_LIMITS: list[tuple[str, int, Callable[[str], Body], str]] = [
     ("name", 200, body_field("name"), "name"),
     ("location", 200, body_field("location"), "location"),
-    ("description", 2000, body_field("description"), "description"),
+    ("description", 20000, body_field("description"), "description"),
     ("code", 100, body_field("code"), "code"),
     ("interview_department", 200, body_field("interview_department"), "interview_department"),
     ("interview_salary", 200, body_field("interview_salary"), "interview_salary"),
-    ("description_long", 20000, body_field("description_long"), "description_long"),
+    ("description_long", 100000, body_field("description_long"), "description_long"),
     ("candidate_expectations", 5000, body_field("candidate_expectations"), "candidate_expectations"),
     ("instructional_video_custom_text", 2000, body_field("instructional_video_custom_text"),
      "instructional_video_custom_text"),

@@ -307,6 +307,20 @@ def _error_response(exc: psycopg.Error, authenticated: bool) -> RpcResponse:
     )
 
 
+def rpc_statement(
+    conn: psycopg.Connection, function: str, body_text: str, *, schema: str = "public",
+    schema_cache: SchemaCache | None = None,
+) -> str:
+    """The statement PostgREST runs for ``POST /rpc/<function>`` with this body,
+    the body being its one parameter ``$1`` (for timing a call on the server)."""
+    payload = json.loads(body_text)
+    keys = _body_keys(payload)
+    routines = schema_cache.routines(conn, schema, function) if schema_cache else _routines(conn, schema, function)
+    routine = _resolve(routines, schema, function, keys)
+    query = _call_query(routine, keys, isinstance(payload, dict)).as_string(conn)
+    return query.replace("%(body)s", "$1").replace("%%", "%")
+
+
 def call_rpc(
     conn: psycopg.Connection,
     function: str,

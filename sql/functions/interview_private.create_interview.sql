@@ -1,7 +1,7 @@
 -- The create operation behind public.job_interview_create_from_array, on the
 -- request body as one JSON object. Each step is a named piece, cheapest first:
 --
---   1. limits        interview_private.assert_body_limits       422 ($)
+--   1. limits        interview_private.assert_body_limits       422 ($; nesting and numbers by the RPC)
 --   2. caller        interview_private.current_caller           401 / 403
 --   3. target        interview_private.parse_request_key,
 --                    interview_private.authorized_merchant      422 / 403
@@ -45,8 +45,9 @@ declare
   v_signing_key text;
   v_response jsonb;
 begin
-  -- 1. limits
-  perform interview_private.assert_body_limits(p_body);
+  -- 1. limits: nesting and numbers were checked on the values by the RPC; the
+  -- size is the body's own
+  perform interview_private.assert_body_limits('{}', pg_catalog.pg_column_size(p_body));
 
   -- 2. caller
   select * into v_caller from interview_private.current_caller();

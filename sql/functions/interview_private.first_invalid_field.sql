@@ -10,8 +10,9 @@
 --
 -- Cost: the caller has checked the body's size, depth and numbers
 -- (interview_private.assert_body_limits). Only strings are turned into text
--- here (a number or an object never is), and the edit distance of unknown
--- question keys runs only for keys of about a field's length.
+-- here (a number or an object never is), the items of an array longer than its
+-- limit are never looked at (the array is refused as a whole), and the edit
+-- distance of unknown question keys runs only for keys of about a field's length.
 create or replace function interview_private.first_invalid_field(
   p_body jsonb,
   out path text,
@@ -31,9 +32,13 @@ begin
     select r.* from pg_catalog.unnest(interview_private.request_field_rule_list()) as r
   ),
   questions as (
+    -- the items only of an array within its length: a longer one is refused as a whole
     select q.n - 1 as i, q.item, pg_catalog.jsonb_typeof(q.item) as json_type
     from pg_catalog.jsonb_array_elements(
-      case when pg_catalog.jsonb_typeof(p_body -> 'questions') = 'array' then p_body -> 'questions' end
+      case when pg_catalog.jsonb_typeof(p_body -> 'questions') = 'array'
+                and pg_catalog.jsonb_array_length(p_body -> 'questions') <= (
+                  select r.max_items from rules as r where r.scope = 'body' and r.field = 'questions')
+           then p_body -> 'questions' end
     ) with ordinality as q (item, n)
   ),
   objects as (
@@ -198,7 +203,8 @@ begin
     select p.n, p.part, p.ordinal, p.key, (e.i - 1)::integer, v.problem, p.hint, p.prefix, false
     from present as p
     cross join lateral pg_catalog.jsonb_array_elements(
-      case when p.kind = 'string_array' and p.json_type = 'array' then p.value end
+      case when p.kind = 'string_array' and p.json_type = 'array' and pg_catalog.jsonb_array_length(p.value) <= p.max_items
+           then p.value end
     ) with ordinality as e (x, i)
     cross join lateral (
       select case when pg_catalog.jsonb_typeof(e.x) = 'string'

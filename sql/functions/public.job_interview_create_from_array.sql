@@ -60,9 +60,53 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-  return interview_private.create_interview((
-    select coalesce(pg_catalog.jsonb_object_agg(b.key, b.value), '{}'::jsonb)
-    from pg_catalog.jsonb_each(pg_catalog.jsonb_build_object(
+  -- The limits first, on the values as they came (a hostile body is refused
+  -- before the body object is built: building it walks every value).
+  perform interview_private.assert_body_limits(
+    array[
+      job_interview_create_from_array.name, job_interview_create_from_array.location,
+      job_interview_create_from_array.interview_template_id,
+      job_interview_create_from_array.mojito_language_code, job_interview_create_from_array.description,
+      job_interview_create_from_array.status, job_interview_create_from_array.type,
+      job_interview_create_from_array.visibility, job_interview_create_from_array.questions,
+      job_interview_create_from_array.recording, job_interview_create_from_array.recording_full_session,
+      job_interview_create_from_array.interview_type, job_interview_create_from_array.seniority_level,
+      job_interview_create_from_array.result_view,
+      job_interview_create_from_array.interview_conversation_speed,
+      job_interview_create_from_array.candidate_video_introduction,
+      job_interview_create_from_array.interview_tone,
+      job_interview_create_from_array.interview_attempts,
+      job_interview_create_from_array.questions_random_subset,
+      job_interview_create_from_array.max_followups, job_interview_create_from_array.code,
+      job_interview_create_from_array.cover_image_url,
+      job_interview_create_from_array.interview_department,
+      job_interview_create_from_array.interview_salary,
+      job_interview_create_from_array.interview_available_till,
+      job_interview_create_from_array.recruiter_profile_id,
+      job_interview_create_from_array.hiring_for_company, job_interview_create_from_array.tags,
+      job_interview_create_from_array.required_pronunciation,
+      job_interview_create_from_array.result_enable_edit_transcript,
+      job_interview_create_from_array.pdf_export_auto_config,
+      job_interview_create_from_array.knowledge_base_store_id,
+      job_interview_create_from_array.merchant_id, job_interview_create_from_array.description_long,
+      job_interview_create_from_array.candidate_expectations,
+      job_interview_create_from_array.candidate_expectations_json,
+      job_interview_create_from_array.custom_scoring,
+      job_interview_create_from_array.additional_context,
+      job_interview_create_from_array.instructional_video,
+      job_interview_create_from_array.instructional_video_custom_text,
+      job_interview_create_from_array.disable_deduplication,
+      job_interview_create_from_array.welcome_message,
+      job_interview_create_from_array.thank_you_message, job_interview_create_from_array.is_embedded,
+      job_interview_create_from_array.idempotency_key
+    ],
+    null
+  );
+  -- The body as one object, without the keys that are absent (or JSON null):
+  -- built once and trimmed by key, never aggregated again (jsonb_object_agg
+  -- would take seconds over a 2 MiB array).
+  return interview_private.create_interview(
+    pg_catalog.jsonb_build_object(
       'name', job_interview_create_from_array.name,
       'location', job_interview_create_from_array.location,
       'interview_template_id', job_interview_create_from_array.interview_template_id,
@@ -108,9 +152,55 @@ begin
       'thank_you_message', job_interview_create_from_array.thank_you_message,
       'is_embedded', job_interview_create_from_array.is_embedded,
       'idempotency_key', job_interview_create_from_array.idempotency_key
-    )) as b (key, value)
-    where pg_catalog.jsonb_typeof(b.value) <> 'null'
-  ));
+    )
+    - pg_catalog.array_remove(array[
+        case when job_interview_create_from_array.name is null then 'name' end,
+        case when job_interview_create_from_array.location is null then 'location' end,
+        case when job_interview_create_from_array.interview_template_id is null then 'interview_template_id' end,
+        case when job_interview_create_from_array.mojito_language_code is null then 'mojito_language_code' end,
+        case when job_interview_create_from_array.description is null then 'description' end,
+        case when job_interview_create_from_array.status is null then 'status' end,
+        case when job_interview_create_from_array.type is null then 'type' end,
+        case when job_interview_create_from_array.visibility is null then 'visibility' end,
+        case when job_interview_create_from_array.questions is null then 'questions' end,
+        case when job_interview_create_from_array.recording is null then 'recording' end,
+        case when job_interview_create_from_array.recording_full_session is null then 'recording_full_session' end,
+        case when job_interview_create_from_array.interview_type is null then 'interview_type' end,
+        case when job_interview_create_from_array.seniority_level is null then 'seniority_level' end,
+        case when job_interview_create_from_array.result_view is null then 'result_view' end,
+        case when job_interview_create_from_array.interview_conversation_speed is null then 'interview_conversation_speed' end,
+        case when job_interview_create_from_array.candidate_video_introduction is null then 'candidate_video_introduction' end,
+        case when job_interview_create_from_array.interview_tone is null then 'interview_tone' end,
+        case when job_interview_create_from_array.interview_attempts is null then 'interview_attempts' end,
+        case when job_interview_create_from_array.questions_random_subset is null then 'questions_random_subset' end,
+        case when job_interview_create_from_array.max_followups is null then 'max_followups' end,
+        case when job_interview_create_from_array.code is null then 'code' end,
+        case when job_interview_create_from_array.cover_image_url is null then 'cover_image_url' end,
+        case when job_interview_create_from_array.interview_department is null then 'interview_department' end,
+        case when job_interview_create_from_array.interview_salary is null then 'interview_salary' end,
+        case when job_interview_create_from_array.interview_available_till is null then 'interview_available_till' end,
+        case when job_interview_create_from_array.recruiter_profile_id is null then 'recruiter_profile_id' end,
+        case when job_interview_create_from_array.hiring_for_company is null then 'hiring_for_company' end,
+        case when job_interview_create_from_array.tags is null then 'tags' end,
+        case when job_interview_create_from_array.required_pronunciation is null then 'required_pronunciation' end,
+        case when job_interview_create_from_array.result_enable_edit_transcript is null then 'result_enable_edit_transcript' end,
+        case when job_interview_create_from_array.pdf_export_auto_config is null then 'pdf_export_auto_config' end,
+        case when job_interview_create_from_array.knowledge_base_store_id is null then 'knowledge_base_store_id' end,
+        case when job_interview_create_from_array.merchant_id is null then 'merchant_id' end,
+        case when job_interview_create_from_array.description_long is null then 'description_long' end,
+        case when job_interview_create_from_array.candidate_expectations is null then 'candidate_expectations' end,
+        case when job_interview_create_from_array.candidate_expectations_json is null then 'candidate_expectations_json' end,
+        case when job_interview_create_from_array.custom_scoring is null then 'custom_scoring' end,
+        case when job_interview_create_from_array.additional_context is null then 'additional_context' end,
+        case when job_interview_create_from_array.instructional_video is null then 'instructional_video' end,
+        case when job_interview_create_from_array.instructional_video_custom_text is null then 'instructional_video_custom_text' end,
+        case when job_interview_create_from_array.disable_deduplication is null then 'disable_deduplication' end,
+        case when job_interview_create_from_array.welcome_message is null then 'welcome_message' end,
+        case when job_interview_create_from_array.thank_you_message is null then 'thank_you_message' end,
+        case when job_interview_create_from_array.is_embedded is null then 'is_embedded' end,
+        case when job_interview_create_from_array.idempotency_key is null then 'idempotency_key' end
+      ]::text[], null)
+  );
 end
 $$;
 

@@ -28,7 +28,12 @@ begin
   perform interview_private.current_caller();
 
   v_body := $1::jsonb;
-  perform interview_private.assert_body_limits(v_body);
+  perform interview_private.assert_body_limits(
+    case when pg_catalog.jsonb_typeof(v_body) = 'object'
+         then array(select e.value from pg_catalog.jsonb_each(v_body) as e)
+         else array[v_body] end,
+    pg_catalog.pg_column_size(v_body)
+  );
 
   select pg_catalog.array_agg(r.field order by r.ordinal) into v_fields
   from pg_catalog.unnest(interview_private.request_field_rule_list()) as r
