@@ -35,6 +35,19 @@ def cycles(db: TestDatabase) -> list[str]:
     return [r["merchant"] for r in db.admin.execute(_CYCLES).fetchall()]
 
 
+def test_the_cycle_finder_finds_a_cycle_made_past_the_trigger(db: TestDatabase) -> None:
+    """So that `cycles(db) == []` below could fail."""
+    x, y, z = db.merchant(name="X"), db.merchant(name="Y"), db.merchant(name="Z")
+    db.admin.execute("set session_replication_role = replica")  # no triggers in this session
+    try:
+        db.admin.execute(REPARENT, (y, x))
+        db.admin.execute(REPARENT, (x, y))
+        db.admin.execute(REPARENT, (x, z))  # under the cycle, not in it
+    finally:
+        db.admin.execute("reset session_replication_role")
+    assert sorted(cycles(db)) == sorted([x, y])
+
+
 def parents(db: TestDatabase, *ids: str) -> list[str | None]:
     rows = {r["id"]: r["parent_merchant_id"] for r in db.admin.execute(
         "select id::text, parent_merchant_id::text from public.merchants where id = any (%s::uuid[])", (list(ids),))}
@@ -174,3 +187,33 @@ def test_only_a_change_of_parent_takes_the_tree_lock(db: TestDatabase) -> None:
                 db.admin.execute(REPARENT, (other, child))  # a change of parent: waits for the holder
         finally:
             db.admin.execute("reset lock_timeout")
+
+
+def test_a_swap_in_one_statement_is_refused(db: TestDatabase) -> None:
+    """The trigger of the second row sees the first row's new parent (same statement, earlier row)."""
+    x, y = db.merchant(name="X"), db.merchant(name="Y")
+    with pytest.raises(psycopg.errors.CheckViolation, match="its own ancestor"):
+        db.admin.execute(
+            "update public.merchants set parent_merchant_id = case id when %s::uuid then %s::uuid else %s::uuid end "
+            "where id in (%s, %s)", (x, y, x, x, y))
+    assert parents(db, x, y) == [None, None]
+
+
+def test_an_uncommitted_new_merchant_cannot_be_made_a_parent_so_an_insert_needs_no_tree_lock(
+    db: TestDatabase,
+) -> None:
+    """Why INSERT skips the lock: while N (under P) is uncommitted, no other transaction can put P under N."""
+    p = db.merchant(name="P")
+    with transaction(db, "read committed") as inserting:
+        n = inserting.execute(
+            "insert into public.merchants (name, parent_merchant_id) values ('N', %s) returning id::text", (p,)
+        ).fetchone()[0]  # type: ignore[index]
+        db.admin.execute("set lock_timeout = '5s'")
+        try:
+            with pytest.raises(psycopg.errors.ForeignKeyViolation):
+                db.admin.execute(REPARENT, (n, p))
+        finally:
+            db.admin.execute("reset lock_timeout")
+        inserting.execute("commit")
+    assert parents(db, n, p) == [p, None]
+    assert cycles(db) == []
