@@ -22,7 +22,8 @@
 --   6. only now, with the content authenticated, the claims are parsed: a JSON
 --      object with exp a number; iat and nbf numbers when present; name and
 --      email strings (or null) when present; else malformed;
---   7. time, with a leeway of 5 seconds for clocks that differ a little
+--   7. time (numbers read from jsonb, never rendered as text: 1e100000 is
+--      a few bytes of JSON and 100,001 digits of text), with a leeway of 5 seconds for clocks that differ a little
 --      between the merchant's server and the database: exp more than 7 days
 --      (plus the leeway) ahead is malformed: such a token breaks the contract
 --      rather than having run out, and "malformed" is the honest one of the
@@ -31,7 +32,9 @@
 --      same); now at or past exp plus the leeway is expired.
 -- Malformed JSON, bad UTF-8 and the like are caught around the two parses
 -- only, so every input ends as the result or one of the five PT401s, never a
--- 500. The work is bounded by the size check: two decodes, three HMACs.
+-- 500. The work is bounded by the size check: three base64url decodes, two
+-- JSON parses and three HMACs over at most 8 KiB. "Now" is the transaction's
+-- start (now()), which PostgREST opens for this one call.
 create or replace function public.verify_embed_token(token text)
 returns jsonb
 language plpgsql
