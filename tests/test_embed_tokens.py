@@ -195,7 +195,7 @@ def test_a_token_signed_with_another_sets_key_fails_the_signature(db: TestDataba
 
 def test_alg_none_is_refused_as_unsupported(db: TestDatabase) -> None:
     embed = embedded(db)
-    unsigned = jwt.encode({"exp": int(time.time()) + 60}, None, algorithm="none", headers={"kid": embed.embed_id})
+    unsigned = jwt.encode({"exp": int(time.time()) + 60}, "", algorithm="none", headers={"kid": embed.embed_id})
     assert unsigned.endswith(".")  # an empty signature
     message = refused(verify(db, unsigned), "unsupported_alg")
     assert "alg none" in message and "HS256" in message
@@ -225,7 +225,7 @@ def test_the_alg_is_refused_before_the_key_is_looked_up(db: TestDatabase) -> Non
     """While another session holds embed_keys exclusively, a wrong alg is still
     answered at once; an HS256 token for the same kid has to wait for the table."""
     embed = embedded(db)
-    none = jwt.encode({"exp": int(time.time()) + 60}, None, algorithm="none", headers={"kid": embed.embed_id})
+    none = jwt.encode({"exp": int(time.time()) + 60}, "", algorithm="none", headers={"kid": embed.embed_id})
     refused(verify(db, with_header(none, {"alg": "none", "kid": UNKNOWN_ID})), "unsupported_alg")  # not unknown_key
 
     with psycopg.connect(db.url) as blocker:
