@@ -27,8 +27,17 @@ def test_every_client_sends_the_shared_body_to_the_rpc() -> None:
 
 def test_the_snippets_parse() -> None:
     py_compile.compile(str(EXAMPLES / "python_client.py"), doraise=True)
+    py_compile.compile(str(EXAMPLES / "sign_embed_token.py"), doraise=True)
     subprocess.run(["bash", "-n", str(EXAMPLES / "curl.sh")], check=True)
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed: the JavaScript example is not syntax-checked")
     subprocess.run([node, "--check", str(EXAMPLES / "supabase-js.mjs")], check=True)
+    subprocess.run([node, "--check", str(EXAMPLES / "sign-embed-token.mjs")], check=True)
+
+
+def test_the_examples_readme_lists_every_snippet_and_no_removed_function() -> None:
+    readme = (EXAMPLES / "README.md").read_text()
+    for name in ("curl.sh", "supabase-js.mjs", "python_client.py", "sign_embed_token.py", "sign-embed-token.mjs"):
+        assert f"]({name})" in readme, name
+    assert "verify_embed_token" in readme and "verify_embed_signature" not in readme

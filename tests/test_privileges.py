@@ -15,10 +15,12 @@ private schemas.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import jwt
 import psycopg
 import pytest
 from psycopg import sql
@@ -42,7 +44,7 @@ _PUBLIC_TABLES = (
 RPC = "public.job_interview_create_from_array"
 RPC_NAMED = f"{RPC}(" + ",".join(["jsonb"] * 45) + ")"  # every parameter jsonb default null
 RPC_FALLBACK = f"{RPC}(json)"  # json: a jsonb one would make a one-argument call ambiguous
-VERIFY_SIGNATURE = "public.verify_embed_signature(uuid,text,text,text)"
+VERIFY_TOKEN = "public.verify_embed_token(text)"
 
 # The reviewed allowlist: (object, privilege) -> the roles that may hold it, and why.
 ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
@@ -59,9 +61,9 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     # role, so signed-in roles execute it (interview_access is not exposed).
     ("interview_access.may_act_for(uuid)", "EXECUTE"): SIGNED_IN,
     ("interview_access.acting_roles()", "EXECUTE"): SIGNED_IN,
-    # The embed backend checks a signed link with the service_role key; the
-    # signing key never leaves the function.
-    (VERIFY_SIGNATURE, "EXECUTE"): ("service_role",),
+    # The embed page's backend checks a signed embed token (a JWT) with the
+    # service_role key; the signing key never leaves the function.
+    (VERIFY_TOKEN, "EXECUTE"): ("service_role",),
     # Supabase's own: the JWT claim helpers that RLS policies call (the local
     # shim defines them exactly as Supabase does, executable by everyone).
     **{(f"auth.{f}()", "EXECUTE"): EVERYONE for f in ("uid", "role", "email", "jwt")},
@@ -81,7 +83,10 @@ SUPABASE_EXTENSIONS = ("pgcrypto",)
 SECURITY_DEFINER_ALLOWED = {
     RPC_NAMED: "the RPC: writes the set, steps, keys and outbox that the caller has no grants on",
     RPC_FALLBACK: "the fallback overload: reads the rule table in interview_private to name unknown keys",
-    VERIFY_SIGNATURE: "reads the signing key in interview_private.embed_keys, which no API role may read",
+    VERIFY_TOKEN: (
+        "checks an embed token against the signing key in interview_private.embed_keys, which no API role may "
+        "read; returns only the token's embed, interview and claims, never the key"
+    ),
     "interview_access.may_act_for(uuid)": (
         "the RLS policies' membership test: reads profiles and merchants past their own policies (the merchants "
         "policy calls it); answers only about the calling user (auth.uid())"
@@ -432,13 +437,23 @@ def test_temporary_objects_of_the_calling_session_never_run_as_the_owner(
     # PostgREST reads its schema cache on its own connection, not in the caller's session.
     cache = SchemaCache()
     cache.routines(db.api, "public", RPC_NAME)
+    cache.routines(db.api, "public", "verify_embed_token")
     user = db.owner(coaching=True)
+    embed = db.rpc(minimal_body(is_embedded=True), user).body
+    token = jwt.encode({"exp": int(time.time()) + 600, "name": "Ada"}, embed["embed_signing_key"], algorithm="HS256",
+                       headers={"kid": embed["embed_id"]})
     created = call_rpc(conn, RPC_NAME, example_body(), user.claims, schema_cache=cache)
     typo = call_rpc(conn, RPC_NAME, {**minimal_body(), "nmae": "x"}, user.claims, schema_cache=cache)
     service = call_rpc(conn, RPC_NAME, minimal_body(merchant_id=user.merchant_id), service_role_claims(),
                        schema_cache=cache)
 
+    verified = call_rpc(conn, "verify_embed_token", {"token": token}, service_role_claims(), schema_cache=cache)
+    forged = call_rpc(conn, "verify_embed_token", {"token": token[:-4] + "AAAA"}, service_role_claims(),
+                      schema_cache=cache)
+
     assert created.status == 200, created.body
+    assert verified.status == 200 and verified.body["name"] == "Ada", verified.body
+    assert forged.status == 401 and forged.body["details"] == "bad_signature", forged.body
     assert typo.status == 422 and "nmae" in typo.body["message"]
     assert service.status == 200, service.body
     # The caller's own statement (PostgREST's json_to_record) may meet its domains,

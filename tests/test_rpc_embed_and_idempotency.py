@@ -1,30 +1,18 @@
-"""Embed credentials and their signature check; idempotent replays."""
+"""Embed credentials (their tokens: test_embed_tokens.py); idempotent replays."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-import hashlib
-import hmac
 import threading
 from typing import Any
 
 import psycopg
 import pytest
 
-from interview_db.postgrest import call_rpc, service_role_claims
+from interview_db.postgrest import call_rpc
 
 from .helpers import AVATAR_VOICE_TEMPLATE, RPC, TestDatabase, User, minimal_body
-
-
-def sign(key: str, embed_id: str, name: str, email: str) -> str:
-    return hmac.new(key.encode(), f"{embed_id}{name}{email}".encode(), hashlib.sha256).hexdigest()
-
-
-def verify(db: TestDatabase, embed_id: str, name: str, email: str, signature: str) -> Any:
-    return call_rpc(db.api, "verify_embed_signature",
-                    {"embed_id": embed_id, "name": name, "email": email, "signature": signature},
-                    service_role_claims())
 
 
 def test_embedded_interview_returns_fresh_credentials_stored_privately(db: TestDatabase) -> None:
@@ -41,33 +29,6 @@ def test_embedded_interview_returns_fresh_credentials_stored_privately(db: TestD
     ).fetchone()
     assert stored == {"interview_def_set_id": first["interview_def_set_id"], "signing_key": first["embed_signing_key"]}
     assert "embed_id" not in db.rpc(minimal_body(), owner).body
-
-
-def test_a_correct_signature_verifies_and_any_altered_byte_does_not(db: TestDatabase) -> None:
-    body = db.rpc(minimal_body(is_embedded=True), db.owner()).body
-    embed_id, key = body["embed_id"], body["embed_signing_key"]
-    good = sign(key, embed_id, "Ada Lovelace", "ada@example.com")
-
-    assert verify(db, embed_id, "Ada Lovelace", "ada@example.com", good).body is True
-    assert verify(db, embed_id, "Ada Lovelace", "ada@example.com", good.upper()).body is True
-    for i in range(0, 64, 2):  # every byte of the signature, flipped
-        altered = good[:i] + format(int(good[i:i + 2], 16) ^ 0x01, "02x") + good[i + 2:]
-        assert verify(db, embed_id, "Ada Lovelace", "ada@example.com", altered).body is False, i
-    assert verify(db, embed_id, "Ada Lovelace", "eve@example.com", good).body is False
-    assert verify(db, embed_id, "Ada Lovelac", "ada@example.com", good).body is False
-    assert verify(db, embed_id, "Ada Lovelace", "ada@example.com", good[:-2]).body is False
-    assert verify(db, embed_id, "Ada Lovelace", "ada@example.com", "zz" * 32).body is False
-    assert verify(db, "00000000-0000-4000-8000-000000000000", "Ada Lovelace", "ada@example.com", good).body is False
-    other = db.rpc(minimal_body(is_embedded=True), db.owner()).body
-    assert verify(db, other["embed_id"], "Ada Lovelace", "ada@example.com", good).body is False
-
-
-def test_signature_check_is_for_the_service_role_only(db: TestDatabase) -> None:
-    owner = db.owner()
-    body = db.rpc(minimal_body(is_embedded=True), owner).body
-    args = {"embed_id": body["embed_id"], "name": "n", "email": "e", "signature": "00" * 32}
-    assert call_rpc(db.api, "verify_embed_signature", args, owner.claims).status == 403
-    assert call_rpc(db.api, "verify_embed_signature", args, None).status == 401
 
 
 # -- idempotency ---------------------------------------------------------------

@@ -244,9 +244,10 @@ _RESPONSE_SCHEMA = {
         "embed_signing_key": {
             "type": "string",
             "pattern": "^[0-9a-f]{64}$",
-            "description": "Only when is_embedded is true: 32 random bytes, hex. Your backend signs each embed link "
-            "with it as an HS256 JWT (kid = embed_id, exp at most 7 days ahead); verify_embed_token checks it. "
-            "Shown once; keep it server-side.",
+            "description": "Only when is_embedded is true: 32 random bytes, hex. Your backend signs each embed "
+            "link's token with it as a standard JWT: HS256 with the hex text as the secret, header kid = embed_id, "
+            "claims exp (required, at most 7 days ahead), iat, name, email; the embed page's backend checks it "
+            "with rpc verify_embed_token (service_role). Shown once; keep it server-side.",
         },
     },
     "additionalProperties": False,
