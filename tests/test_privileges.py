@@ -47,6 +47,11 @@ RPC_NAMED = (
 )
 RPC_FALLBACK = f"{RPC}(jsonb)"
 VERIFY_SIGNATURE = "public.verify_embed_signature(uuid,text,text,text)"
+# The membership RPCs (invitations, removal, merchants by admins): signed-in users only.
+INVITATION_CREATE = "public.merchant_invitation_create(jsonb,jsonb,jsonb,jsonb)"
+INVITATION_ACCEPT = "public.merchant_invitation_accept(jsonb)"
+MEMBER_REMOVE = "public.merchant_member_remove(jsonb)"
+MERCHANT_CREATE = "public.merchant_create(jsonb,jsonb,jsonb)"
 
 # The reviewed allowlist: (object, privilege) -> the roles that may hold it, and why.
 ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
@@ -63,6 +68,10 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     # role, so signed-in roles execute it (interview_access is not exposed).
     ("interview_access.may_act_for(uuid)", "EXECUTE"): SIGNED_IN,
     ("interview_access.acting_roles()", "EXECUTE"): SIGNED_IN,
+    # The membership RPCs act for a person (auth.uid()): signed-in users only;
+    # not service_role (no user) and not anon.
+    **{(f, "EXECUTE"): ("authenticated",) for f in (INVITATION_CREATE, INVITATION_ACCEPT, MEMBER_REMOVE,
+                                                     MERCHANT_CREATE)},
     # The embed backend checks a signed link with the service_role key; the
     # signing key never leaves the function.
     (VERIFY_SIGNATURE, "EXECUTE"): ("service_role",),
@@ -86,6 +95,19 @@ SECURITY_DEFINER_ALLOWED = {
     RPC_NAMED: "the RPC: writes the set, steps, keys and outbox that the caller has no grants on",
     RPC_FALLBACK: "the fallback overload: reads the rule table in interview_private to name unknown keys",
     VERIFY_SIGNATURE: "reads the signing key in interview_private.embed_keys, which no API role may read",
+    INVITATION_CREATE: (
+        "writes interview_private.merchant_invitations (no API grants); checks the caller's role (owner or admin), "
+        "the role granted (at most the caller's, never admin) and interview_access.may_act_for(merchant)"
+    ),
+    INVITATION_ACCEPT: (
+        "reads the invitation by the token's sha256 and writes public.profiles (no API write grants): the only way "
+        "a user joins a merchant; only for the signed-in user, with the invitation's email, once, before expiry"
+    ),
+    MEMBER_REMOVE: (
+        "deletes from public.profiles (no API write grants): owners and admins, members of a merchant they may act "
+        "for, of at most their own role, never themselves"
+    ),
+    MERCHANT_CREATE: "inserts into public.merchants (no API write grants): platform admins only",
     "interview_access.may_act_for(uuid)": (
         "the RLS policies' membership test: reads profiles and merchants past their own policies (the merchants "
         "policy calls it); answers only about the calling user (auth.uid())"

@@ -61,7 +61,7 @@ begin
       hint = 'ask the merchant''s owner for a new invitation';
   end if;
 
-  select u.email into v_email from auth.users as u where u.id = v_caller.user_id;
+  select u.email::text into v_email from auth.users as u where u.id = v_caller.user_id;
   if v_email is null or pg_catalog.lower(pg_catalog.btrim(v_email)) <> pg_catalog.lower(v_invitation.email) then
     raise exception using
       errcode = 'PT403',
