@@ -601,6 +601,7 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
     echo = _progress(to_stderr=True)
     with _errors_as_messages():
         if database_url:
+            connect(database_url).close()  # an unreachable database is one clear line, not a traceback
             result = run_bench(database_url, database_url, options, echo)
         else:
             echo("starting a disposable local PostgreSQL")
