@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .demo import run_demo
+from .demo import DemoResult, run_demo
 from .doctor import diagnose
 from .lint import lint_files
 from .localdb import LocalPostgres, LocalPostgresError
@@ -488,13 +488,19 @@ def demo_command(database_url: str | None, as_json: bool, verbose: bool) -> None
     echo = _progress(to_stderr=as_json)
     with _errors_as_messages():
         if database_url:
-            _demo(database_url, project, as_json, echo, verbose)
-            return
-        echo("starting a disposable local PostgreSQL")
-        with LocalPostgres() as pg:
-            echo(f"started {pg.describe()}")
-            _demo(pg.url(), project, as_json, echo, verbose)
-        echo("local PostgreSQL stopped and removed")
+            demo = _demo(database_url, project, echo, verbose)
+        else:
+            echo("starting a disposable local PostgreSQL")
+            with LocalPostgres() as pg:
+                echo(f"started {pg.describe()}")
+                demo = _demo(pg.url(), project, echo, verbose)
+            echo("local PostgreSQL stopped and removed")
+    if as_json:
+        _emit_json(asdict(demo))
+    else:
+        _print_demo(demo)
+    if not demo.created.ok:
+        raise click.ClickException(f"the RPC call failed with HTTP {demo.created.status}")
 
 
 def _phase_progress(echo: Any, verbose: bool) -> Any:
@@ -508,7 +514,7 @@ def _phase_progress(echo: Any, verbose: bool) -> Any:
     return report
 
 
-def _demo(url: str, project: Project, as_json: bool, echo: Any, verbose: bool = False) -> None:
+def _demo(url: str, project: Project, echo: Any, verbose: bool) -> DemoResult:
     result = migrate(url, project, progress=_phase_progress(echo, verbose))
     echo(f"migrated: {len(result.migrations_applied)} migration(s), {len(result.functions_applied)} function file(s)"
          + ("" if verbose else " (--verbose names them)"))
@@ -516,20 +522,15 @@ def _demo(url: str, project: Project, as_json: bool, echo: Any, verbose: bool = 
         seeded = seed(conn, project)
         echo(f"seeded: {sum(seeded.written.values())} reference row(s)")
         demo = run_demo(conn, project)
-        echo("made a merchant and its owner, called the RPC twice")
-    if as_json:
-        _emit_json(asdict(demo))
-    else:
-        _print_demo(demo)
-    if not demo.created.ok:
-        raise click.ClickException(f"the RPC call failed with HTTP {demo.created.status}")
+    echo("made a merchant and its owner, called the RPC twice")
+    return demo
 
 
 DEMO_NEXT = ("next: deploy to your own project (README.md, \"Deploy to a Supabase project\"), then give your first "
              "user a merchant: interview-db merchant add / member add (README.md, \"First merchant and user\")")
 
 
-def _print_demo(demo: Any) -> None:
+def _print_demo(demo: DemoResult) -> None:
     click.secho(f"Merchant {demo.merchant_id} and its owner {demo.user_id}, made with:", bold=True)
     for statement in demo.sql:
         click.echo(f"  {statement};")
