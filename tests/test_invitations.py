@@ -390,3 +390,30 @@ def test_only_admins_create_merchants(db: TestDatabase) -> None:
 def test_merchant_create_validates_its_fields(db: TestDatabase, body: dict[str, Any], details: str) -> None:
     response = call(db, MERCHANT_CREATE, body, db.user(None, "admin"))
     assert (response.status, response.body["details"]) == (422, details), response.body
+
+
+# -- an invitation is worth no more than its inviter's rights --------------------------------
+
+
+def test_an_invitation_dies_with_its_inviters_membership(db: TestDatabase) -> None:
+    owner, invitee, token = _open_invitation(db, "merchant_owner")
+    db.admin.execute("delete from public.profiles where id = %s", (owner.id,))
+    refused(call(db, ACCEPT, {"token": token}, invitee), 403, "token", "may no longer invite to this merchant")
+    assert profile(db, invitee) is None
+
+
+def test_an_owner_invitation_dies_when_its_inviter_is_demoted_to_staff(db: TestDatabase) -> None:
+    owner, invitee, token = _open_invitation(db, "merchant_owner")
+    db.admin.execute("update public.profiles set role = 'merchant' where id = %s", (owner.id,))
+    refused(call(db, ACCEPT, {"token": token}, invitee), 403, "token", "may no longer invite to this merchant")
+    assert profile(db, invitee) is None
+
+
+def test_an_invitation_to_a_sub_merchant_dies_when_it_is_moved_out_of_the_inviters_tree(db: TestDatabase) -> None:
+    owner = db.owner()
+    child = db.merchant(parent=owner.merchant_id)
+    invitee = signed_up(db)
+    token = invite(db, owner, invitee, merchant_id=child).body["token"]
+    db.admin.execute("update public.merchants set parent_merchant_id = %s where id = %s", (db.merchant(), child))
+    refused(call(db, ACCEPT, {"token": token}, invitee), 403, "token", "may no longer invite to this merchant")
+    assert profile(db, invitee) is None

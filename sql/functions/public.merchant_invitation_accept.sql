@@ -6,7 +6,8 @@
 -- locked, so two accepts of one invitation make one profile. Refused: a token
 -- that is not 64 hex digits (422), an unknown token (403), an expired one
 -- (403), one already accepted (409), one made out to another email address
--- (403), and a user who already has a profile (409).
+-- (403), an invitation whose inviter may no longer make it (removed or demoted
+-- since: 403), and a user who already has a profile (409).
 --
 -- SECURITY DEFINER: it reads interview_private.merchant_invitations and writes
 -- public.profiles, on which API roles have no write rights. Meant for
@@ -61,6 +62,16 @@ begin
       hint = 'ask the merchant''s owner for a new invitation';
   end if;
 
+  -- the inviter must still be allowed to make this invitation (not removed or
+  -- demoted since): an invitation is worth no more than its inviter's rights
+  if not interview_private.may_invite(v_invitation.invited_by, v_invitation.merchant_id, v_invitation.role) then
+    raise exception using
+      errcode = 'PT403',
+      message = 'The person who invited you may no longer invite to this merchant',
+      detail = 'token',
+      hint = 'ask a current owner of the merchant for a new invitation';
+  end if;
+
   select u.email::text into v_email from auth.users as u where u.id = v_caller.user_id;
   if v_email is null or pg_catalog.lower(pg_catalog.btrim(v_email)) <> pg_catalog.lower(v_invitation.email) then
     raise exception using
@@ -105,7 +116,7 @@ $$;
 comment on function public.merchant_invitation_accept(jsonb) is
   $comment$Accept an invitation: join its merchant with its role.
 
-Body: token (from merchant_invitation_create). The signed-in user must have the email address the invitation was made out to, and no profile yet. Creates the profile and returns {user_id, merchant_id, role}. Errors: 401 without a signed-in user, 403 for an unknown or expired token or another user's invitation, 409 for an invitation already accepted or a user who already has a profile, 422 for a malformed token.$comment$;
+Body: token (from merchant_invitation_create). The signed-in user must have the email address the invitation was made out to, and no profile yet. Creates the profile and returns {user_id, merchant_id, role}. Errors: 401 without a signed-in user, 403 for an unknown or expired token, another user's invitation or one whose inviter may no longer make it, 409 for an invitation already accepted or a user who already has a profile, 422 for a malformed token.$comment$;
 
 revoke all on function public.merchant_invitation_accept(jsonb) from public, anon, service_role;
 grant execute on function public.merchant_invitation_accept(jsonb) to authenticated;
