@@ -14,6 +14,8 @@ from click.testing import CliRunner
 
 from interview_db.cli import main
 
+from .helpers import TestDatabase
+
 
 def test_demo_exits_0_and_shows_a_created_interview_and_a_clear_422() -> None:
     result = subprocess.run([sys.executable, "-m", "interview_db", "demo"], capture_output=True, text=True, timeout=600)
@@ -147,3 +149,15 @@ def test_long_work_shows_progress_and_json_keeps_stdout_clean(empty_db: str, tmp
     exported = subprocess.run([sys.executable, "-m", "interview_db", "export-supabase", str(tmp_path)],
                               capture_output=True, text=True, timeout=300, check=False)
     assert exported.returncode == 0 and "writing 20250101010000_interview_0001_private_schema.sql" in exported.stdout
+
+
+def test_demo_json_carries_the_tenant_sql_the_claims_and_both_responses(db: TestDatabase) -> None:
+    result = CliRunner().invoke(main, ["demo", "--json"], env={"DATABASE_URL": db.url})
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert [s.split(" (")[0] for s in payload["sql"]] == [
+        "insert into auth.users", "insert into public.merchants", "insert into public.profiles"]
+    assert payload["claims"] == {"sub": payload["user_id"], "role": "authenticated", "aud": "authenticated",
+                                 "email": "owner@demo-merchant.example"}
+    assert payload["created"]["status"] == 200 and payload["rejected"]["status"] == 422
+    assert len(payload["steps"]) == 9
