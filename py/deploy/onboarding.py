@@ -109,9 +109,10 @@ def add_member(conn: psycopg.Connection, *, merchant_id: str, email: str, role: 
             (user_id,),
         ).fetchone()
         if existing is not None:
+            role_now, merchant_now, merchant_now_id = existing
+            where = f"{merchant_now} {merchant_now_id}" if merchant_now_id else "no merchant"
             raise OnboardingError(
-                f"{user_email} already has a profile ({existing[0]} of {existing[1] or 'no merchant'} "
-                f"{existing[2] or ''}): a user belongs to one merchant".replace(" )", ")")
+                f"{user_email} already has a profile ({role_now} of {where}): a user belongs to one merchant"
             )
         try:
             conn.execute(INSERT_PROFILE, (user_id, merchant, role))
