@@ -417,3 +417,35 @@ def test_an_invitation_to_a_sub_merchant_dies_when_it_is_moved_out_of_the_invite
     db.admin.execute("update public.merchants set parent_merchant_id = %s where id = %s", (db.merchant(), child))
     refused(call(db, ACCEPT, {"token": token}, invitee), 403, "token", "may no longer invite to this merchant")
     assert profile(db, invitee) is None
+
+
+# -- no input is a 5xx ----------------------------------------------------------------------
+
+HOSTILE_VALUES: list[Any] = [{"a": [1, {"b": None}]}, [1, "x"], True, -1, 1e308, "", " ", "x" * 100_000,
+                             "\U0001F600" * 10, "'; drop table public.profiles; --"]
+PARAMS = {CREATE: ("merchant_id", "role", "email", "expires_in_hours"), ACCEPT: ("token",), REMOVE: ("user_id",),
+          MERCHANT_CREATE: ("name", "parent_merchant_id", "coaching_enabled")}
+
+
+@pytest.mark.parametrize("function", list(PARAMS))
+def test_no_value_of_any_argument_is_a_5xx_or_writes_anything(db: TestDatabase, function: str) -> None:
+    owner = db.owner()
+    admin = db.user(None, "admin")
+    valid = {CREATE: {"merchant_id": owner.merchant_id, "role": "merchant", "email": "a@example.test"},
+             ACCEPT: {"token": "ab" * 32}, REMOVE: {"user_id": str(uuid.uuid4())}, MERCHANT_CREATE: {"name": "M"}}
+    caller = admin if function == MERCHANT_CREATE else owner
+    before = (db.admin.execute("select count(*) as n from public.merchants").fetchone(),
+              db.admin.execute("select count(*) as n from public.profiles").fetchone(), invitations(db))
+    for param in PARAMS[function]:
+        for value in HOSTILE_VALUES:
+            response = call(db, function, {**valid[function], param: value}, caller)
+            assert response.status < 500, (param, value, response.body)
+            if response.status >= 400:
+                assert response.body["details"] is not None, (param, value, response.body)
+            elif function == MERCHANT_CREATE:  # a valid odd name ("'; drop ...") is stored as given
+                db.admin.execute("delete from public.merchants where id = %s", (response.body["merchant_id"],))
+            elif function == CREATE:
+                db.admin.execute("delete from interview_private.merchant_invitations")
+    after = (db.admin.execute("select count(*) as n from public.merchants").fetchone(),
+             db.admin.execute("select count(*) as n from public.profiles").fetchone(), invitations(db))
+    assert after == before
