@@ -11,14 +11,16 @@ merchant's, staff and candidates inviting, malformed arguments.
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
 from typing import Any
 
+import psycopg
 import pytest
 
 from interview_db.postgrest import RpcResponse, call_rpc, service_role_claims
 
-from .helpers import TestDatabase, User, minimal_body
+from .helpers import TestDatabase, User, minimal_body, wait_for
 from .test_rls import read_as
 
 CREATE = "merchant_invitation_create"
@@ -449,3 +451,34 @@ def test_no_value_of_any_argument_is_a_5xx_or_writes_anything(db: TestDatabase, 
     after = (db.admin.execute("select count(*) as n from public.merchants").fetchone(),
              db.admin.execute("select count(*) as n from public.profiles").fetchone(), invitations(db))
     assert after == before
+
+
+def test_two_concurrent_accepts_of_one_invitation_make_one_profile(db: TestDatabase) -> None:
+    """Both calls wait on the invitation's row lock; the first to get it accepts,
+    the second then finds it accepted (409), not a second profile or a 500."""
+    _, invitee, token = _open_invitation(db)
+    twin = signed_up(db, email_of(db, invitee))  # another account with the same address
+    results: dict[str, RpcResponse] = {}
+
+    def accept(user: User) -> None:
+        with psycopg.connect(db.api_url, autocommit=True) as api:
+            results[user.id] = call_rpc(api, ACCEPT, {"token": token}, user.claims)
+
+    with psycopg.connect(db.url) as locker:
+        locker.execute("select from interview_private.merchant_invitations for update")
+        threads = [threading.Thread(target=accept, args=(user,)) for user in (invitee, twin)]
+        for thread in threads:
+            thread.start()
+        wait_for(lambda: db.admin.execute(
+            "select count(*) = 2 as both from pg_stat_activity where datname = current_database() "
+            "and wait_event_type = 'Lock' and query like '%%merchant_invitation_accept%%'").fetchone()["both"],
+            "both accepts wait on the invitation's lock")
+        locker.rollback()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(r.status for r in results.values()) == [200, 409], {k: r.body for k, r in results.items()}
+    winner = next(user for user in (invitee, twin) if results[user.id].status == 200)
+    loser = twin if winner is invitee else invitee
+    assert results[loser.id].body["message"] == "This invitation has already been accepted"
+    assert profile(db, winner) is not None and profile(db, loser) is None
