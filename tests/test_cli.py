@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from interview_db.cli import main
+
+from .helpers import TestDatabase
 
 
 def test_demo_exits_0_and_shows_a_created_interview_and_a_clear_422() -> None:
@@ -23,6 +26,33 @@ def test_demo_exits_0_and_shows_a_created_interview_and_a_clear_422() -> None:
     assert "questions[2].duration must be between 10 and 3600" in result.stdout
     assert "welcome" in result.stdout and "thank_you" in result.stdout
     assert "local PostgreSQL stopped and removed" in result.stderr + result.stdout
+
+
+def test_demo_shows_one_line_per_phase_the_tenant_sql_the_claims_and_what_next() -> None:
+    result = subprocess.run([sys.executable, "-m", "interview_db", "demo"], capture_output=True, text=True, timeout=600)
+
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert "applying function file" not in output and "applying migration" not in output
+    assert "migrated: " in output and "(--verbose names them)" in output
+    assert "insert into public.merchants (id, name, coaching_enabled) values (" in result.stdout
+    assert "insert into public.profiles (id, merchant_id, role, full_name) values (" in result.stdout
+    assert '"role": "authenticated"' in result.stdout and '"sub": "d0000000-' in result.stdout
+    order = [result.stdout.index(marker) for marker in
+             ("insert into public.merchants", "JWT claims", "HTTP 200", "Steps of the new interview", "HTTP 422",
+              "next: ")]
+    assert order == sorted(order)
+    next_line = result.stdout.strip().splitlines()[-1]
+    assert next_line.startswith("next: ") and '"Deploy to a Supabase project"' in next_line
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "## Deploy to a Supabase project" in readme and "## First merchant and user" in readme
+
+
+def test_demo_names_every_applied_file_only_with_verbose(empty_db: str) -> None:
+    verbose = CliRunner().invoke(main, ["demo", "--database-url", empty_db, "--verbose"])
+    assert verbose.exit_code == 0, verbose.output
+    assert "applying migration 0001_private_schema" in verbose.output
+    assert re.search(r"applying function file \S*public.job_interview_create_from_array.sql", verbose.output)
 
 
 def test_migrate_and_status_as_json(empty_db: str) -> None:
@@ -119,3 +149,15 @@ def test_long_work_shows_progress_and_json_keeps_stdout_clean(empty_db: str, tmp
     exported = subprocess.run([sys.executable, "-m", "interview_db", "export-supabase", str(tmp_path)],
                               capture_output=True, text=True, timeout=300, check=False)
     assert exported.returncode == 0 and "writing 20250101010000_interview_0001_private_schema.sql" in exported.stdout
+
+
+def test_demo_json_carries_the_tenant_sql_the_claims_and_both_responses(db: TestDatabase) -> None:
+    result = CliRunner().invoke(main, ["demo", "--json"], env={"DATABASE_URL": db.url})
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert [s.split(" (")[0] for s in payload["sql"]] == [
+        "insert into auth.users", "insert into public.merchants", "insert into public.profiles"]
+    assert payload["claims"] == {"sub": payload["user_id"], "role": "authenticated", "aud": "authenticated",
+                                 "email": "owner@demo-merchant.example"}
+    assert payload["created"]["status"] == 200 and payload["rejected"]["status"] == 422
+    assert len(payload["steps"]) == 9

@@ -45,6 +45,11 @@ RPC = "public.job_interview_create_from_array"
 RPC_NAMED = f"{RPC}(" + ",".join(["jsonb"] * 45) + ")"  # every parameter jsonb default null
 RPC_FALLBACK = f"{RPC}(json)"  # json: a jsonb one would make a one-argument call ambiguous
 VERIFY_TOKEN = "public.verify_embed_token(text)"
+# The membership RPCs (invitations, removal, merchants by admins): signed-in users only.
+INVITATION_CREATE = "public.merchant_invitation_create(jsonb,jsonb,jsonb,jsonb)"
+INVITATION_ACCEPT = "public.merchant_invitation_accept(jsonb)"
+MEMBER_REMOVE = "public.merchant_member_remove(jsonb)"
+MERCHANT_CREATE = "public.merchant_create(jsonb,jsonb,jsonb)"
 
 # The reviewed allowlist: (object, privilege) -> the roles that may hold it, and why.
 ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
@@ -61,6 +66,10 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     # role, so signed-in roles execute it (interview_access is not exposed).
     ("interview_access.may_act_for(uuid)", "EXECUTE"): SIGNED_IN,
     ("interview_access.acting_roles()", "EXECUTE"): SIGNED_IN,
+    # The membership RPCs act for a person (auth.uid()): signed-in users only;
+    # not service_role (no user) and not anon.
+    **{(f, "EXECUTE"): ("authenticated",) for f in (INVITATION_CREATE, INVITATION_ACCEPT, MEMBER_REMOVE,
+                                                     MERCHANT_CREATE)},
     # The embed page's backend checks a signed embed token (a JWT) with the
     # service_role key; the signing key never leaves the function.
     (VERIFY_TOKEN, "EXECUTE"): ("service_role",),
@@ -87,6 +96,19 @@ SECURITY_DEFINER_ALLOWED = {
         "checks an embed token against the signing key in interview_private.embed_keys, which no API role may "
         "read; returns only the token's embed, interview and claims, never the key"
     ),
+    INVITATION_CREATE: (
+        "writes interview_private.merchant_invitations (no API grants); checks the caller's role (owner or admin), "
+        "the role granted (at most the caller's, never admin) and interview_access.may_act_for(merchant)"
+    ),
+    INVITATION_ACCEPT: (
+        "reads the invitation by the token's sha256 and writes public.profiles (no API write grants): the only way "
+        "a user joins a merchant; only for the signed-in user, with the invitation's email, once, before expiry"
+    ),
+    MEMBER_REMOVE: (
+        "deletes from public.profiles (no API write grants): owners and admins, members of a merchant they may act "
+        "for, of at most their own role, never themselves"
+    ),
+    MERCHANT_CREATE: "inserts into public.merchants (no API write grants): platform admins only",
     "interview_access.may_act_for(uuid)": (
         "the RLS policies' membership test: reads profiles and merchants past their own policies (the merchants "
         "policy calls it); answers only about the calling user (auth.uid())"

@@ -19,11 +19,12 @@ from typing import Any
 import click
 
 from . import __version__
-from .demo import run_demo
+from .demo import DemoResult, run_demo
 from .doctor import diagnose
 from .lint import lint_files
 from .localdb import LocalPostgres, LocalPostgresError
 from .migrations import MigrationError, connect, migrate, rollback, status
+from .onboarding import ROLES, OnboardingError, add_member, add_merchant
 from .openapi import generate as generate_openapi
 from .project import Project, ProjectNotFound, find_project
 from .seeds import SeedError, seed
@@ -54,7 +55,7 @@ def _emit_json(payload: Any) -> None:
 def _errors_as_messages() -> Iterator[None]:
     try:
         yield
-    except (MigrationError, SeedError, LocalPostgresError, ExportError) as exc:
+    except (MigrationError, SeedError, LocalPostgresError, ExportError, OnboardingError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -227,13 +228,84 @@ def rollback_command(database_url: str, count: int) -> None:
     click.secho("Done.", fg="green")
 
 
+@main.group("merchant")
+def merchant_group() -> None:
+    """Merchants (tenants), as the operator over the direct connection.
+
+    \b
+    Example:
+      interview-db merchant add "Acme Recruiting" --database-url "$SUPABASE_DB_URL"
+    """
+
+
+@merchant_group.command("add")
+@click.argument("name")
+@click.option("--parent", "parent_id", metavar="ID", help="Make it a sub-merchant of this merchant.")
+@click.option("--coaching", is_flag=True, help="Enable the coaching portal (interviews of type coaching).")
+@database_url_option
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def merchant_add_command(name: str, parent_id: str | None, coaching: bool, database_url: str, as_json: bool) -> None:
+    """Add a merchant and print its id (for `interview-db member add --merchant ID`).
+
+    \b
+    Example:
+      interview-db merchant add "Acme Recruiting" --coaching
+      interview-db merchant add "Acme Berlin" --parent 6f1c...-...
+    """
+    with _errors_as_messages(), connect(database_url) as conn:
+        added = add_merchant(conn, name, parent_id=parent_id, coaching=coaching)
+    if as_json:
+        _emit_json(asdict(added))
+        return
+    parent = f", sub-merchant of {added.parent_merchant_id}" if added.parent_merchant_id else ""
+    coaching_text = ", coaching portal on" if added.coaching_enabled else ""
+    click.echo(f"Added merchant {added.name!r}: {added.merchant_id}{parent}{coaching_text}")
+    click.echo(f"Next: interview-db member add --merchant {added.merchant_id} --email EMAIL --role merchant_owner")
+
+
+@main.group("member")
+def member_group() -> None:
+    """Members of merchants (profiles of signed-up users), as the operator.
+
+    \b
+    Example:
+      interview-db member add --merchant ID --email owner@acme.example --role merchant_owner
+    """
+
+
+@member_group.command("add")
+@click.option("--merchant", "merchant_id", required=True, metavar="ID", help="The merchant the user joins.")
+@click.option("--email", required=True, metavar="EMAIL", help="Email of an existing auth.users row (signed up).")
+@click.option("--role", required=True, metavar="ROLE", help=f"One of: {', '.join(ROLES)}.")
+@database_url_option
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def member_add_command(merchant_id: str, email: str, role: str, database_url: str, as_json: bool) -> None:
+    """Give a signed-up user a profile: a role in a merchant.
+
+    The user must exist in auth.users (signed up through Supabase Auth); a user
+    belongs to one merchant. In a running app, owners invite instead
+    (merchant_invitation_create / merchant_invitation_accept).
+
+    \b
+    Example:
+      interview-db member add --merchant 6f1c...-... --email owner@acme.example --role merchant_owner
+    """
+    with _errors_as_messages(), connect(database_url) as conn:
+        added = add_member(conn, merchant_id=merchant_id, email=email, role=role)
+    if as_json:
+        _emit_json(asdict(added))
+        return
+    click.echo(f"Added {added.email} ({added.user_id}) as {added.role} of {added.merchant_name!r} ({added.merchant_id})")
+    click.echo("Next: sign in as that user and call POST /rest/v1/rpc/job_interview_create_from_array")
+
+
 @main.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=True, path_type=None))
 def lint_command(paths: tuple[str, ...]) -> None:
     """Check SQL files with PostgreSQL's parser (pglast); default: the whole package.
 
     Fails on a file that does not parse, a function without a stated volatility,
-    a SECURITY DEFINER function without `set search_path = ''`, and a table in
+    a function without `set search_path = pg_catalog, pg_temp` (exactly), and a table in
     an exposed schema without row level security.
 
     \b
@@ -337,8 +409,9 @@ def export_supabase_command(directory: Path, seed_file: Path | None, base_timest
 
 
 @main.command("openapi")
-@click.option("--database-url", metavar="URL",
-              help="Read the rules from this deployed database instead of a disposable local PostgreSQL.")
+@click.option("--database-url", envvar="DATABASE_URL", metavar="URL",
+              help="Read the rules from this deployed database (or $DATABASE_URL) instead of a disposable local "
+                   "PostgreSQL.")
 @click.option("--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=Path("-"),
               metavar="PATH", help="Write the document to PATH [default: standard output].")
 @click.option("--check", is_flag=True,
@@ -394,37 +467,34 @@ def _openapi(conn: Any, project: Project) -> str:
 
 
 @main.command("demo")
-@click.option("--database-url", envvar="INTERVIEW_DB_DEMO_URL", metavar="URL",
-              help="Run against this database instead of a disposable local PostgreSQL.")
+@click.option("--database-url", envvar="DATABASE_URL", metavar="URL",
+              help="Run against this database (or $DATABASE_URL) instead of a disposable local PostgreSQL.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def demo_command(database_url: str | None, as_json: bool) -> None:
+@click.option("--verbose", is_flag=True, help="Also name every migration and function file applied.")
+def demo_command(database_url: str | None, as_json: bool, verbose: bool) -> None:
     """Start a local PostgreSQL, deploy everything and create an interview through the RPC.
+
+    One progress line per phase, then the merchant and user it made (the SQL),
+    the JWT claims of the call, the 200 body, the steps, a refused call's 422,
+    and what to do next.
 
     \b
     Example:
       interview-db demo
+      interview-db demo --verbose
     """
     _terminate_on_sigterm()
     project = _project()
     echo = _progress(to_stderr=as_json)
     with _errors_as_messages():
         if database_url:
-            _demo(database_url, project, as_json, echo)
-            return
-        echo("starting a disposable local PostgreSQL")
-        with LocalPostgres() as pg:
-            echo(f"started {pg.describe()}")
-            _demo(pg.url(), project, as_json, echo)
-        echo("local PostgreSQL stopped and removed")
-
-
-def _demo(url: str, project: Project, as_json: bool, echo: Any) -> None:
-    result = migrate(url, project, progress=echo)
-    echo(f"migrated: {len(result.migrations_applied)} migration(s), {len(result.functions_applied)} function file(s)")
-    with connect(url) as conn:
-        seeded = seed(conn, project)
-        echo(f"seeded: {sum(seeded.written.values())} reference row(s)")
-        demo = run_demo(conn, project)
+            demo = _demo(database_url, project, echo, verbose)
+        else:
+            echo("starting a disposable local PostgreSQL")
+            with LocalPostgres() as pg:
+                echo(f"started {pg.describe()}")
+                demo = _demo(pg.url(), project, echo, verbose)
+            echo("local PostgreSQL stopped and removed")
     if as_json:
         _emit_json(asdict(demo))
     else:
@@ -433,14 +503,47 @@ def _demo(url: str, project: Project, as_json: bool, echo: Any) -> None:
         raise click.ClickException(f"the RPC call failed with HTTP {demo.created.status}")
 
 
-def _print_demo(demo: Any) -> None:
-    click.echo(f"Demo merchant {demo.merchant_id}, owner {demo.user_id}")
+def _phase_progress(echo: Any, verbose: bool) -> Any:
+    """migrate's progress for the demo: every file with --verbose; otherwise only
+    what is not one applied file (the shim, a lock being waited for)."""
+
+    def report(message: str) -> None:
+        if verbose or not message.startswith("applying "):
+            echo(message)
+
+    return report
+
+
+def _demo(url: str, project: Project, echo: Any, verbose: bool) -> DemoResult:
+    result = migrate(url, project, progress=_phase_progress(echo, verbose))
+    echo(f"migrated: {len(result.migrations_applied)} migration(s), {len(result.functions_applied)} function file(s)"
+         + ("" if verbose else " (--verbose names them)"))
+    with connect(url) as conn:
+        seeded = seed(conn, project)
+        echo(f"seeded: {sum(seeded.written.values())} reference row(s)")
+        demo = run_demo(conn, project)
+    echo("made a merchant and its owner, called the RPC twice")
+    return demo
+
+
+DEMO_NEXT = ("next: deploy to your own project (README.md, \"Deploy to a Supabase project\"), then give your first "
+             "user a merchant: interview-db merchant add / member add (README.md, \"First merchant and user\")")
+
+
+def _print_demo(demo: DemoResult) -> None:
+    click.secho(f"Merchant {demo.merchant_id} and its owner {demo.user_id}, made with:", bold=True)
+    for statement in demo.sql:
+        click.echo(f"  {statement};")
+    click.echo("")
+    click.secho("JWT claims of the call (a signed-in user's access token):", bold=True)
+    click.echo(f"  {json.dumps(demo.claims)}")
     click.echo("")
     click.secho("POST /rest/v1/rpc/job_interview_create_from_array  (examples/create-interview.json)", bold=True)
     click.secho(f"HTTP {demo.created.status}", fg="green" if demo.created.ok else "red")
     click.echo(json.dumps(demo.created.body, indent=2))
     if demo.steps:
         click.echo("")
+        click.secho("Steps of the new interview:", bold=True)
         click.echo(f"  {'pos':>3}  {'kind':<20} text")
         for step in demo.steps:
             text = step.text if len(step.text) <= 70 else step.text[:67] + "..."
@@ -450,11 +553,14 @@ def _print_demo(demo: Any) -> None:
         click.secho("The same call with a question of 5 seconds:", bold=True)
         click.secho(f"HTTP {demo.rejected.status}", fg="yellow")
         click.echo(json.dumps(demo.rejected.body, indent=2))
+    click.echo("")
+    click.echo(DEMO_NEXT)
 
 
 @main.command("bench")
-@click.option("--database-url", envvar="INTERVIEW_DB_BENCH_URL", metavar="URL",
-              help="Measure on this (migrated, seeded) database instead of a disposable local PostgreSQL.")
+@click.option("--database-url", envvar="DATABASE_URL", metavar="URL",
+              help="Measure on this (migrated, seeded) database (or $DATABASE_URL) instead of a disposable local "
+                   "PostgreSQL.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
               help="Also write the figures as JSON to PATH.")
 @click.option("--quick", is_flag=True, help="Tiny sizes, a few calls: checks that the benchmark runs, measures nothing.")
@@ -496,6 +602,7 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
     echo = _progress(to_stderr=True)
     with _errors_as_messages():
         if database_url:
+            connect(database_url).close()  # an unreachable database is one clear line, not a traceback
             result = run_bench(database_url, database_url, options, echo)
         else:
             echo("starting a disposable local PostgreSQL")

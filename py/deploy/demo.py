@@ -1,4 +1,10 @@
-"""The demo: a merchant and a user, then the RPC called as PostgREST would."""
+"""The demo: a merchant and a user, then the RPC called as PostgREST would.
+
+The result carries what a newcomer needs to do the same on their own project:
+the SQL that made the merchant and the user (what ``interview-db merchant add``
+and ``member add`` do), the JWT claims of the call, the 200 body, the steps,
+and a refused call with its 422.
+"""
 
 from __future__ import annotations
 
@@ -25,11 +31,37 @@ class DemoStep:
     text: str
 
 
+# The statements of ensure_demo_tenant, shown by the demo with their values.
+TENANT_SQL = (
+    ("insert into auth.users (id, email) values (%s, %s) on conflict (id) do nothing",
+     (DEMO_USER_ID, DEMO_USER_EMAIL)),
+    ("insert into public.merchants (id, name, coaching_enabled) values (%s, 'Demo Merchant', true) "
+     "on conflict (id) do nothing", (DEMO_MERCHANT_ID,)),
+    ("insert into public.profiles (id, merchant_id, role, full_name) "
+     "values (%s, %s, 'merchant_owner', 'Demo Owner') on conflict (id) do nothing", (DEMO_USER_ID, DEMO_MERCHANT_ID)),
+)
+
+
+def shown_sql() -> list[str]:
+    """The tenant statements with their values in place, uuids shortened, without
+    the ``on conflict`` clause that only makes a second run harmless."""
+    shown = []
+    for statement, params in TENANT_SQL:
+        text = statement.split(" on conflict")[0]
+        for value in params:
+            literal = value if len(value) != 36 or value.count("-") != 4 else f"{value[:8]}…{value[-4:]}"
+            text = text.replace("%s", f"'{literal}'", 1)
+        shown.append(text)
+    return shown
+
+
 @dataclass
 class DemoResult:
     merchant_id: str
     user_id: str
     created: RpcResponse
+    sql: list[str] = field(default_factory=list)
+    claims: dict[str, Any] = field(default_factory=dict)
     steps: list[DemoStep] = field(default_factory=list)
     rejected: RpcResponse | None = None
     rejected_body: dict[str, Any] = field(default_factory=dict)
@@ -38,20 +70,8 @@ class DemoResult:
 def ensure_demo_tenant(conn: psycopg.Connection) -> None:
     """A demo merchant with a coaching portal, and its owner; safe to run twice."""
     with conn.transaction():
-        conn.execute(
-            "insert into auth.users (id, email) values (%s, %s) on conflict (id) do nothing",
-            (DEMO_USER_ID, DEMO_USER_EMAIL),
-        )
-        conn.execute(
-            "insert into public.merchants (id, name, coaching_enabled) values (%s, 'Demo Merchant', true) "
-            "on conflict (id) do nothing",
-            (DEMO_MERCHANT_ID,),
-        )
-        conn.execute(
-            "insert into public.profiles (id, merchant_id, role, full_name) "
-            "values (%s, %s, 'merchant_owner', 'Demo Owner') on conflict (id) do nothing",
-            (DEMO_USER_ID, DEMO_MERCHANT_ID),
-        )
+        for statement, params in TENANT_SQL:
+            conn.execute(statement, params)
 
 
 def load_example(project: Project, name: str = EXAMPLE_BODY) -> dict[str, Any]:
@@ -81,7 +101,8 @@ def run_demo(conn: psycopg.Connection, project: Project) -> DemoResult:
     claims = user_claims(DEMO_USER_ID, DEMO_USER_EMAIL)
     body = load_example(project)
     created = call_rpc(conn, RPC_NAME, body, claims)
-    result = DemoResult(merchant_id=DEMO_MERCHANT_ID, user_id=DEMO_USER_ID, created=created)
+    result = DemoResult(merchant_id=DEMO_MERCHANT_ID, user_id=DEMO_USER_ID, created=created, sql=shown_sql(),
+                        claims=claims)
     if created.ok and isinstance(created.body, dict):
         result.steps = steps_of(conn, str(created.body["interview_def_set_id"]))
     bad = dict(body)
