@@ -32,3 +32,10 @@ def test_the_snippets_parse() -> None:
     if node is None:
         pytest.skip("node is not installed: the JavaScript example is not syntax-checked")
     subprocess.run([node, "--check", str(EXAMPLES / "supabase-js.mjs")], check=True)
+
+
+def test_the_examples_readme_lists_every_example() -> None:
+    listing = (EXAMPLES / "README.md").read_text()
+    unlisted = [p.name for p in sorted(EXAMPLES.iterdir()) if p.is_file() and p.name != "README.md" and f"(`{p.name}`)" not in listing
+                and f"[`{p.name}`]" not in listing]
+    assert not unlisted, f"examples/README.md does not list {unlisted}"
