@@ -518,7 +518,7 @@ export type CreateInterviewErrorCode = keyof typeof CREATE_INTERVIEW_ERROR_STATU
  * has the same fields. Narrow a PostgrestError with isCreateInterviewError.
  */
 export type CreateInterviewError = {
-  /** SQLSTATE (PT422, PT401, PT403, PT409, 42501, 22P02) or PostgREST's PGRSTnnn. */
+  /** The SQLSTATE the function raised (see CREATE_INTERVIEW_ERROR_STATUS). */
   code: CreateInterviewErrorCode
   /** What is wrong, in plain words, naming the field. */
   message: string

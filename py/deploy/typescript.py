@@ -221,8 +221,10 @@ def _response_parts(schemas: dict[str, Any]) -> tuple[list[str], list[str]]:
     """The response's always-present fields and the fields present exactly when is_embedded is true."""
     response = schemas.get(RESPONSE)
     request = schemas.get(REQUEST)
-    if not isinstance(response, dict) or not isinstance(request, dict):
-        raise TypeScriptError(f"the OpenAPI document lacks components.schemas.{REQUEST} or {RESPONSE}")
+    for name, schema in ((REQUEST, request), (RESPONSE, response)):
+        if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+            raise TypeScriptError(f"components.schemas.{name} is not an object schema with properties")
+    assert isinstance(request, dict) and isinstance(response, dict)
     flag = request.get("properties", {}).get(EMBED_FLAG, {})
     if "boolean" not in (flag.get("type") if isinstance(flag.get("type"), list) else [flag.get("type")]):
         raise TypeScriptError(f"{REQUEST}.{EMBED_FLAG} is not a boolean: the response's embed fields have no flag")
@@ -322,6 +324,8 @@ def build(document: dict[str, Any], source: str) -> str:
         "",
     )
     # The document's code is any string (PostgREST has codes of its own): the function's are these.
+    code = {**error["properties"]["code"], "description": "The SQLSTATE the function raised (see CREATE_INTERVIEW_ERROR_STATUS)."}
+    error = {**error, "properties": {**error["properties"], "code": code}}
     w.object_type("CreateInterviewError", error, types={"code": "CreateInterviewErrorCode"}, doc=[
         error.get("description", ""),
         "",
