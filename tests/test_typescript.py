@@ -210,6 +210,7 @@ REASONS = {
     "a misspelled key": "'is_embeded' does not exist in type 'CreateInterviewRequest'",
     "a misspelled key of a question": "'duraton' does not exist in type 'Question'",
     "the response of a body with is_embedded: true has the signing key": "missing the following properties",
+    "plain MergeDeep widens the response to Json": "is not assignable to type 'string'",
 }
 
 
