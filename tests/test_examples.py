@@ -41,3 +41,10 @@ def test_the_examples_readme_lists_every_snippet_and_no_removed_function() -> No
     for name in ("curl.sh", "supabase-js.mjs", "python_client.py", "sign_embed_token.py", "sign-embed-token.mjs"):
         assert f"]({name})" in readme, name
     assert "verify_embed_token" in readme and "verify_embed_signature" not in readme
+
+
+def test_the_examples_readme_lists_every_example() -> None:
+    listing = (EXAMPLES / "README.md").read_text()
+    unlisted = [p.name for p in sorted(EXAMPLES.iterdir()) if p.is_file() and p.name != "README.md" and f"(`{p.name}`)" not in listing
+                and f"[`{p.name}`]" not in listing]
+    assert not unlisted, f"examples/README.md does not list {unlisted}"

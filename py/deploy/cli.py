@@ -29,6 +29,8 @@ from .openapi import generate as generate_openapi
 from .project import Project, ProjectNotFound, find_project
 from .seeds import SeedError, seed
 from .supabase_export import DEFAULT_BASE, ExportError, export_supabase
+from .typescript import TYPES_PATH, TypeScriptError, out_of_date
+from .typescript import generate as generate_typescript
 
 DATABASE_URL_HELP = "PostgreSQL URL, e.g. postgresql://postgres:pw@db.<ref>.supabase.co:5432/postgres (or $DATABASE_URL)."
 
@@ -464,6 +466,43 @@ def _openapi(conn: Any, project: Project) -> str:
         return generate_openapi(conn, project)
     except LookupError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@main.command("typescript")
+@click.option("--openapi", "openapi_path", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+              help="Generate from this OpenAPI document [default: the checked-in openapi/job_interview_create_from_array.json].")
+@click.option("--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=Path("-"),
+              metavar="PATH", help="Write the types to PATH [default: standard output].")
+@click.option("--check", is_flag=True, help=f"Compare with the checked-in {TYPES_PATH.as_posix()}; exit 1 when it differs.")
+def typescript_command(openapi_path: Path | None, output: Path, check: bool) -> None:
+    """Generate the TypeScript types of the RPC for supabase-js, from its OpenAPI document.
+
+    Request, response (embed fields only with is_embedded), error codes and a
+    Database fragment to merge onto `supabase gen types typescript` output. Reads
+    the OpenAPI document only (run `interview-db openapi` first when the rules
+    changed): the same document gives the same bytes.
+
+    \b
+    Example:
+      interview-db typescript --output types/interview-db.ts
+      interview-db typescript --check
+    """
+    project = _project()
+    try:
+        text = generate_typescript(openapi_path or project.openapi_file, project)
+    except TypeScriptError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if check:
+        problem = out_of_date(project, text)
+        if problem:
+            raise click.ClickException(problem)
+        click.secho(f"{TYPES_PATH.as_posix()} is up to date.", fg="green")
+    elif str(output) == "-":
+        click.echo(text, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        click.secho(f"Wrote {output}.", fg="green", err=True)
 
 
 @main.command("demo")
