@@ -83,6 +83,7 @@ def test_the_wheel_carries_every_file_the_commands_read_and_nothing_else(built: 
         *(f"{data}/supabase/{p.name}" for p in (ROOT / "supabase").glob("*.sql")),
         f"{data}/supabase/config.toml",
         f"{data}/openapi/job_interview_create_from_array.json",
+        f"{data}/types/interview-db.ts",
         f"{data}/examples/create-interview.json",
         *(f"interview_db/{p.name}" for p in (ROOT / "py" / "deploy").glob("*.py")),
     }

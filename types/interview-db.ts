@@ -12,7 +12,7 @@ export type Json = string | number | boolean | null | { [key: string]: Json | un
 export type JsonObject = { [key: string]: Json | undefined }
 
 /**
- * The body of the create call: the existing API's body, unchanged. Rules that involve more than one field or the database (references, uniqueness within the questions, conditions between fields) are stated in each field's description. A field sent as null is treated as absent. Texts cannot contain the NUL character (U+0000), which PostgreSQL refuses (400); numbers are 0 or about 1e-308 to 1e308 in magnitude (what a JSON client reads as a double). The whole body is at most 2 MiB of JSON. Each property's x-parameter-type is the type PostgREST casts its JSON value to before the function runs: a value of another kind fails there (400), any other invalid value gets a 422 that names the field.
+ * The body of the create call: the existing API's body, unchanged. Rules that involve more than one field or the database (references, uniqueness within the questions, conditions between fields) are stated in each field's description. A field sent as null is treated as absent. Texts cannot contain the NUL character (U+0000), which PostgreSQL refuses (400); numbers are 0 or about 1e-308 to 1e308 in magnitude (what a JSON client reads as a double). The whole body is at most 2 MiB of JSON. Every value is checked for its exact JSON type: a string where a number or boolean belongs, or anything but a string where a text belongs, is a 422 that names the field, never a silent cast.
  *
  * Required fields are required; an optional field may be left out or sent as null (the same thing).
  * supabase.rpc infers its args generically, so TypeScript does not flag an unknown key of a literal
@@ -50,9 +50,9 @@ export type CreateInterviewRequest = {
    */
   mojito_language_code: string
   /**
-   * Short description of the role. Leading and trailing spaces, tabs and line breaks are trimmed; lengths count after trimming. Accepted: a text of 1 to 2000 characters.
+   * Description of the role; a pasted job ad fits. Leading and trailing spaces, tabs and line breaks are trimmed; lengths count after trimming. Accepted: a text of 1 to 20000 characters.
    *
-   * @maxLength 2000
+   * @maxLength 20000
    * @pattern [^ \t\r\n]
    */
   description: string
@@ -86,7 +86,7 @@ export type CreateInterviewRequest = {
   /** Whether the candidate records a video introduction. Accepted: one of: optional, required. */
   candidate_video_introduction?: "optional" | "required" | null
   /**
-   * Tone of the AI interviewer (trimmed, case-insensitive). Accepted: relaxed (default), simple, professional or persuasive; any other text is stored as relaxed.
+   * Tone of the AI interviewer (trimmed, case-insensitive). Leading and trailing spaces, tabs and line breaks are trimmed; lengths count after trimming. Accepted: relaxed (default), simple, professional or persuasive; any other text is stored as relaxed.
    *
    * @maxLength 200
    */
@@ -119,7 +119,7 @@ export type CreateInterviewRequest = {
    */
   code?: string | null
   /**
-   * Cover image shown to candidates. Accepted: an absolute http or https URL of at most 2048 characters.
+   * Cover image shown to candidates. Accepted: an absolute http or https URL of at most 2048 printable ASCII characters (percent-encode the rest).
    *
    * @maxLength 2048
    * @pattern ^[Hh][Tt][Tt][Pp][Ss]?://[!-"$-.0->A-~]+([/?#][!-~]*)?$
@@ -138,7 +138,7 @@ export type CreateInterviewRequest = {
    */
   interview_salary?: string | null
   /**
-   * Until when candidates may take the interview. Accepted: a future ISO 8601 date (2026-12-31, meaning the end of that day, UTC) or date-time (2026-12-31T18:00:00Z).
+   * Until when candidates may take the interview. Accepted: a future ISO 8601 date (2030-12-31, meaning the end of that day, UTC) or date-time (2030-12-31T18:00:00Z).
    *
    * @pattern ^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$
    * @example "2030-12-31"
@@ -152,7 +152,7 @@ export type CreateInterviewRequest = {
    * @pattern ^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$
    */
   recruiter_profile_id?: string | null
-  /** The company the role is for, when hiring on behalf of another company. Accepted: an object {name, description, location, sector, company_size} of texts, or a text taken as the name. */
+  /** The company the role is for, when hiring on behalf of another company. Leading and trailing spaces, tabs and line breaks are trimmed; lengths count after trimming. Accepted: an object {name, description, location, sector, company_size} of texts, or a text of at most 200 characters taken as the name. */
   hiring_for_company?: HiringForCompany | string | null
   /**
    * Tags of the interview. Each text is trimmed. Accepted: an array of at most 50 texts of 1 to 64 characters; duplicates are removed.
@@ -183,9 +183,9 @@ export type CreateInterviewRequest = {
    */
   merchant_id?: string | null
   /**
-   * Long description of the role, in Markdown. Accepted: a Markdown text of at most 20000 characters.
+   * Long description of the role, in Markdown. Accepted: a Markdown text of at most 100000 characters.
    *
-   * @maxLength 20000
+   * @maxLength 100000
    */
   description_long?: string | null
   /**
@@ -233,7 +233,7 @@ export type CreateInterviewRequest = {
   idempotency_key?: string | null
 }
 
-/** A question object (an item of questions). Other keys are ignored. */
+/** A question object (an item of questions). Other keys are ignored, except a key within a small edit distance of a field name (duraton, lable), which is refused as a typo (422 naming it and the field). */
 export type Question = {
   /**
    * The question text. Leading and trailing spaces, tabs and line breaks are trimmed; lengths count after trimming. Accepted: a text of 1 to 2000 characters.
@@ -243,11 +243,11 @@ export type Question = {
    */
   question: string
   /**
-   * Your handle of the question, used by conditional_question_main_id. A number is taken as its text. Leading and trailing spaces, tabs and line breaks are trimmed; lengths count after trimming. Accepted: a text of at most 200 characters, unique within the array.
+   * Your handle of the question, used by conditional_question_main_id. Leading and trailing spaces, tabs and line breaks are trimmed; lengths count after trimming. Accepted: a text of at most 200 characters, unique within the array.
    *
    * @maxLength 200
    */
-  id?: string | number | null
+  id?: string | null
   /**
    * Answer time in seconds. Accepted: a whole number from 10 to 3600.
    *
@@ -273,11 +273,11 @@ export type Question = {
   /** Asked only depending on an earlier question; needs conditional_question_main_id. Accepted: true or false. */
   is_conditional?: boolean | null
   /**
-   * The earlier question this one depends on. A number is taken as its text. Leading and trailing spaces, tabs and line breaks are trimmed; lengths count after trimming. Accepted: the id of a question that stands earlier in the same array.
+   * The earlier question this one depends on. Leading and trailing spaces, tabs and line breaks are trimmed; lengths count after trimming. Accepted: the id of a question that stands earlier in the same array.
    *
    * @maxLength 200
    */
-  conditional_question_main_id?: string | number | null
+  conditional_question_main_id?: string | null
   /** Not scored. Accepted: true or false. */
   is_without_scoring?: boolean | null
   /** The candidate asks the recruiter here. Accepted: true or false. */
@@ -302,11 +302,11 @@ export type Question = {
    */
   knowledge_base_id?: string | null
   /**
-   * Your system's id of the question. A number is taken as its text. Leading and trailing spaces, tabs and line breaks are trimmed; lengths count after trimming. Accepted: a text of at most 200 characters, unique within the array.
+   * Your system's id of the question. Leading and trailing spaces, tabs and line breaks are trimmed; lengths count after trimming. Accepted: a text of at most 200 characters, unique within the array.
    *
    * @maxLength 200
    */
-  external_id?: string | number | null
+  external_id?: string | null
   /** Your data, stored as given. At most 16384 bytes as JSON. Accepted: a JSON object of at most 16 KiB. */
   external_data?: JsonObject | null
   /** Expectations for this question. Accepted: an object with optional weak, moderate and strong arrays of texts. */
@@ -371,7 +371,7 @@ export type PdfExportAutoConfig = {
   template?: "classic" | "modern" | "one_pager" | null
 }
 
-/** The company the role is for. Other keys are ignored. */
+/** The company the role is for. Texts are trimmed; an empty one is absent. Other keys are kept. */
 export type HiringForCompany = {
   /**
    * Company name. Leading and trailing spaces, tabs and line breaks are trimmed; lengths count after trimming. Accepted: a text of at most 200 characters.
@@ -470,7 +470,7 @@ export type CreateInterviewResponseEmbedded = CreateInterviewResponseNotEmbedded
    */
   embed_id: string
   /**
-   * Only when is_embedded is true: 32 random bytes, hex; signs embed links (hex(HMAC-SHA256(key, embed_id || name || email))). Shown once; keep it server-side.
+   * Only when is_embedded is true: 32 random bytes, hex. Your backend signs each embed link's token with it as a standard JWT: HS256 with the hex text as the secret, header kid = embed_id, claims exp (required, at most 7 days ahead), iat, name, email; the embed page's backend checks it with rpc verify_embed_token (service_role). Shown once; keep it server-side.
    *
    * @pattern ^[0-9a-f]{64}$
    */
