@@ -16,6 +16,7 @@ Three measurements on one database:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
@@ -31,7 +32,10 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from .hostile import TARGET as HOSTILE_TARGET
+from .hostile import HostileResult, format_hostile, measure
 from .postgrest import SchemaCache, call_rpc, user_claims
+from .project import Project
 
 RPC = "job_interview_create_from_array"
 TEMPLATE_ID = "5b6f0c3e-2a51-4f0e-9d4c-1a7e3c9b0001"  # the voice template of the seeds
@@ -44,6 +48,18 @@ BIG_TABLES = (
     "knowledge_base_stores", "idempotency_keys", "embed_keys", "outbox_events",
 )
 Progress = Callable[[str], None]
+# The disposable cluster of `interview-db bench`: LocalPostgres's own settings (fsync,
+# synchronous_commit and full_page_writes off) plus the statement statistics.
+BENCH_SETTINGS = {"shared_preload_libraries": "pg_stat_statements", "pg_stat_statements.track": "top"}
+
+
+def sql_checksum(project: Project) -> str:
+    """The SHA-256 of every SQL file the package deploys (migrations and functions), in
+    order: what a set of figures was measured on."""
+    digest = hashlib.sha256()
+    for path in [*project.migration_files(), *project.function_files()]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 @dataclass
@@ -57,10 +73,12 @@ class BenchOptions:
     clients: tuple[int, ...] = (1, 2, 4, 8)
     seconds: float = 10.0
     verbose: bool = False
+    hostile_repeats: int = 3  # 0 skips the hostile bodies
 
     @classmethod
     def quick(cls) -> BenchOptions:
-        return cls(sizes=(1, 10), calls=5, warmup=1, scale_sets=200, scale_merchants=20, clients=(1, 2), seconds=1.0)
+        return cls(sizes=(1, 10), calls=5, warmup=1, scale_sets=200, scale_merchants=20, clients=(1, 2), seconds=1.0,
+                   hostile_repeats=1)
 
 
 @dataclass
@@ -82,6 +100,11 @@ class SizePoint:
     rpc: Series
     floor: Series
     ratio: float
+    # the server's own clock (pg_stat_statements, track = top): the RPC statement's mean
+    # execution time against the summed mean execution time of the floor's INSERTs
+    server_rpc_ms: float | None = None
+    server_floor_ms: float | None = None
+    server_ratio: float | None = None
 
 
 @dataclass
@@ -118,15 +141,19 @@ class BenchResult:
     sizes: list[SizePoint] = field(default_factory=list)
     scale: ScalePoint | None = None
     concurrency: list[ConcurrencyPoint] = field(default_factory=list)
+    hostile: HostileResult | None = None
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # what was measured, and how: the checksum of the package's SQL and the server's settings
+    sql_checksum: str = ""
+    settings: dict[str, str] = field(default_factory=dict)
 
     def evaluate_targets(self) -> None:
         by_size = {p.questions: p for p in self.sizes}
         targets: dict[str, dict[str, Any]] = {}
-        if 10 in by_size:
-            targets["rpc/floor at N=10 <= 1.5"] = {"value": by_size[10].ratio, "met": by_size[10].ratio <= 1.5}
-        if 200 in by_size:
-            targets["rpc/floor at N=200 <= 1.3"] = {"value": by_size[200].ratio, "met": by_size[200].ratio <= 1.3}
+        for n, bound in ((10, 1.6), (200, 1.3)):
+            server = by_size[n].server_ratio if n in by_size else None
+            if server is not None:
+                targets[f"server rpc/floor at N={n} <= {bound}"] = {"value": server, "met": server <= bound}
         if 10 in by_size and 200 in by_size:
             growth = round(by_size[200].rpc.median_ms / by_size[10].rpc.median_ms, 2)
             targets["N=200 / N=10 <= 20"] = {"value": growth, "met": growth <= 20}
@@ -138,6 +165,10 @@ class BenchResult:
             speedup = round(four.calls_per_second / one.calls_per_second, 2)
             targets["4 clients / 1 client >= 1.6, no errors"] = {
                 "value": speedup, "met": speedup >= 1.6 and all(c.errors == 0 for c in self.concurrency)}
+        worst = self.hostile.worst if self.hostile else None
+        if worst is not None:
+            targets[f"worst hostile body <= {HOSTILE_TARGET:g} x a valid 200-question body"] = {
+                "value": worst.ratio, "met": worst.ratio <= HOSTILE_TARGET}
         self.targets = targets
 
     def to_json(self) -> str:
@@ -279,9 +310,9 @@ class Bench:
         self.floor.write(self.admin, body)
         return time.perf_counter() - start
 
-    def measure_size(self, questions: int, calls: int | None = None) -> tuple[Series, Series]:
+    def measure_size(self, questions: int, calls: int | None = None, warm_up: bool = True) -> tuple[Series, Series]:
         calls = calls or self.options.calls
-        for _ in range(self.options.warmup):
+        for _ in range(self.options.warmup if warm_up else 0):
             self.rpc_once(questions)
             self.floor_once(questions)
         rpc, floor = [], []
@@ -292,11 +323,43 @@ class Bench:
 
     def sizes(self) -> list[SizePoint]:
         points = []
+        server_clock = self.has_statement_statistics()
         for n in self.options.sizes:
             self.progress(f"N={n}: {self.options.calls} RPC calls and {self.options.calls} floor transactions")
-            rpc, floor = self.measure_size(n)
-            points.append(SizePoint(n, rpc, floor, round(rpc.median_ms / floor.median_ms, 2)))
+            if server_clock:
+                for _ in range(self.options.warmup):
+                    self.rpc_once(n)
+                    self.floor_once(n)
+                self.admin.execute("select pg_stat_statements_reset()")
+            rpc, floor = self.measure_size(n, warm_up=not server_clock)
+            point = SizePoint(n, rpc, floor, round(rpc.median_ms / floor.median_ms, 2))
+            if server_clock:
+                point.server_rpc_ms, point.server_floor_ms = self.server_times()
+                point.server_ratio = round(point.server_rpc_ms / point.server_floor_ms, 2)
+            points.append(point)
         return points
+
+    def has_statement_statistics(self) -> bool:
+        return bool(self.admin.execute(
+            "select exists (select from pg_extension where extname = 'pg_stat_statements') "
+            "and current_setting('pg_stat_statements.track', true) in ('top', 'all')"
+        ).fetchone()[0])  # type: ignore[index]
+
+    def server_times(self) -> tuple[float, float]:
+        """Mean server execution time per call of the RPC statement, and the summed
+        mean execution times of the floor's INSERTs (top-level statements only)."""
+        rows = self.admin.execute(
+            """
+            select case when query like 'WITH pgrst_source%%' then 'rpc' else 'floor' end as side,
+                   sum(mean_exec_time) as ms
+            from pg_stat_statements
+            where toplevel and dbid = (select oid from pg_database where datname = current_database())
+              and (query like 'WITH pgrst_source%%' or query like 'insert into %%')
+            group by 1
+            """
+        ).fetchall()
+        times = {str(side): float(ms) for side, ms in rows}
+        return round(times.get("rpc", 0.0), 3), round(times.get("floor", 0.0), 3)
 
     def rpc_only(self, questions: int) -> Series:
         for _ in range(self.options.warmup):
@@ -452,15 +515,25 @@ def run_clients(api_url: str, claims: dict[str, Any], clients: int, seconds: flo
     return ConcurrencyPoint(clients, seconds, len(latencies), errors, round(len(latencies) / seconds, 1), series.p95_ms)
 
 
-def run_bench(admin_url: str, api_url: str, options: BenchOptions, progress: Progress) -> BenchResult:
+def run_bench(admin_url: str, api_url: str, options: BenchOptions, progress: Progress,
+              sql_checksum: str = "") -> BenchResult:
     bench = Bench(admin_url, api_url, options, progress)
     try:
         version = str(bench.admin.execute("show server_version").fetchone()[0])  # type: ignore[index]
         result = BenchResult(
             postgres_version=version, cores=os.cpu_count() or 0,
-            machine=f"{platform.system()} {platform.machine()}", options=asdict(options),
+            machine=f"{platform.system()} {platform.machine()}", options=asdict(options), sql_checksum=sql_checksum,
         )
+        result.settings = {
+            str(name): str(value) for name, value in bench.admin.execute(
+                "select name, setting from pg_settings where name in ('fsync', 'synchronous_commit', "
+                "'full_page_writes', 'shared_buffers', 'max_connections', 'pg_stat_statements.track') order by name"
+            ).fetchall()
+        }
         result.sizes = bench.sizes()
+        if options.hostile_repeats:
+            progress("hostile bodies")
+            result.hostile = measure(bench.api, bench.claims, TEMPLATE_ID, options.hostile_repeats, progress)
         result.scale = bench.scale() if options.scale_sets else None
         result.concurrency = bench.concurrency()
     finally:
@@ -471,11 +544,14 @@ def run_bench(admin_url: str, api_url: str, options: BenchOptions, progress: Pro
 
 def format_table(result: BenchResult) -> str:
     lines = [f"PostgreSQL {result.postgres_version}, {result.cores} cores, {result.machine}", ""]
-    lines.append("Ratio to the floor (median and p95 per call, ms)")
-    lines.append(f"  {'N':>4}  {'rpc median':>10}  {'rpc p95':>8}  {'floor median':>12}  {'floor p95':>9}  {'ratio':>5}")
+    lines.append("Ratio to the floor (client: median and p95 per call, ms; server: mean execution time, ms)")
+    lines.append(f"  {'N':>4}  {'rpc median':>10}  {'rpc p95':>8}  {'floor median':>12}  {'floor p95':>9}  {'ratio':>5}"
+                 f"  {'server rpc':>10}  {'server floor':>12}  {'server ratio':>12}")
     for p in result.sizes:
+        server = (f"  {p.server_rpc_ms:>10.2f}  {p.server_floor_ms:>12.2f}  {p.server_ratio:>12.2f}"
+                  if p.server_ratio is not None else "  (no pg_stat_statements)")
         lines.append(f"  {p.questions:>4}  {p.rpc.median_ms:>10.2f}  {p.rpc.p95_ms:>8.2f}  {p.floor.median_ms:>12.2f}  "
-                     f"{p.floor.p95_ms:>9.2f}  {p.ratio:>5.2f}")
+                     f"{p.floor.p95_ms:>9.2f}  {p.ratio:>5.2f}" + server)
     if result.scale:
         s = result.scale
         lines += ["", f"Scale: {s.sets:,} sets, {s.question_records:,} question records, {s.steps:,} steps, "
@@ -487,6 +563,8 @@ def format_table(result: BenchResult) -> str:
         lines += ["", "Concurrency (N=10)", f"  {'clients':>7}  {'calls/s':>8}  {'calls':>6}  {'errors':>6}  {'p95 ms':>7}"]
         for c in result.concurrency:
             lines.append(f"  {c.clients:>7}  {c.calls_per_second:>8.1f}  {c.calls:>6}  {c.errors:>6}  {c.p95_ms:>7.2f}")
+    if result.hostile:
+        lines += ["", *format_hostile(result.hostile)]
     if result.targets:
         lines += ["", "Targets"]
         for name, t in result.targets.items():

@@ -622,7 +622,7 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
       interview-db bench --json bench.json
       interview-db bench --quick
     """
-    from .bench import BenchOptions, format_table, run_bench
+    from .bench import BENCH_SETTINGS, BenchOptions, format_table, run_bench, sql_checksum
 
     _terminate_on_sigterm()
     options = BenchOptions.quick() if quick else BenchOptions()
@@ -642,15 +642,18 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
     with _errors_as_messages():
         if database_url:
             connect(database_url).close()  # an unreachable database is one clear line, not a traceback
-            result = run_bench(database_url, database_url, options, echo)
+            result = run_bench(database_url, database_url, options, echo, sql_checksum=sql_checksum(project))
         else:
             echo("starting a disposable local PostgreSQL")
-            with LocalPostgres() as pg:
-                echo(f"started {pg.describe()}")
+            # the server's own clock for the ratio to the floor: pg_stat_statements, top-level statements
+            with LocalPostgres(settings=BENCH_SETTINGS) as pg:
+                echo(f"started {pg.describe()} (fsync, synchronous_commit and full_page_writes off)")
                 migrate(pg.url(), project, progress=echo)
                 with connect(pg.url()) as conn:
                     seed(conn, project)
-                result = run_bench(pg.url(), pg.url(user="authenticator"), options, echo)
+                    conn.execute("create extension if not exists pg_stat_statements")
+                result = run_bench(pg.url(), pg.url(user="authenticator"), options, echo,
+                                   sql_checksum=sql_checksum(project))
     click.echo(format_table(result))
     if verbose and result.scale:
         click.echo("\nPlans of one call on the loaded database:")
