@@ -47,6 +47,9 @@ RPC_NAMED = (
 )
 RPC_FALLBACK = f"{RPC}(jsonb)"
 VERIFY_SIGNATURE = "public.verify_embed_signature(uuid,text,text,text)"
+WEBHOOK_CREATE = "public.webhook_endpoint_create(text,text[],uuid,text,boolean)"
+WEBHOOK_UPDATE = "public.webhook_endpoint_update(uuid,text,text[],boolean,text)"
+WEBHOOK_ROTATE = "public.webhook_endpoint_rotate_secret(uuid)"
 
 # The reviewed allowlist: (object, privilege) -> the roles that may hold it, and why.
 ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
@@ -66,6 +69,14 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     # The embed backend checks a signed link with the service_role key; the
     # signing key never leaves the function.
     (VERIFY_SIGNATURE, "EXECUTE"): ("service_role",),
+    # Webhook endpoints: members read their merchant's through RLS; the table has
+    # no secret column (secrets live in interview_private.webhook_endpoint_secrets).
+    ("public.webhook_endpoints", "SELECT"): SIGNED_IN,
+    # Managing endpoints: signed-in owners and admins (the functions check the
+    # profile role); no user, no call: service_role and anon get no EXECUTE.
+    (WEBHOOK_CREATE, "EXECUTE"): ("authenticated",),
+    (WEBHOOK_UPDATE, "EXECUTE"): ("authenticated",),
+    (WEBHOOK_ROTATE, "EXECUTE"): ("authenticated",),
     # Supabase's own: the JWT claim helpers that RLS policies call (the local
     # shim defines them exactly as Supabase does, executable by everyone).
     **{(f"auth.{f}()", "EXECUTE"): EVERYONE for f in ("uid", "role", "email", "jwt")},
@@ -86,6 +97,17 @@ SECURITY_DEFINER_ALLOWED = {
     RPC_NAMED: "the RPC: writes the set, steps, keys and outbox that the caller has no grants on",
     RPC_FALLBACK: "the fallback overload: reads the rule table in interview_private to name unknown keys",
     VERIFY_SIGNATURE: "reads the signing key in interview_private.embed_keys, which no API role may read",
+    WEBHOOK_CREATE: (
+        "writes public.webhook_endpoints (no write grants to API roles) and the endpoint's secret in "
+        "interview_private.webhook_endpoint_secrets; owners and admins only (profile role), for merchants they may act for"
+    ),
+    WEBHOOK_UPDATE: (
+        "writes public.webhook_endpoints, which API roles may only read; owners and admins of the endpoint's merchant"
+    ),
+    WEBHOOK_ROTATE: (
+        "replaces the secret in interview_private.webhook_endpoint_secrets, which no API role may read or write; "
+        "owners and admins of the endpoint's merchant; the new secret is returned once"
+    ),
     "interview_access.may_act_for(uuid)": (
         "the RLS policies' membership test: reads profiles and merchants past their own policies (the merchants "
         "policy calls it); answers only about the calling user (auth.uid())"
