@@ -407,3 +407,40 @@ def test_a_name_is_refused_when_any_of_its_addresses_is_not_public() -> None:
         check_target("https://a:b@hooks.example.test/", True, fake(["93.184.216.34"]))
     allowed = check_target("http://hooks.example.test/", True, fake(["10.0.0.7"]))
     assert allowed.addresses == ("10.0.0.7",)
+
+
+# -- doctor ----------------------------------------------------------------------------
+
+
+def test_doctor_reports_the_backlog_due_retrying_dead_and_oldest_age(db: TestDatabase, receiver: Receiver) -> None:
+    from click.testing import CliRunner
+
+    from interview_db.cli import main
+    from interview_db.doctor import RELAY
+
+    def webhooks() -> tuple[int, dict[str, Any]]:
+        result = CliRunner().invoke(main, ["doctor", "--database-url", db.url, "--json"])
+        payload = json.loads(result.stdout)
+        return result.exit_code, next(c for c in payload["checks"] if c["name"] == "webhooks")
+
+    code, check = webhooks()
+    assert code == 0 and check == {"name": "webhooks", "ok": True, "summary": "0 due, 0 retrying, 0 dead", "fix": None}
+
+    owner = db.owner()
+    endpoint = add_endpoint(db, owner, receiver, "backlog", plan=["500"] * 5)
+    create_interviews(db, owner, 2)  # 4 deliveries
+    relay(db, batch_size=1, max_attempts=1,
+          retry=RetryPolicy(base_seconds=60, max_seconds=60, max_attempts=1)).run()  # all dead at once
+    create_interviews(db, owner, 1)  # 2 more: due
+    code, check = webhooks()
+    assert code == 0 and check["ok"] is None
+    assert check["summary"].startswith("2 due, 0 retrying, 4 dead; oldest due for ")
+
+    # One retrying, and the oldest due delivery an hour old: no relay is running.
+    ids = [d["id"] for d in deliveries(db, endpoint["id"]) if d["status"] == "pending"]
+    db.admin.execute("update interview_private.webhook_deliveries set attempts = 1 where id = %s", (ids[0],))
+    db.admin.execute("update interview_private.webhook_deliveries set created_at = now() - interval '1 hour' "
+                     "where id = %s", (ids[1],))
+    code, check = webhooks()
+    assert code == 1 and check["ok"] is False and check["fix"] == RELAY
+    assert check["summary"] == "2 due, 1 retrying, 4 dead; oldest due for 60 min: is a relay running?"
