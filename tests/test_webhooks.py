@@ -444,3 +444,23 @@ def test_doctor_reports_the_backlog_due_retrying_dead_and_oldest_age(db: TestDat
     code, check = webhooks()
     assert code == 1 and check["ok"] is False and check["fix"] == RELAY
     assert check["summary"] == "2 due, 1 retrying, 4 dead; oldest due for 60 min: is a relay running?"
+
+
+# -- bench -----------------------------------------------------------------------------
+
+
+def test_the_bench_measures_delivery_rate_and_latency(db: TestDatabase) -> None:
+    from interview_db.bench import Bench, BenchOptions, BenchResult, bench_webhooks, format_table
+
+    bench = Bench(db.url, db.api_url, BenchOptions.quick(), lambda _: None)
+    try:
+        point = bench_webhooks(bench, 20)
+    finally:
+        bench.close()
+
+    assert point.events == 20 and point.events_per_second > 0 and point.drain_seconds > 0
+    assert point.latency.calls == 20 and 0 < point.latency.median_ms <= point.latency.p95_ms
+    assert db.admin.execute("select count(*) as n from interview_private.webhook_deliveries "
+                            "where status = 'delivered'").fetchone()["n"] == 40
+    table = format_table(BenchResult("15", 2, "test", {}, webhooks=point))
+    assert "events/s delivered" in table and "created-to-delivered latency: median" in table

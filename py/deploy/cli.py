@@ -464,9 +464,11 @@ def _print_demo(demo: Any) -> None:
 @click.option("--clients", help="Concurrent clients, comma-separated (default 1,2,4,8).")
 @click.option("--seconds", type=float, help="Seconds per concurrency point (default 10).")
 @click.option("--verbose", is_flag=True, help="Print the plan of every statement one RPC call runs (scale test).")
+@click.option("--webhook-events", type=click.IntRange(0), default=0,
+              help="Also measure webhook delivery: N events by one relay to a local receiver (default 0: skip).")
 def bench_command(database_url: str | None, json_path: Path | None, quick: bool, calls: int | None,
                   sizes: str | None, scale_sets: int | None, clients: str | None, seconds: float | None,
-                  verbose: bool) -> None:
+                  verbose: bool, webhook_events: int) -> None:
     """Measure the RPC against its floor, at scale and under concurrency.
 
     The floor is the same rows written by plain multi-row INSERTs in one
@@ -492,6 +494,7 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
     if seconds:
         options.seconds = seconds
     options.verbose = verbose
+    options.webhook_events = webhook_events
     project = _project()
     echo = _progress(to_stderr=True)
     with _errors_as_messages():
