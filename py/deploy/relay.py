@@ -249,7 +249,6 @@ class Relay:
         self.relay_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
         self.stats = RelayStats()
         self._stop = threading.Event()
-        self._woken = threading.Event()
         self._rng = random.Random()
 
     # -- control
@@ -264,7 +263,6 @@ class Relay:
     def _connect(self) -> psycopg.Connection[dict[str, Any]]:
         conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10, row_factory=dict_row,
                                application_name="interview-db relay")
-        conn.add_notify_handler(lambda _n: self._woken.set())
         conn.execute(f"listen {CHANNEL}")
         return conn
 
@@ -342,14 +340,15 @@ class Relay:
 
     # -- the loop
     def _wait(self, conn: psycopg.Connection[dict[str, Any]]) -> None:
-        """Until a notification, the poll interval, or a stop request."""
+        """Until a notification (psycopg keeps those that came during other
+        queries for notifies()), the poll interval, or a stop request."""
         deadline = time.monotonic() + self.options.poll_seconds
-        while not self.stopping and not self._woken.is_set():
+        while not self.stopping:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
-            for _ in conn.notifies(timeout=min(0.2, remaining), stop_after=1):
-                self._woken.set()
+            if list(conn.notifies(timeout=min(0.2, remaining), stop_after=1)):
+                return
 
     def _sleep(self, seconds: float) -> None:
         self._stop.wait(seconds)
@@ -371,7 +370,6 @@ class Relay:
                     if conn is None:
                         conn = self._connect()
                         backoff = 0.1
-                    self._woken.clear()
                     batch = self._claim(conn)
                     if batch:
                         report = self.process(conn, batch)
