@@ -464,3 +464,17 @@ def test_the_bench_measures_delivery_rate_and_latency(db: TestDatabase) -> None:
                             "where status = 'delivered'").fetchone()["n"] == 40
     table = format_table(BenchResult("15", 2, "test", {}, webhooks=point))
     assert "events/s delivered" in table and "created-to-delivered latency: median" in table
+
+
+def test_a_batch_stops_before_an_attempt_could_outlast_the_lease(db: TestDatabase) -> None:
+    with Receiver(delay_seconds=0.6) as slow:
+        owner = db.owner()
+        endpoint = add_endpoint(db, owner, slow, "slow", event_types=["interview.created"])
+        create_interviews(db, owner, 3)
+        r = relay(db, batch_size=3, lease_seconds=2.9, timeout_seconds=1.0)
+        with psycopg.connect(db.url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
+            claimed_at = time.monotonic()
+            report = r.process(conn, r._claim(conn), claimed_at)
+        # 0.6 s per POST, 1 s timeout, 1 s margin: the third could end past the 2.9 s lease
+        assert (report.claimed, report.delivered, report.released) == (3, 2, 1)
+        assert [d["status"] for d in deliveries(db, endpoint["id"])] == ["delivered", "delivered", "pending"]

@@ -320,11 +320,18 @@ class Relay:
                 error += f": {_excerpt(data)}"
         return AttemptResult(started, latency, status, False, error), target.origin
 
-    def process(self, conn: psycopg.Connection[dict[str, Any]], batch: list[Claimed]) -> BatchReport:
+    def process(self, conn: psycopg.Connection[dict[str, Any]], batch: list[Claimed],
+                claimed_at: float | None = None) -> BatchReport:
+        """Attempt each claimed delivery in turn. Stops early, releasing the rest,
+        when asked to stop, or when an attempt might outlast the lease (another
+        relay could claim the same delivery then): the first is always attempted."""
         report = BatchReport(claimed=len(batch))
         clock = time.perf_counter()
+        claimed_at = time.monotonic() if claimed_at is None else claimed_at
         for index, item in enumerate(batch):
-            if self.stopping:
+            elapsed = time.monotonic() - claimed_at
+            near_lease_end = index > 0 and elapsed + self.options.timeout_seconds + 1 > self.options.lease_seconds
+            if self.stopping or near_lease_end:
                 report.released = self._release(conn, batch[index:])
                 break
             result, origin = self.attempt(item)
@@ -370,9 +377,10 @@ class Relay:
                     if conn is None:
                         conn = self._connect()
                         backoff = 0.1
+                    claimed_at = time.monotonic()
                     batch = self._claim(conn)
                     if batch:
-                        report = self.process(conn, batch)
+                        report = self.process(conn, batch, claimed_at)
                         self.stats.add(report)
                         self.log.batch(self.relay_id, report)
                         continue
