@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import ipaddress
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -18,7 +19,6 @@ from typing import Any
 
 import psycopg
 import pytest
-
 from interview_db.postgrest import RpcResponse, call_rpc
 from interview_db.relay import Relay, RelayLog, RelayOptions, RetryPolicy
 from interview_db.webhook_targets import TargetRefused, check_target, non_public_reason
@@ -121,10 +121,9 @@ def test_members_read_their_merchants_endpoints_without_the_secret(db: TestDatab
 
     assert read_as(staff) == [created["id"]]
     assert read_as(stranger) == []
-    with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        with db.api.transaction():
-            db.api.execute("set local role authenticated")
-            db.api.execute("select * from interview_private.webhook_endpoint_secrets")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), db.api.transaction():
+        db.api.execute("set local role authenticated")
+        db.api.execute("select * from interview_private.webhook_endpoint_secrets")
 
 
 def test_only_owners_and_admins_manage_endpoints(db: TestDatabase) -> None:
@@ -256,10 +255,10 @@ def test_a_failing_endpoint_is_retried_with_growing_delays_until_it_succeeds(
     assert [g.answer for g in got] == ["500", "close", "timeout", "redirect", "ok"]  # no request to /elsewhere
     assert len({g.webhook_id for g in got}) == 1 and all(g.verified for g in got)
     # The wait after failed attempt n is between half and all of 0.2 s * 2**(n-1).
-    waits = [(b["started_at"] - a["recorded_at"]).total_seconds() for a, b in zip(tries, tries[1:], strict=False)]
+    waits = [(b["started_at"] - a["recorded_at"]).total_seconds() for a, b in itertools.pairwise(tries)]
     for n, wait in enumerate(waits, start=1):
         assert wait >= 0.2 * 2 ** (n - 1) / 2 - 0.01, waits
-    assert waits == sorted(waits) or all(waits[i + 1] >= waits[i] * 0.9 for i in range(len(waits) - 1)), waits
+    assert all(b >= a * 0.9 for a, b in itertools.pairwise(waits)), waits
     delivery = deliveries(db, endpoint["id"])[0]
     assert delivery["status"] == "delivered" and delivery["attempts"] == 5
 
@@ -414,7 +413,6 @@ def test_a_name_is_refused_when_any_of_its_addresses_is_not_public() -> None:
 
 def test_doctor_reports_the_backlog_due_retrying_dead_and_oldest_age(db: TestDatabase, receiver: Receiver) -> None:
     from click.testing import CliRunner
-
     from interview_db.cli import main
     from interview_db.doctor import RELAY
 
@@ -450,7 +448,13 @@ def test_doctor_reports_the_backlog_due_retrying_dead_and_oldest_age(db: TestDat
 
 
 def test_the_bench_measures_delivery_rate_and_latency(db: TestDatabase) -> None:
-    from interview_db.bench import Bench, BenchOptions, BenchResult, bench_webhooks, format_table
+    from interview_db.bench import (
+        Bench,
+        BenchOptions,
+        BenchResult,
+        bench_webhooks,
+        format_table,
+    )
 
     bench = Bench(db.url, db.api_url, BenchOptions.quick(), lambda _: None)
     try:

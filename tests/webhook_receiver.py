@@ -61,10 +61,10 @@ class Receiver:
                     receiver.connections += 1
                 super().setup()
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 receiver._handle(self)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
