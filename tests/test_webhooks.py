@@ -482,3 +482,18 @@ def test_a_batch_stops_before_an_attempt_could_outlast_the_lease(db: TestDatabas
         # 0.6 s per POST, 1 s timeout, 1 s margin: the third could end past the 2.9 s lease
         assert (report.claimed, report.delivered, report.released) == (3, 2, 1)
         assert [d["status"] for d in deliveries(db, endpoint["id"])] == ["delivered", "delivered", "pending"]
+
+
+def test_the_relay_command_fails_in_one_line_where_it_cannot_work(empty_db: str) -> None:
+    from click.testing import CliRunner
+
+    from interview_db.cli import main
+
+    undeployed = CliRunner().invoke(main, ["relay", "--once", "--database-url", empty_db])
+    assert undeployed.exit_code == 1
+    assert "Error: this database has no webhook relay functions" in undeployed.output
+    assert "interview-db migrate" in undeployed.output and "Traceback" not in undeployed.output
+
+    unreachable = CliRunner().invoke(main, ["relay", "--once", "--database-url",
+                                            "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2"])
+    assert unreachable.exit_code == 1 and "Error: database error: " in unreachable.output

@@ -387,6 +387,12 @@ class Relay:
                     if options.once:
                         break
                     self._wait(conn)
+                except (psycopg.errors.UndefinedFunction, psycopg.errors.InvalidSchemaName,
+                        psycopg.errors.InsufficientPrivilege) as exc:
+                    raise RelayError(
+                        f"this database has no webhook relay functions this role may run ({exc.diag.message_primary}): "
+                        "deploy the package (interview-db migrate) and connect as its owner"
+                    ) from exc
                 except DB_ERRORS as exc:
                     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                     if options.once:
