@@ -37,7 +37,14 @@ def start_relay(url: str, log: Path, *options: str) -> subprocess.Popen[bytes]:
 
 
 def log_events(log: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    """The relay's JSON log lines (a line still being written is left out)."""
+    events = []
+    for line in log.read_text().splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return events
 
 
 def stop(process: subprocess.Popen[bytes]) -> int:
@@ -126,9 +133,12 @@ def test_two_relays_at_once_deliver_each_event_once(db: TestDatabase, tmp_path: 
     with Receiver(delay_seconds=0.05) as receiver:
         owner = db.owner()
         add_endpoint(db, owner, receiver, "shared")
-        create_interviews(db, owner, 15)  # 30 events
-        relays = [start_relay(db.url, tmp_path / f"relay{i}.log", "--batch-size", "3") for i in range(2)]
+        logs = [tmp_path / f"relay{i}.log" for i in range(2)]
+        relays = [start_relay(db.url, log, "--batch-size", "3") for log in logs]
         try:
+            wait_for(lambda: all(log.exists() and log_events(log) for log in logs), "both relays have started",
+                     timeout=60)
+            create_interviews(db, owner, 15)  # 30 events, while both relays wait for them
             wait_for(lambda: all_delivered(db, 30), "all 30 deliveries are delivered", timeout=90)
         finally:
             codes = [stop(r) for r in relays]
