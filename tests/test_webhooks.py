@@ -175,19 +175,32 @@ def test_invalid_endpoints_are_refused_with_the_field(db: TestDatabase, fields: 
     assert db.admin.execute("select count(*) as n from public.webhook_endpoints").fetchone()["n"] == 0
 
 
-def test_rotation_returns_a_new_secret_and_later_messages_are_signed_with_it(
-    db: TestDatabase, receiver: Receiver
-) -> None:
+def test_rotation_returns_a_new_secret_and_both_verify_for_a_day(db: TestDatabase, receiver: Receiver) -> None:
+    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
     owner = db.owner()
     endpoint = add_endpoint(db, owner, receiver, "rotating")
     rotated = call(db, "webhook_endpoint_rotate_secret", {"endpoint_id": endpoint["id"]}, owner)
     assert rotated.status == 200 and rotated.body["secret"] != endpoint["secret"]
+    assert set(rotated.body) == {"id", "secret", "secret_rotated_at"}
     receiver.secrets["rotating"] = rotated.body["secret"]
 
     create_interviews(db, owner, 1, expectations=False)
     relay(db).run()
     got = receiver.of("rotating")
-    assert len(got) == 1 and got[0].verified
+    assert len(got) == 1 and got[0].verified  # with the new secret
+    assert len(got[0].signature.split(" ")) == 2
+    Webhook(endpoint["secret"]).verify(got[0].raw, dict(got[0].headers))  # and, for now, with the previous one
+
+    # A day later the previous secret signs no more.
+    db.admin.execute("update interview_private.webhook_endpoint_secrets "
+                     "set previous_valid_until = now() - interval '1 second'")
+    create_interviews(db, owner, 1, expectations=False)
+    relay(db).run()
+    later = receiver.of("rotating")[1]
+    assert later.verified and len(later.signature.split(" ")) == 1
+    with pytest.raises(WebhookVerificationError):
+        Webhook(endpoint["secret"]).verify(later.raw, dict(later.headers))
 
 
 # -- delivery --------------------------------------------------------------------------

@@ -29,6 +29,8 @@ class Received:
     body: dict[str, Any] | None
     answer: str
     at: float
+    raw: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def event_type(self) -> str | None:
@@ -111,7 +113,7 @@ class Receiver:
             answer = self.plans[path].popleft() if self.plans[path] else "ok"
             self.received.append(Received(path, headers.get("webhook-id", ""), headers.get("webhook-timestamp", ""),
                                           headers.get("webhook-signature", ""), verified, body, answer,
-                                          time.monotonic()))
+                                          time.monotonic(), raw, tuple(headers.items())))
         if self.delay_seconds:
             time.sleep(self.delay_seconds)
         if answer == "close":

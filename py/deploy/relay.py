@@ -95,6 +95,7 @@ class Claimed:
     event_type: str
     event_payload: dict[str, Any]
     event_created_at: datetime
+    endpoint_previous_secret: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,9 @@ def message(item: Claimed, now: datetime | None = None) -> tuple[bytes, dict[str
          "data": item.event_payload},
         separators=(",", ":"), sort_keys=True,
     )
-    signature = Webhook(item.endpoint_secret).sign(item.webhook_id, now, body)
+    keys = [item.endpoint_secret] + ([item.endpoint_previous_secret] if item.endpoint_previous_secret else [])
+    # One signature per valid secret, space-separated: the previous one for 24 hours after a rotation.
+    signature = " ".join(Webhook(key).sign(item.webhook_id, now, body) for key in keys)
     headers = {
         "content-type": "application/json",
         "user-agent": f"interview-db-relay/{__version__}",
@@ -274,7 +277,8 @@ class Relay:
         return [
             Claimed(str(r["delivery_id"]), r["webhook_id"], r["attempt"], str(r["endpoint_id"]), r["endpoint_url"],
                     bytes(r["endpoint_secret"]), r["event_id"], r["event_type"], r["event_payload"],
-                    r["event_created_at"])
+                    r["event_created_at"],
+                    bytes(r["endpoint_previous_secret"]) if r["endpoint_previous_secret"] is not None else None)
             for r in rows
         ]
 

@@ -12,6 +12,7 @@ returns table (
   endpoint_id uuid,
   endpoint_url text,
   endpoint_secret bytea,
+  endpoint_previous_secret bytea,
   event_id bigint,
   event_type text,
   event_payload jsonb,
@@ -48,6 +49,7 @@ begin
          c.endpoint_id,
          e.url,
          s.secret,
+         case when s.previous_valid_until > pg_catalog.clock_timestamp() then s.previous_secret end,
          o.id,
          o.event_type,
          o.payload,
@@ -63,6 +65,6 @@ $$;
 comment on function interview_private.claim_webhook_deliveries(text, integer, interval) is
   $comment$Claim up to p_limit due webhook deliveries for relay p_relay and lease them for p_lease.
 
-FOR UPDATE SKIP LOCKED: concurrent relays never claim the same delivery. Returns the message id (msg_<delivery id>, the same for every attempt), the attempt number, the endpoint's URL and secret, and the event. For the relay's own connection only.$comment$;
+FOR UPDATE SKIP LOCKED: concurrent relays never claim the same delivery. Returns the message id (msg_<delivery id>, the same for every attempt), the attempt number, the endpoint's URL, secret and previous secret (within 24 hours of a rotation), and the event. For the relay's own connection only.$comment$;
 
 revoke all on function interview_private.claim_webhook_deliveries(text, integer, interval) from public;

@@ -43,17 +43,21 @@ comment on column public.webhook_endpoints.enabled is
 create table interview_private.webhook_endpoint_secrets (
   endpoint_id uuid not null,
   secret bytea not null,
+  previous_secret bytea,
+  previous_valid_until timestamptz,
   created_at timestamptz not null default pg_catalog.now(),
   constraint webhook_endpoint_secrets_pkey primary key (endpoint_id),
   constraint webhook_endpoint_secrets_endpoint_id_fkey foreign key (endpoint_id)
     references public.webhook_endpoints (id) on delete cascade,
-  constraint webhook_endpoint_secrets_secret_length check (pg_catalog.octet_length(secret) = 32)
+  constraint webhook_endpoint_secrets_secret_length check (pg_catalog.octet_length(secret) = 32),
+  constraint webhook_endpoint_secrets_previous_secret_length check (pg_catalog.octet_length(previous_secret) = 32),
+  constraint webhook_endpoint_secrets_previous_complete check ((previous_secret is null) = (previous_valid_until is null))
 );
 
 comment on table interview_private.webhook_endpoint_secrets is
   $comment$The signing secret of each webhook endpoint: 32 random bytes (extensions.gen_random_bytes).
 
-Given to the merchant once, as whsec_<base64>, by webhook_endpoint_create and webhook_endpoint_rotate_secret. Secret: never readable by API roles, never logged.$comment$;
+Given to the merchant once, as whsec_<base64>, by webhook_endpoint_create and webhook_endpoint_rotate_secret. After a rotation the previous secret stays valid until previous_valid_until (24 hours): messages carry a signature with each, so receivers can switch without losing any. Secret: never readable by API roles, never logged.$comment$;
 
 alter table public.webhook_endpoints enable row level security;
 alter table interview_private.webhook_endpoint_secrets enable row level security;
