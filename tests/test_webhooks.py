@@ -276,6 +276,20 @@ def test_a_failing_endpoint_is_retried_with_growing_delays_until_it_succeeds(
     assert delivery["status"] == "delivered" and delivery["attempts"] == 5
 
 
+def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_timeout(db: TestDatabase, receiver: Receiver) -> None:
+    owner = db.owner()
+    endpoint = add_endpoint(db, owner, receiver, "drip", plan=["drip"], event_types=["interview.created"])
+    create_interviews(db, owner, 1)
+
+    started = time.monotonic()
+    relay(db, timeout_seconds=0.5).run()
+
+    assert time.monotonic() - started < 5  # not the 100 s the body would take
+    [tried] = attempts(db, endpoint["id"])
+    assert tried["outcome"] == "failed" and tried["error"] == "timed out after 0.5 s"
+    assert 400 <= tried["latency_ms"] < 2000
+
+
 def test_the_backoff_grows_and_stays_within_its_bounds() -> None:
     import random
 

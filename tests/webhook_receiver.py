@@ -3,7 +3,8 @@
 Every request is verified with ``standardwebhooks`` against the secret of its
 path; each path can be told how to answer, one plan entry per request: "ok"
 (204), "500", "timeout" (answers only after ``hang_seconds``), "close" (closes
-the connection without an answer) or "redirect" (302 to another path).
+the connection without an answer), "redirect" (302 to another path) or "drip"
+(a 200 whose body comes a byte every 0.1 s).
 """
 
 from __future__ import annotations
@@ -122,6 +123,18 @@ class Receiver:
             return
         if answer == "timeout":
             time.sleep(self.hang_seconds)
+        if answer == "drip":  # a complete status line, then the body a byte at a time
+            request.send_response(200)
+            request.send_header("content-length", "1000")
+            request.end_headers()
+            for _ in range(1000):
+                try:
+                    request.wfile.write(b"x")
+                    request.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.1)
+            return
         status = {"ok": 204, "500": 500, "timeout": 204, "redirect": 302}[answer] if verified or answer != "ok" else 401
         request.send_response(status)
         if answer == "redirect":

@@ -38,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 from standardwebhooks.webhooks import Webhook
 
@@ -222,16 +223,40 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 def post(target: Target, body: bytes, headers: dict[str, str], timeout: float, max_bytes: int) -> tuple[int, bytes]:
     """POST once; no redirect is followed (http.client follows none); at most
-    ``max_bytes`` of the response body are read."""
+    ``max_bytes`` of the response body are read. ``timeout`` bounds the whole
+    exchange, not only each read: a receiver that trickles its answer a byte at a
+    time has its connection shut down when the time is up (TimeoutError)."""
     conn: http.client.HTTPConnection = (
         _PinnedHTTPSConnection(target, timeout) if target.scheme == "https" else _PinnedHTTPConnection(target, timeout)
     )
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        sock = conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    timer = threading.Timer(timeout, expire)
+    timer.daemon = True
+    timer.start()
     try:
         conn.request("POST", target.path, body=body, headers=headers)
         response = conn.getresponse()
-        return response.status, response.read(max_bytes)
+        data = response.read(max_bytes)
+    except (OSError, http.client.HTTPException) as exc:
+        if expired.is_set():
+            raise TimeoutError(f"no complete answer within {timeout:g} s") from exc
+        raise
     finally:
+        timer.cancel()
         conn.close()
+    if expired.is_set():  # a read cut short by the shutdown returns what it had
+        raise TimeoutError(f"no complete answer within {timeout:g} s")
+    return response.status, data
 
 
 def _excerpt(data: bytes) -> str:
@@ -266,7 +291,7 @@ class Relay:
     def _connect(self) -> psycopg.Connection[dict[str, Any]]:
         conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10, row_factory=dict_row,
                                application_name="interview-db relay")
-        conn.execute(f"listen {CHANNEL}")
+        conn.execute(sql.SQL("listen {}").format(sql.Identifier(CHANNEL)))
         return conn
 
     def _claim(self, conn: psycopg.Connection[dict[str, Any]]) -> list[Claimed]:
