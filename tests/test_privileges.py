@@ -50,6 +50,9 @@ INVITATION_CREATE = "public.merchant_invitation_create(jsonb,jsonb,jsonb,jsonb)"
 INVITATION_ACCEPT = "public.merchant_invitation_accept(jsonb)"
 MEMBER_REMOVE = "public.merchant_member_remove(jsonb)"
 MERCHANT_CREATE = "public.merchant_create(jsonb,jsonb,jsonb)"
+WEBHOOK_CREATE = "public.webhook_endpoint_create(text,text[],uuid,text,boolean)"
+WEBHOOK_UPDATE = "public.webhook_endpoint_update(uuid,text,text[],boolean,text)"
+WEBHOOK_ROTATE = "public.webhook_endpoint_rotate_secret(uuid)"
 
 # The reviewed allowlist: (object, privilege) -> the roles that may hold it, and why.
 ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
@@ -73,6 +76,14 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     # The embed page's backend checks a signed embed token (a JWT) with the
     # service_role key; the signing key never leaves the function.
     (VERIFY_TOKEN, "EXECUTE"): ("service_role",),
+    # Webhook endpoints: members read their merchant's through RLS; the table has
+    # no secret column (secrets live in interview_private.webhook_endpoint_secrets).
+    ("public.webhook_endpoints", "SELECT"): SIGNED_IN,
+    # Managing endpoints: signed-in owners and admins (the functions check the
+    # profile role); no user, no call: service_role and anon get no EXECUTE.
+    (WEBHOOK_CREATE, "EXECUTE"): ("authenticated",),
+    (WEBHOOK_UPDATE, "EXECUTE"): ("authenticated",),
+    (WEBHOOK_ROTATE, "EXECUTE"): ("authenticated",),
     # Supabase's own: the JWT claim helpers that RLS policies call (the local
     # shim defines them exactly as Supabase does, executable by everyone).
     **{(f"auth.{f}()", "EXECUTE"): EVERYONE for f in ("uid", "role", "email", "jwt")},
@@ -82,10 +93,10 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("extensions.hmac(bytea,bytea,text)", "EXECUTE"): EVERYONE,
 }
 
-# Members of these extensions are Supabase's own (pgcrypto lives in `extensions`
-# on every Supabase project, executable by everyone); they are accepted as long
+# Members of these extensions are Supabase's own (pgcrypto and fuzzystrmatch live in
+# `extensions` on Supabase, executable by everyone); they are accepted as long
 # as the privilege is EXECUTE on a function.
-SUPABASE_EXTENSIONS = ("pgcrypto",)
+SUPABASE_EXTENSIONS = ("pgcrypto", "fuzzystrmatch")
 
 # Functions that run with their owner's rights; each is an API entry point that
 # must bypass the caller's table rights, and sets search_path = pg_catalog, pg_temp.
@@ -109,6 +120,17 @@ SECURITY_DEFINER_ALLOWED = {
         "for, of at most their own role, never themselves"
     ),
     MERCHANT_CREATE: "inserts into public.merchants (no API write grants): platform admins only",
+    WEBHOOK_CREATE: (
+        "writes public.webhook_endpoints (no write grants to API roles) and the endpoint's secret in "
+        "interview_private.webhook_endpoint_secrets; owners and admins only (profile role), for merchants they may act for"
+    ),
+    WEBHOOK_UPDATE: (
+        "writes public.webhook_endpoints, which API roles may only read; owners and admins of the endpoint's merchant"
+    ),
+    WEBHOOK_ROTATE: (
+        "replaces the secret in interview_private.webhook_endpoint_secrets, which no API role may read or write; "
+        "owners and admins of the endpoint's merchant; the new secret is returned once"
+    ),
     "interview_access.may_act_for(uuid)": (
         "the RLS policies' membership test: reads profiles and merchants past their own policies (the merchants "
         "policy calls it); answers only about the calling user (auth.uid())"

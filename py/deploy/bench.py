@@ -11,22 +11,27 @@ Three measurements on one database:
    sets with set-based SQL, with the plans of every statement the RPC runs
    (auto_explain, nested statements) checked for sequential scans of big tables;
 3. concurrency: calls per second with several clients, each a process with its
-   own connection, for a fixed time.
+   own connection, for a fixed time;
+4. webhooks (optional, --webhook-events N): events delivered per second by one
+   relay to a receiver on 127.0.0.1, and the created-to-delivered latency.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import multiprocessing
 import os
 import platform
 import re
 import statistics
+import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import psycopg
@@ -74,6 +79,7 @@ class BenchOptions:
     seconds: float = 10.0
     verbose: bool = False
     hostile_repeats: int = 3  # 0 skips the hostile bodies
+    webhook_events: int = 0
 
     @classmethod
     def quick(cls) -> BenchOptions:
@@ -133,6 +139,19 @@ class ConcurrencyPoint:
 
 
 @dataclass
+class WebhookPoint:
+    """One relay, one endpoint on 127.0.0.1: a backlog of ``events`` drained by
+    ``relay --once`` (throughput), then ``events`` more created one by one under a
+    running relay (created-to-delivered latency: commit of the create to the
+    recorded 2xx)."""
+
+    events: int
+    drain_seconds: float
+    events_per_second: float
+    latency: Series
+
+
+@dataclass
 class BenchResult:
     postgres_version: str
     cores: int
@@ -142,6 +161,7 @@ class BenchResult:
     scale: ScalePoint | None = None
     concurrency: list[ConcurrencyPoint] = field(default_factory=list)
     hostile: HostileResult | None = None
+    webhooks: WebhookPoint | None = None
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)
     # what was measured, and how: the checksum of the package's SQL and the server's settings
     sql_checksum: str = ""
@@ -536,6 +556,8 @@ def run_bench(admin_url: str, api_url: str, options: BenchOptions, progress: Pro
             result.hostile = measure(bench.api, bench.claims, TEMPLATE_ID, options.hostile_repeats, progress)
         result.scale = bench.scale() if options.scale_sets else None
         result.concurrency = bench.concurrency()
+        if options.webhook_events:
+            result.webhooks = bench_webhooks(bench, options.webhook_events)
     finally:
         bench.close()
     result.evaluate_targets()
@@ -565,8 +587,88 @@ def format_table(result: BenchResult) -> str:
             lines.append(f"  {c.clients:>7}  {c.calls_per_second:>8.1f}  {c.calls:>6}  {c.errors:>6}  {c.p95_ms:>7.2f}")
     if result.hostile:
         lines += ["", *format_hostile(result.hostile)]
+    if result.webhooks:
+        w = result.webhooks
+        lines += ["", f"Webhooks (one relay, a receiver on 127.0.0.1, {w.events} events)",
+                  f"  {w.events_per_second:.1f} events/s delivered ({w.events} in {w.drain_seconds:.2f} s)",
+                  f"  created-to-delivered latency: median {w.latency.median_ms:.1f} ms, p95 {w.latency.p95_ms:.1f} ms"]
     if result.targets:
         lines += ["", "Targets"]
         for name, t in result.targets.items():
             lines.append(f"  {'met ' if t['met'] else 'MISS'}  {name}: {t['value']}")
     return "\n".join(lines)
+
+
+# -- webhooks ---------------------------------------------------------------------------
+
+
+class _Sink(BaseHTTPRequestHandler):
+    """A receiver that accepts every message (204) and reads its body."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.send_response(204)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def bench_webhooks(bench: Bench, events: int) -> WebhookPoint:
+    """Events per second by one relay, and created-to-delivered latency (see WebhookPoint)."""
+    from .relay import Relay, RelayLog, RelayOptions
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    quiet = RelayLog(stream=io.StringIO())
+    options = RelayOptions(batch_size=10, allow_private_targets=True, poll_seconds=0.05)
+    try:
+        with bench.admin.transaction():
+            endpoint = bench.admin.execute(
+                "insert into public.webhook_endpoints (merchant_id, url, event_types) "
+                "values (%s, %s, array['interview.created']) returning id",
+                (bench.merchant_id, f"http://127.0.0.1:{server.server_address[1]}/bench"),
+            ).fetchone()[0]  # type: ignore[index]
+            bench.admin.execute("insert into interview_private.webhook_endpoint_secrets (endpoint_id, secret) "
+                                "values (%s, extensions.gen_random_bytes(32))", (endpoint,))
+
+        bench.progress(f"webhooks: {events} events, then one relay --once drains them")
+        for _ in range(events):
+            bench.rpc_once(1)
+        start = time.perf_counter()
+        stats = Relay(bench.admin_url, replace(options, once=True), quiet).run()
+        drain = time.perf_counter() - start
+        if stats.delivered != events:
+            raise RuntimeError(f"the relay delivered {stats.delivered} of {events} events during the benchmark")
+
+        bench.progress(f"webhooks: {events} events created one by one under a running relay")
+        relay = Relay(bench.admin_url, options, quiet)
+        worker = threading.Thread(target=relay.run, daemon=True)
+        worker.start()
+        first = bench.admin.execute("select coalesce(max(id), 0) from interview_private.outbox_events").fetchone()[0]  # type: ignore[index]
+        for _ in range(events):
+            bench.rpc_once(1)
+            time.sleep(0.005)
+        deadline = time.monotonic() + 60
+        query = ("select count(*) from interview_private.webhook_deliveries "
+                 "where endpoint_id = %s and event_id > %s and status = 'delivered'")
+        while bench.admin.execute(query, (endpoint, first)).fetchone()[0] < events:  # type: ignore[index]
+            if time.monotonic() > deadline:
+                raise RuntimeError("the running relay did not deliver every event within 60 s")
+            time.sleep(0.02)
+        relay.request_stop()
+        worker.join(timeout=10)
+        latencies = [
+            float(r[0]) for r in bench.admin.execute(
+                "select extract(epoch from d.delivered_at - o.created_at) from interview_private.webhook_deliveries "
+                "as d join interview_private.outbox_events as o on o.id = d.event_id "
+                "where d.endpoint_id = %s and d.event_id > %s", (endpoint, first)).fetchall()
+        ]
+    finally:
+        server.shutdown()
+        server.server_close()
+    return WebhookPoint(events, round(drain, 3), round(events / drain, 1), Series.of(latencies))

@@ -609,9 +609,11 @@ def _print_demo(demo: DemoResult) -> None:
 @click.option("--clients", help="Concurrent clients, comma-separated (default 1,2,4,8).")
 @click.option("--seconds", type=float, help="Seconds per concurrency point (default 10).")
 @click.option("--verbose", is_flag=True, help="Print the plan of every statement one RPC call runs (scale test).")
+@click.option("--webhook-events", type=click.IntRange(0), default=0,
+              help="Also measure webhook delivery: N events by one relay to a local receiver (default 0: skip).")
 def bench_command(database_url: str | None, json_path: Path | None, quick: bool, calls: int | None,
                   sizes: str | None, scale_sets: int | None, clients: str | None, seconds: float | None,
-                  verbose: bool) -> None:
+                  verbose: bool, webhook_events: int) -> None:
     """Measure the RPC against its floor, at scale and under concurrency.
 
     The floor is the same rows written by plain multi-row INSERTs in one
@@ -637,6 +639,7 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
     if seconds:
         options.seconds = seconds
     options.verbose = verbose
+    options.webhook_events = webhook_events
     project = _project()
     echo = _progress(to_stderr=True)
     with _errors_as_messages():
@@ -661,6 +664,56 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
     if json_path:
         json_path.write_text(result.to_json() + "\n")
         click.echo(f"\nFigures written to {json_path}")
+
+
+@main.command("relay")
+@database_url_option
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit (for cron and tests).")
+@click.option("--json", "as_json", is_flag=True, help="Log JSON lines instead of text.")
+@click.option("--allow-private-targets", is_flag=True,
+              help="Allow http and loopback/private/link-local targets (local development and tests only).")
+@click.option("--batch-size", type=click.IntRange(1, 100), default=10, show_default=True,
+              help="Deliveries claimed per batch.")
+@click.option("--lease-seconds", type=click.FloatRange(0.5), default=60.0, show_default=True,
+              help="How long a claim holds a delivery before another relay may take it.")
+@click.option("--max-attempts", type=click.IntRange(1), default=12, show_default=True,
+              help="Attempts before a delivery is dead.")
+@click.option("--backoff-base", type=click.FloatRange(0.01), default=10.0, show_default=True,
+              help="Seconds before the first retry; doubles with each attempt, with jitter.")
+@click.option("--backoff-max", type=click.FloatRange(0.01), default=21600.0, show_default=True,
+              help="Longest wait between two attempts, in seconds.")
+@click.option("--timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
+              help="Seconds to connect and to wait for each response.")
+@click.option("--poll-interval", type=click.FloatRange(0.05), default=1.0, show_default=True,
+              help="Seconds between looks for due retries (new events wake the relay at once).")
+def relay_command(database_url: str, once: bool, as_json: bool, allow_private_targets: bool, batch_size: int,
+                  lease_seconds: float, max_attempts: int, backoff_base: float, backoff_max: float,
+                  timeout: float, poll_interval: float) -> None:
+    """Deliver the outbox's events to merchant webhook endpoints (Standard Webhooks).
+
+    Runs until SIGTERM or Ctrl-C (the delivery in flight is finished and
+    recorded, the rest of its batch released), or with --once until nothing is
+    due. Several relays may run at once. Use a direct connection (port 5432)
+    as the database owner, not the pooler's transaction mode.
+
+    \b
+    Example:
+      interview-db relay --database-url "$SUPABASE_DB_URL"
+      interview-db relay --once --json
+    """
+    from .relay import Relay, RelayError, RelayLog, RelayOptions, RetryPolicy, stop_on_signals
+
+    options = RelayOptions(
+        batch_size=batch_size, lease_seconds=lease_seconds, timeout_seconds=timeout, poll_seconds=poll_interval,
+        allow_private_targets=allow_private_targets, once=once,
+        retry=RetryPolicy(base_seconds=backoff_base, max_seconds=backoff_max, max_attempts=max_attempts),
+    )
+    relay = Relay(database_url, options, RelayLog(as_json=as_json))
+    stop_on_signals(relay)
+    try:
+        relay.run()
+    except RelayError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 if __name__ == "__main__":  # pragma: no cover

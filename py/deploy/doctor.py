@@ -158,6 +158,45 @@ def _seed(conn: psycopg.Connection, project: Project, diagnosis: Diagnosis, upda
         diagnosis.add("seed", False, summary, fix)
 
 
+WEBHOOK_BACKLOG_SQL = """
+select count(*) filter (where d.status = 'pending' and d.next_attempt_at <= now()) as due,
+       count(*) filter (where d.status = 'pending' and d.attempts > 0) as retrying,
+       count(*) filter (where d.status = 'dead') as dead,
+       coalesce(extract(epoch from now() - min(d.created_at) filter (
+         where d.status = 'pending' and d.next_attempt_at <= now())), 0)::float8 as oldest_due_seconds
+from interview_private.webhook_deliveries as d
+where d.status <> 'delivered'
+"""
+RELAY = 'interview-db relay --database-url "$DATABASE_URL"'
+WEBHOOK_STALE_SECONDS = 15 * 60  # due this long and still undelivered: no relay is running
+
+
+def _webhooks(conn: psycopg.Connection, diagnosis: Diagnosis) -> None:
+    """The webhook backlog: due, retrying, dead, and the age of the oldest due delivery."""
+    if _scalar(conn, "select to_regclass('interview_private.webhook_deliveries') is null"):
+        return  # not deployed yet: the deployment check says what to run
+    row = conn.execute(WEBHOOK_BACKLOG_SQL).fetchone()
+    assert row is not None
+    due, retrying, dead, oldest = int(row[0]), int(row[1]), int(row[2]), float(row[3])
+    summary = f"{due} due, {retrying} retrying, {dead} dead"
+    if due:
+        summary += f"; oldest due for {_age(oldest)}"
+    if due and oldest > WEBHOOK_STALE_SECONDS:
+        diagnosis.add("webhooks", False, summary + ": is a relay running?", RELAY)
+    elif dead:
+        diagnosis.add("webhooks", None, summary + " (see interview_private.webhook_attempts for why)")
+    else:
+        diagnosis.add("webhooks", True, summary)
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def _plpgsql_check(conn: psycopg.Connection, diagnosis: Diagnosis) -> None:
     if _scalar(conn, "select exists (select from pg_available_extensions where name = 'plpgsql_check')"):
         diagnosis.add("plpgsql_check", None, "available: `supabase db lint` can check the PL/pgSQL functions")
@@ -184,5 +223,6 @@ def diagnose(url: str, project: Project) -> Diagnosis:
         update = _deployment(conn, url, project, diagnosis)
         if update is not None:
             _seed(conn, project, diagnosis, update)
+            _webhooks(conn, diagnosis)
         _plpgsql_check(conn, diagnosis)
     return diagnosis

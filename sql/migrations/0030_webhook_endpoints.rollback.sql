@@ -1,0 +1,2 @@
+drop table interview_private.webhook_endpoint_secrets;
+drop table public.webhook_endpoints;

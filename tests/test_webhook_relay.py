@@ -1,0 +1,198 @@
+"""The relay as a process, under faults: SIGTERM in the middle of a batch,
+SIGKILL in the middle of a batch then a restart, two relays at once, and the
+database restarted under a running relay. Each relay is `interview-db relay`
+run as a subprocess against a real receiver on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from interview_db.localdb import LocalPostgres
+from interview_db.migrations import migrate
+from interview_db.project import Project
+from interview_db.seeds import seed
+
+from .helpers import TestDatabase, wait_for
+from .test_webhooks import add_endpoint, create_interviews
+from .webhook_receiver import Receiver
+
+pytestmark = pytest.mark.slow
+
+
+def start_relay(url: str, log: Path, *options: str) -> subprocess.Popen[bytes]:
+    args = [sys.executable, "-m", "interview_db", "relay", "--database-url", url, "--allow-private-targets",
+            "--json", "--poll-interval", "0.2", "--backoff-base", "0.2", "--timeout", "3", *options]
+    with log.open("ab") as out:
+        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def log_events(log: Path) -> list[dict[str, object]]:
+    """The relay's JSON log lines (a line still being written is left out)."""
+    events = []
+    for line in log.read_text().splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return events
+
+
+def stop(process: subprocess.Popen[bytes]) -> int:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    return process.wait(timeout=20)
+
+
+def statuses(db: TestDatabase) -> dict[str, int]:
+    rows = db.admin.execute(
+        "select status, count(*) as n from interview_private.webhook_deliveries group by status").fetchall()
+    return {r["status"]: r["n"] for r in rows}
+
+
+def all_delivered(db: TestDatabase, total: int) -> bool:
+    return statuses(db).get("delivered", 0) == total
+
+
+def test_sigterm_mid_batch_finishes_the_post_in_flight_records_it_and_releases_the_rest(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    with Receiver(delay_seconds=0.4) as receiver:
+        owner = db.owner()
+        add_endpoint(db, owner, receiver, "slow")
+        create_interviews(db, owner, 3)  # 6 events
+        log = tmp_path / "relay.log"
+        relay = start_relay(db.url, log, "--batch-size", "6")
+        try:
+            wait_for(lambda: receiver.count() >= 1, "the relay posts its first message", timeout=30)
+            relay.send_signal(signal.SIGTERM)
+            assert relay.wait(timeout=20) == 0
+        finally:
+            stop(relay)
+
+        rows = db.admin.execute(
+            "select d.status, d.attempts, d.claimed_by, d.next_attempt_at <= clock_timestamp() as due, "
+            "(select count(*) from interview_private.webhook_attempts as a where a.delivery_id = d.id) as recorded "
+            "from interview_private.webhook_deliveries as d").fetchall()
+        delivered = [r for r in rows if r["status"] == "delivered"]
+        released = [r for r in rows if r["status"] == "pending"]
+        assert len(delivered) == receiver.count() >= 1  # every POST made was recorded, none half-way
+        assert all(r["attempts"] == r["recorded"] == 1 for r in delivered)
+        assert released and all(r["attempts"] == r["recorded"] == 0 and r["due"] for r in released)
+        assert all(r["claimed_by"] is None for r in rows)
+        stopped = [e for e in log_events(log) if e["event"] == "stop"]
+        assert len(stopped) == 1 and stopped[0]["released"] == len(released)
+
+
+def test_a_relay_killed_mid_batch_then_restarted_delivers_every_event_with_stable_ids(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    with Receiver(delay_seconds=0.3) as receiver:
+        owner = db.owner()
+        add_endpoint(db, owner, receiver, "target")
+        create_interviews(db, owner, 4)  # 8 events
+        log = tmp_path / "relay.log"
+        killed = start_relay(db.url, log, "--batch-size", "4", "--lease-seconds", "1.5", "--timeout", "0.5")
+        try:
+            wait_for(lambda: receiver.count() >= 2, "two messages are posted", timeout=30)
+            killed.send_signal(signal.SIGKILL)  # the second POST is in flight: never recorded
+            assert killed.wait(timeout=10) == -signal.SIGKILL
+        finally:
+            stop(killed)
+        leased = db.admin.execute(
+            "select count(*) as n from interview_private.webhook_deliveries "
+            "where status = 'pending' and claimed_by is not null").fetchone()["n"]
+        assert leased >= 1  # the dead relay's claim is still held, until its lease ends
+
+        time.sleep(1.6)
+        again = subprocess.run(
+            [sys.executable, "-m", "interview_db", "relay", "--database-url", db.url, "--allow-private-targets",
+             "--once", "--batch-size", "4"], capture_output=True, text=True, timeout=120, check=False)
+        assert again.returncode == 0, again.stdout + again.stderr
+
+        assert statuses(db) == {"delivered": 8}
+        by_event: dict[object, set[str]] = defaultdict(set)
+        for message in receiver.received:
+            assert message.verified
+            by_event[message.event_key].add(message.webhook_id)
+        assert len(by_event) == 8  # every event at least once
+        assert all(len(ids) == 1 for ids in by_event.values())  # a duplicate carries the same webhook-id
+        assert receiver.count() > 8  # the POST cut by the kill was delivered again
+
+
+def test_two_relays_at_once_deliver_each_event_once(db: TestDatabase, tmp_path: Path) -> None:
+    with Receiver(delay_seconds=0.05) as receiver:
+        owner = db.owner()
+        add_endpoint(db, owner, receiver, "shared")
+        logs = [tmp_path / f"relay{i}.log" for i in range(2)]
+        relays = [start_relay(db.url, log, "--batch-size", "3") for log in logs]
+        try:
+            wait_for(lambda: all(log.exists() and log_events(log) for log in logs), "both relays have started",
+                     timeout=60)
+            create_interviews(db, owner, 15)  # 30 events, while both relays wait for them
+            wait_for(lambda: all_delivered(db, 30), "all 30 deliveries are delivered", timeout=90)
+        finally:
+            codes = [stop(r) for r in relays]
+        assert codes == [0, 0]
+
+        ids = [m.webhook_id for m in receiver.received]
+        assert len(ids) == 30 and len(set(ids)) == 30
+        assert all(m.verified for m in receiver.received)
+        workers = db.admin.execute("select count(distinct relay) as n from interview_private.webhook_attempts"
+                                   ).fetchone()["n"]
+        assert workers == 2  # both relays took part
+
+
+# -- the database restarted under a running relay ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def restartable(project: Project) -> Iterator[LocalPostgres]:
+    """A cluster of its own (the session's is shared), deployed and seeded."""
+    with LocalPostgres() as pg:
+        migrate(pg.url(), project)
+        with psycopg.connect(pg.url(), autocommit=True) as conn:
+            seed(conn, project)
+        yield pg
+
+
+def test_the_relay_reconnects_after_a_database_restart_and_goes_on(
+    restartable: LocalPostgres, tmp_path: Path
+) -> None:
+    with Receiver() as receiver:
+        db = TestDatabase(restartable, "postgres")
+        owner = db.owner()
+        add_endpoint(db, owner, receiver, "steady", event_types=["interview.created"])
+        create_interviews(db, owner, 2)
+        log = tmp_path / "relay.log"
+        relay = start_relay(restartable.url(), log)
+        try:
+            wait_for(lambda: all_delivered(db, 2), "the first two events are delivered", timeout=30)
+            db.close()
+            restartable.stop()
+            time.sleep(0.5)
+            restartable.start()
+            after = TestDatabase(restartable, "postgres")
+            try:
+                create_interviews(after, owner, 2)
+                wait_for(lambda: all_delivered(after, 4), "the events made after the restart are delivered",
+                         timeout=60)
+                assert relay.poll() is None  # the same process, still running
+                assert receiver.count() == 4
+            finally:
+                after.close()
+        finally:
+            code = stop(relay)
+        assert code == 0
+        events = [e["event"] for e in log_events(log)]
+        assert "reconnect" in events and events[-1] == "stop"
+        assert len({m.webhook_id for m in receiver.received}) == 4
