@@ -26,35 +26,24 @@ immutable
 parallel safe
 set search_path = pg_catalog, pg_temp
 as $$
-declare
-  v_rule interview_private.request_field_rule;
 begin
-  v_rule.scope := field_rule.scope;
-  v_rule.field := field_rule.field;
-  v_rule.kind := field_rule.kind;
-  v_rule.required := field_rule.required;
-  v_rule.min_length := field_rule.min_length;
-  v_rule.max_length := field_rule.max_length;
-  v_rule.min_value := field_rule.min_value;
-  v_rule.max_value := field_rule.max_value;
-  v_rule.max_items := field_rule.max_items;
-  v_rule.allowed := field_rule.allowed;
-  v_rule.nested_scope := field_rule.nested_scope;
-  v_rule.trimmed := field_rule.trimmed;
-  v_rule.pattern := field_rule.pattern;
-  v_rule.description := field_rule.description;
-  v_rule.hint := coalesce(field_rule.hint, case
-    when field_rule.allowed is not null then 'one of: ' || pg_catalog.array_to_string(field_rule.allowed, ', ')
-    when field_rule.kind = 'text' and coalesce(field_rule.min_length, 0) > 0 then
-      pg_catalog.format('a text of %s to %s characters', field_rule.min_length, field_rule.max_length)
-    when field_rule.kind = 'text' then pg_catalog.format('a text of at most %s characters', field_rule.max_length)
-    when field_rule.kind = 'integer' then
-      pg_catalog.format('a whole number from %s to %s', field_rule.min_value, field_rule.max_value)
-    when field_rule.kind = 'number' then pg_catalog.format('a number from %s to %s', field_rule.min_value, field_rule.max_value)
-    when field_rule.kind = 'boolean' then 'true or false'
-    when field_rule.kind = 'uuid' then 'a UUID such as 123e4567-e89b-12d3-a456-426614174000'
-  end);
-  return v_rule;
+  return row(
+    field_rule.scope, null::integer, field_rule.field, field_rule.kind, field_rule.required, field_rule.min_length,
+    field_rule.max_length, field_rule.min_value, field_rule.max_value, field_rule.max_items, field_rule.allowed,
+    field_rule.nested_scope,
+    coalesce(field_rule.hint, case
+      when field_rule.allowed is not null then 'one of: ' || pg_catalog.array_to_string(field_rule.allowed, ', ')
+      when field_rule.kind = 'text' and coalesce(field_rule.min_length, 0) > 0 then
+        pg_catalog.format('a text of %s to %s characters', field_rule.min_length, field_rule.max_length)
+      when field_rule.kind = 'text' then pg_catalog.format('a text of at most %s characters', field_rule.max_length)
+      when field_rule.kind = 'integer' then
+        pg_catalog.format('a whole number from %s to %s', field_rule.min_value, field_rule.max_value)
+      when field_rule.kind = 'number' then pg_catalog.format('a number from %s to %s', field_rule.min_value, field_rule.max_value)
+      when field_rule.kind = 'boolean' then 'true or false'
+      when field_rule.kind = 'uuid' then 'a UUID such as 123e4567-e89b-12d3-a456-426614174000'
+    end),
+    field_rule.description, field_rule.trimmed, field_rule.pattern
+  )::interview_private.request_field_rule;
 end
 $$;
 
