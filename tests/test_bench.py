@@ -7,14 +7,15 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from interview_db.bench import BenchOptions, format_table, run_bench
+from interview_db.bench import BenchOptions, format_table, run_bench, sql_checksum
 from interview_db.cli import main
+from interview_db.project import Project
 
 from .helpers import TestDatabase
 
 
-def test_a_quick_run_has_every_figure(db: TestDatabase) -> None:
-    result = run_bench(db.url, db.api_url, BenchOptions.quick(), lambda _: None)
+def test_a_quick_run_has_every_figure(db: TestDatabase, project: Project) -> None:
+    result = run_bench(db.url, db.api_url, BenchOptions.quick(), lambda _: None, sql_checksum=sql_checksum(project))
 
     assert result.postgres_version and result.cores >= 1
     assert [p.questions for p in result.sizes] == [1, 10]
@@ -29,8 +30,15 @@ def test_a_quick_run_has_every_figure(db: TestDatabase) -> None:
     assert scale.large_scans == []
     assert [c.clients for c in result.concurrency] == [1, 2]
     assert all(c.calls > 0 and c.errors == 0 for c in result.concurrency)
-    # targets with all their inputs measured (no N=200 and no 4 clients in a quick run)
-    assert set(result.targets) == {"rpc/floor at N=10 <= 1.5", "loaded / empty at N=10 <= 1.2"}
+    # the hostile bodies, each measured against a valid 200-question body
+    assert result.hostile is not None and result.hostile.baseline_ms > 0
+    assert len(result.hostile.points) >= 10 and all(p.server_ms > 0 and p.status < 500 for p in result.hostile.points)
+    # what was measured and how
+    assert result.sql_checksum == sql_checksum(project)
+    assert {"fsync", "synchronous_commit", "full_page_writes"} <= set(result.settings)
+    # targets with all their inputs measured (no N=200, no 4 clients, and no server clock without
+    # pg_stat_statements in a quick run on the test cluster)
+    assert set(result.targets) == {"loaded / empty at N=10 <= 1.2", "worst hostile body <= 20 x a valid 200-question body"}
     assert all(isinstance(t["met"], bool) and t["value"] > 0 for t in result.targets.values())
     assert "Ratio to the floor" in format_table(result)
     # the loaded rows are really there, written by set-based SQL

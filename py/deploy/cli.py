@@ -611,9 +611,11 @@ def _print_demo(demo: DemoResult) -> None:
 @click.option("--verbose", is_flag=True, help="Print the plan of every statement one RPC call runs (scale test).")
 @click.option("--webhook-events", type=click.IntRange(0), default=0,
               help="Also measure webhook delivery: N events by one relay to a local receiver (default 0: skip).")
+@click.option("--readme", "readme_path", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+              help="With --json: rewrite the generated performance block of this README from the figures.")
 def bench_command(database_url: str | None, json_path: Path | None, quick: bool, calls: int | None,
                   sizes: str | None, scale_sets: int | None, clients: str | None, seconds: float | None,
-                  verbose: bool, webhook_events: int) -> None:
+                  verbose: bool, webhook_events: int, readme_path: Path | None) -> None:
     """Measure the RPC against its floor, at scale and under concurrency.
 
     The floor is the same rows written by plain multi-row INSERTs in one
@@ -664,6 +666,15 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
     if json_path:
         json_path.write_text(result.to_json() + "\n")
         click.echo(f"\nFigures written to {json_path}")
+        if readme_path:
+            from .bench import replace_readme_block
+
+            try:
+                readme_path.write_text(replace_readme_block(
+                    readme_path.read_text(encoding="utf-8"), json.loads(result.to_json()), json_path.name), encoding="utf-8")
+            except ValueError as exc:
+                raise click.ClickException(str(exc)) from exc
+            click.echo(f"Performance block of {readme_path} rewritten")
 
 
 @main.command("relay")
