@@ -240,7 +240,7 @@ def test_demo_bench_and_openapi_use_the_database_in_database_url() -> None:
 
 
 def _commands_table() -> dict[str, str]:
-    section = README.split("## Commands", 1)[1].split("\n## ", 1)[0]
+    section = README.split("### Commands", 1)[1].split("\n### ", 1)[0]
     rows = {}
     for line in section.splitlines():
         match = re.match(r"\| `interview-db ([a-z-]+(?: add)?)[^`]*` \|", line)
