@@ -17,6 +17,9 @@ declare
   v_rule record;
   v_text text;
 begin
+  if not (p_body ? 'merchant_id' or p_body ? 'idempotency_key') then
+    return;
+  end if;
   for v_rule in
     select r.field, r.pattern, r.min_length, r.max_length, r.hint, p_body -> r.field as value
     from pg_catalog.unnest(interview_private.request_field_rule_list()) as r
