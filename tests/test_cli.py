@@ -43,9 +43,9 @@ def test_demo_shows_one_line_per_phase_the_tenant_sql_the_claims_and_what_next()
               "next: ")]
     assert order == sorted(order)
     next_line = result.stdout.strip().splitlines()[-1]
-    assert next_line.startswith("next: ") and '"Deploy to a Supabase project"' in next_line
+    assert next_line.startswith("next: ") and '"Deploy"' in next_line
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    assert "## Deploy to a Supabase project" in readme and "## First merchant and user" in readme
+    assert "\n## Deploy\n" in readme and "\n## First merchant and user\n" in readme
 
 
 def test_demo_names_every_applied_file_only_with_verbose(empty_db: str) -> None:

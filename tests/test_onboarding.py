@@ -210,7 +210,7 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> dict[str, cli
     return found
 
 
-DATABASE_COMMANDS = {"migrate", "seed", "status", "rollback", "doctor", "demo", "openapi", "bench",
+DATABASE_COMMANDS = {"migrate", "seed", "status", "rollback", "doctor", "demo", "openapi", "bench", "relay",
                      "merchant add", "member add"}
 
 
@@ -226,7 +226,7 @@ def test_every_command_that_takes_a_database_reads_database_url_or_the_environme
             else:
                 assert "database" not in (param.name or "") and not getattr(param, "envvar", None), (name, param.name)
     assert takes_database == DATABASE_COMMANDS
-    assert set(commands) - DATABASE_COMMANDS == {"lint", "export-supabase"}
+    assert set(commands) - DATABASE_COMMANDS == {"lint", "export-supabase", "typescript"}
 
 
 def test_demo_bench_and_openapi_use_the_database_in_database_url() -> None:

@@ -16,13 +16,13 @@ BODY = "p_body"  # the request body's name in every function that takes it
 JSON_OPERATORS = {"->", "->>", "#>", "#>>", "?", "?|", "?&", "@>"}
 # The validation and the parse: the only functions that may read the body's JSON.
 READERS = {
-    "interview_private.assert_body_limits",
     "interview_private.parse_request_key",
     "interview_private.first_invalid_field",
     "interview_private.assert_valid_request",
     "interview_private.parse_request",
 }
-# The functions that hand the body on, reading nothing in it.
+# The functions that hand the body on, reading nothing in it (the limits are checked on
+# the parameters before the body is built, by interview_private.assert_body_limits).
 PASSERS = {"interview_private.create_interview"}
 
 

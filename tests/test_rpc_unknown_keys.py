@@ -53,9 +53,9 @@ def test_the_fallback_is_hardened_like_the_rpc(db: TestDatabase) -> None:
 
 
 def test_a_non_object_body_is_explained(db: TestDatabase) -> None:
+    owner = db.owner()
     with db.admin.transaction():
         db.admin.execute("set local role authenticated")
-        owner = db.owner()
         db.admin.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(owner.claims),))
         try:
             db.admin.execute(f"select public.{RPC}('[1, 2]'::json)")

@@ -565,7 +565,7 @@ def _demo(url: str, project: Project, echo: Any, verbose: bool) -> DemoResult:
     return demo
 
 
-DEMO_NEXT = ("next: deploy to your own project (README.md, \"Deploy to a Supabase project\"), then give your first "
+DEMO_NEXT = ("next: deploy to your own project (README.md, \"Deploy\"), then give your first "
              "user a merchant: interview-db merchant add / member add (README.md, \"First merchant and user\")")
 
 
