@@ -68,11 +68,11 @@ def hold_questions(db: TestDatabase, user: User, body: Body) -> psycopg.Connecti
         "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
         (json.dumps(user.claims),),
     )
+    # every parameter is jsonb: each value goes as its JSON
     args = sql.SQL(", ").join(
-        sql.SQL("{} => {}::{}").format(sql.Identifier(key), sql.Placeholder(), sql.SQL("text" if isinstance(v, str) else "jsonb"))
-        for key, v in body.items()
+        sql.SQL("{} => {}::jsonb").format(sql.Identifier(key), sql.Placeholder()) for key in body
     )
-    values = [v if isinstance(v, str) else Jsonb(v) for v in body.values()]
+    values = [Jsonb(v) for v in body.values()]
     row = conn.execute(sql.SQL("select public.{}({})").format(sql.Identifier(RPC), args), values).fetchone()
     assert row is not None and "interview_def_set_id" in row[0], row
     return conn
