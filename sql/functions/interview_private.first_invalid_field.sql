@@ -97,7 +97,7 @@ begin
     -- checks typos, refused when it is a near miss of a field name
     select p.n, p.part, 0, p.key, null, u.problem, u.hint, p.prefix, false
     from present as p
-    join rules as c on c.scope = p.scope and c.field = '*'
+    join rules as c on p.kind is null and c.scope = p.scope and c.field = '*'
     cross join lateral (
       select case
                when c.kind = 'closed' then 'is not a known field'
@@ -118,7 +118,6 @@ begin
       ) as near on true
       where c.kind = 'closed' or near.field is not null
     ) as u
-    where p.kind is null
 
     union all
 
