@@ -263,3 +263,26 @@ def test_the_fields_of_the_rule_table_are_the_parameters_of_the_rpc(db: TestData
     assert [r["name"] for r in rows] == body_fields
     assert {r["type"] for r in rows} == {"jsonb"}
 
+
+
+# -- near misses of question fields ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("key", "field"), [
+    ("duraton", "duration"), ("lable", "label"), ("questoin", "question"), ("Duration", "duration"),
+    ("is_expret", "is_expert"), ("externel_id", "external_id"), ("knowledge_base", "knowledge_base_id"),
+])
+def test_a_near_miss_of_a_question_field_is_a_typo_naming_the_field(db: TestDatabase, owner: User, key: str,
+                                                                     field: str) -> None:
+    before = db.counts()
+    response = db.rpc(minimal_body(questions=["First?", {"question": "Why?", key: 60}]), owner)
+    assert_refused(db, response, 422, f"questions[1].{key}")
+    assert response.body["message"] == f"questions[1].{key} is not a question field: did you mean {field}?"
+    assert db.counts() == before
+
+
+@pytest.mark.parametrize("key", ["notes", "order", "weight", "x_custom_category", "answer_hint", "points"])
+def test_any_other_extra_key_of_a_question_is_ignored(db: TestDatabase, owner: User, key: str) -> None:
+    response = db.rpc(minimal_body(questions=[{"question": "Why?", key: "kept out"}]), owner)
+    assert response.status == 200, response.body
+    assert db.steps(response.body["interview_def_set_id"])[1]["question"] == "Why?"

@@ -109,7 +109,12 @@ begin
       left join lateral (
         select k.field
         from rules as k
-        cross join lateral (select case when pg_catalog.char_length(k.field) <= 3 then 1 else 2 end as most) as d
+        -- the fallback overload's rule for unknown body keys, except that a field of
+        -- up to 3 letters (id) allows one edit only
+        cross join lateral (
+          select case when pg_catalog.char_length(k.field) <= 3 then 1
+                      else greatest(2, pg_catalog.char_length(k.field) / 4) end as most
+        ) as d
         where c.kind = 'typos' and k.scope = p.scope and k.field <> '*'
           and pg_catalog.abs(pg_catalog.char_length(p.key) - pg_catalog.char_length(k.field)) <= d.most
           and extensions.levenshtein_less_equal(pg_catalog.lower(p.key), k.field, d.most) <= d.most
