@@ -35,7 +35,8 @@ def test_a_migrated_and_seeded_database_is_healthy(db: TestDatabase, project: Pr
     assert code == 0 and payload["healthy"] is True and payload["next_steps"] == []
     checks = by_name(payload)
     assert [c["name"] for c in payload["checks"]] == [
-        "package", "reachable", "server", "platform", "deployment", "migrations", "functions", "rpc", "seed", "plpgsql_check"]
+        "package", "reachable", "server", "platform", "deployment", "migrations", "functions", "catalog", "rpc", "seed",
+        "plpgsql_check"]
     assert checks["server"]["summary"].startswith("PostgreSQL ")
     # which files it judges by: this checkout's (an installed wheel says "from the wheel ...")
     assert checks["package"]["summary"] == (

@@ -110,8 +110,10 @@ def test_push_applies_every_exported_migration_then_the_seed(pushed: Pushed, pro
         assert history == exported
         assert conn.execute("select count(*) from public.platform_languages").fetchone()[0] == 34
         assert conn.execute("select count(*) from public.interview_templates").fetchone()[0] >= 3
-        # no interview-db bookkeeping on this path, and the shim came from the stand-in step alone
-        assert conn.execute("select to_regnamespace('interview_deploy')").fetchone()[0] is None
+        # no interview-db migrate bookkeeping on this path (only the catalog's fingerprint, recorded by
+        # the pushed files), and the shim came from the stand-in step alone
+        assert conn.execute("select to_regclass('interview_deploy._yoyo_migration')").fetchone()[0] is None
+        assert conn.execute("select count(*) from interview_deploy.catalog_fingerprints").fetchone()[0] > 0
         state = pushed_state(conn, project)
     assert state.pending == [] and state.edited == [] and not state.functions_drifted
     assert state.functions_version == exported[-1][:14] and exported[-1].endswith(f"_{FUNCTIONS_NAME}.sql")
@@ -135,7 +137,7 @@ def test_migrate_refuses_a_pushed_database_and_doctor_finds_an_edited_history(
         refused = CliRunner().invoke(main, ["migrate", "--database-url", url])
         assert refused.exit_code == 1 and "deployed here with `supabase db push`" in refused.output
         with psycopg.connect(url, autocommit=True) as conn:
-            assert conn.execute("select to_regnamespace('interview_deploy')").fetchone()[0] is None  # nothing done
+            assert conn.execute("select to_regclass('interview_deploy._yoyo_migration')").fetchone()[0] is None  # nothing done
             conn.execute("update supabase_migrations.schema_migrations set statements = statements || 'select 1'::text "
                          "where name = 'interview_0003_merchants_and_profiles'")
             assert pushed_state(conn, project).edited == ["0003_merchants_and_profiles"]

@@ -31,9 +31,10 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from .project import RPC_NAME
 from .postgrest import SchemaCache, call_rpc, user_claims
 
-RPC = "job_interview_create_from_array"
+RPC = RPC_NAME
 TEMPLATE_ID = "5b6f0c3e-2a51-4f0e-9d4c-1a7e3c9b0001"  # the voice template of the seeds
 # A scan node of a plan with its actual rows: "Index Scan using x on t  (...) (actual time=... rows=1 loops=1)"
 _SCAN = re.compile(r"(Seq Scan|Index Scan|Index Only Scan|Bitmap Heap Scan)(?: using \w+)? on (\w+)[^\n]*?"

@@ -17,17 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import click
+import psycopg
 
 from . import __version__
+from .db import DeployError, connect, database_error, redact
 from .demo import run_demo
+from .disposable import deploy, deployed_local_database
 from .doctor import diagnose
 from .lint import lint_files
-from .localdb import LocalPostgres, LocalPostgresError
-from .migrations import MigrationError, connect, migrate, rollback, status
+from .localdb import LocalPostgresError
+from .migrations import migrate, rollback, status
 from .openapi import generate as generate_openapi
-from .project import Project, ProjectNotFound, find_project
+from .project import RPC_NAME, Project, ProjectNotFound, find_project
 from .seeds import SeedError, seed
-from .supabase_export import DEFAULT_BASE, ExportError, export_supabase
+from .supabase_export import DEFAULT_BASE, export_supabase
 
 DATABASE_URL_HELP = "PostgreSQL URL, e.g. postgresql://postgres:pw@db.<ref>.supabase.co:5432/postgres (or $DATABASE_URL)."
 
@@ -51,11 +54,18 @@ def _emit_json(payload: Any) -> None:
 
 
 @contextmanager
-def _errors_as_messages() -> Iterator[None]:
+def _errors_as_messages(url: str | None = None, doing: str = "the command") -> Iterator[None]:
+    """Errors the user can act on as one line on stderr (exit 1), never with the password of ``url``.
+
+    A server error (a missing privilege, a lost connection) is one of them: it is
+    the database's answer, not a bug of ours."""
     try:
         yield
-    except (MigrationError, SeedError, LocalPostgresError, ExportError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    except (DeployError, SeedError, LocalPostgresError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise click.ClickException(redact(message, url) if url else message) from None
+    except psycopg.Error as exc:
+        raise click.ClickException(str(database_error(exc, url or "", doing))) from None
 
 
 def _terminate_on_sigterm() -> None:
@@ -127,7 +137,7 @@ def migrate_command(database_url: str, as_json: bool) -> None:
       interview-db migrate --database-url postgresql://postgres@127.0.0.1:5432/app
     """
     project = _project()
-    with _errors_as_messages():
+    with _errors_as_messages(database_url, "migrate"):
         result = migrate(database_url, project, progress=_progress(to_stderr=as_json))
     if as_json:
         _emit_json(asdict(result))
@@ -144,7 +154,9 @@ def migrate_command(database_url: str, as_json: bool) -> None:
     for name in result.functions_applied:
         click.echo(f"  applied function file {name}")
     for signature in result.functions_dropped:
-        click.echo(f"  dropped function {signature} (no longer defined)")
+        click.echo(f"  dropped function {signature} (no file in sql/functions defines it)")
+    for repair in result.repaired:
+        click.echo(f"  repaired drift: {repair}")
     if not result.changed:
         click.secho("Nothing to do: the database is up to date.", fg="green")
     else:
@@ -161,7 +173,7 @@ def seed_command(database_url: str) -> None:
       interview-db seed --database-url "$DATABASE_URL"
     """
     project = _project()
-    with _errors_as_messages(), connect(database_url) as conn:
+    with _errors_as_messages(database_url, "seed"), connect(database_url) as conn:
         result = seed(conn, project)
     for table, count in result.written.items():
         click.echo(f"  {table}: {count} row(s) written")
@@ -182,7 +194,7 @@ def status_command(database_url: str, as_json: bool) -> None:
       interview-db status --database-url "$DATABASE_URL" --json
     """
     project = _project()
-    with _errors_as_messages():
+    with _errors_as_messages(database_url, "status"):
         result = status(database_url, project)
     if as_json:
         payload = asdict(result)
@@ -193,25 +205,38 @@ def status_command(database_url: str, as_json: bool) -> None:
         return
     kind = "Supabase" if result.supabase else ("plain PostgreSQL with the local shim" if result.shim else "plain PostgreSQL")
     click.echo(f"Database {result.database}: {kind}")
-    if not result.bookkeeping:
-        click.echo("  (no interview-db bookkeeping here: deployed with `supabase db push`, or not at all; "
-                   "`interview-db doctor` tells which)")
+    click.echo(f"  deployed with {result.deployed_with}" if result.deployed_with else "  the package is not deployed here")
     click.echo("Migrations:")
     for m in result.migrations:
-        state = f"applied {m.applied_at:%Y-%m-%d %H:%M:%S}" if m.applied_at else "pending"
+        if m.applied_at:
+            state = f"applied {m.applied_at:%Y-%m-%d %H:%M:%S}"
+        elif m.pushed_version:
+            state = f"pushed as version {m.pushed_version}"
+        else:
+            state = "pending"
         if m.edited:
             state += ", EDITED since applied"
         if not m.file_present:
             state += ", file missing"
         click.echo(f"  {m.id:<40} {state}")
-    click.echo("Function files:")
+    if result.functions:
+        click.echo("Function files:")
     for f in result.functions:
         click.echo(f"  {f.path:<60} {f.state}")
+    if result.deployed_with:
+        click.echo("Catalog (against the fingerprint recorded at deploy):")
+        if not result.fingerprint:
+            click.echo("  no fingerprint recorded (deployed by an older interview-db)")
+        for difference in result.drift:
+            click.echo(f"  DRIFT {difference}")
+        if result.fingerprint and not result.drift:
+            click.echo("  as deployed")
 
 
 @main.command("rollback")
 @database_url_option
-@click.option("--count", default=1, show_default=True, help="How many of the newest migrations to roll back.")
+@click.option("--count", default=1, show_default=True, type=click.IntRange(1),
+              help="How many of the newest migrations to roll back.")
 def rollback_command(database_url: str, count: int) -> None:
     """Roll back the newest applied migration(s).
 
@@ -220,7 +245,7 @@ def rollback_command(database_url: str, count: int) -> None:
       interview-db rollback --database-url "$DATABASE_URL" --count 1
     """
     project = _project()
-    with _errors_as_messages():
+    with _errors_as_messages(database_url, "rollback"):
         done = rollback(database_url, project, count=count, progress=_progress())
     for mid in done:
         click.echo(f"  rolled back {mid}")
@@ -274,7 +299,7 @@ def doctor_command(database_url: str, as_json: bool) -> None:
       interview-db doctor --json
     """
     project = _project()
-    with _errors_as_messages():
+    with _errors_as_messages(database_url, "doctor"):
         diagnosis = diagnose(database_url, project)
     if as_json:
         payload = asdict(diagnosis)
@@ -321,7 +346,7 @@ def export_supabase_command(directory: Path, seed_file: Path | None, base_timest
       supabase db push --db-url "$SUPABASE_DB_URL" --include-seed
     """
     project = _project()
-    with _errors_as_messages():
+    with _errors_as_messages(doing="export-supabase"):
         result = export_supabase(
             project, directory, base=base_timestamp, seed_path=seed_file, progress=_progress(to_stderr=as_json)
         )
@@ -358,18 +383,13 @@ def openapi_command(database_url: str | None, output: Path, check: bool) -> None
     _terminate_on_sigterm()
     project = _project()
     echo = _progress(to_stderr=True)
-    with _errors_as_messages():
+    with _errors_as_messages(database_url, "openapi"):
         if database_url:
             with connect(database_url) as conn:
                 document = _openapi(conn, project)
         else:
-            echo("starting a disposable local PostgreSQL")
-            with LocalPostgres() as pg:
-                echo(f"started {pg.describe()}")
-                migrate(pg.url(), project, progress=echo)
-                with connect(pg.url()) as conn:
-                    document = _openapi(conn, project)
-            echo("local PostgreSQL stopped and removed")
+            with deployed_local_database(project, echo, seeded=False) as pg, connect(pg.url()) as conn:
+                document = _openapi(conn, project)
     if check:
         checked_in = project.openapi_file.read_text(encoding="utf-8") if project.openapi_file.exists() else ""
         if checked_in != document:
@@ -407,23 +427,17 @@ def demo_command(database_url: str | None, as_json: bool) -> None:
     _terminate_on_sigterm()
     project = _project()
     echo = _progress(to_stderr=as_json)
-    with _errors_as_messages():
+    with _errors_as_messages(database_url, "demo"):
         if database_url:
-            _demo(database_url, project, as_json, echo)
+            deploy(database_url, project, echo)
+            _demo(database_url, project, as_json)
             return
-        echo("starting a disposable local PostgreSQL")
-        with LocalPostgres() as pg:
-            echo(f"started {pg.describe()}")
-            _demo(pg.url(), project, as_json, echo)
-        echo("local PostgreSQL stopped and removed")
+        with deployed_local_database(project, echo) as pg:
+            _demo(pg.url(), project, as_json)
 
 
-def _demo(url: str, project: Project, as_json: bool, echo: Any) -> None:
-    result = migrate(url, project, progress=echo)
-    echo(f"migrated: {len(result.migrations_applied)} migration(s), {len(result.functions_applied)} function file(s)")
+def _demo(url: str, project: Project, as_json: bool) -> None:
     with connect(url) as conn:
-        seeded = seed(conn, project)
-        echo(f"seeded: {sum(seeded.written.values())} reference row(s)")
         demo = run_demo(conn, project)
     if as_json:
         _emit_json(asdict(demo))
@@ -436,7 +450,7 @@ def _demo(url: str, project: Project, as_json: bool, echo: Any) -> None:
 def _print_demo(demo: Any) -> None:
     click.echo(f"Demo merchant {demo.merchant_id}, owner {demo.user_id}")
     click.echo("")
-    click.secho("POST /rest/v1/rpc/job_interview_create_from_array  (examples/create-interview.json)", bold=True)
+    click.secho(f"POST /rest/v1/rpc/{RPC_NAME}  (examples/create-interview.json)", bold=True)
     click.secho(f"HTTP {demo.created.status}", fg="green" if demo.created.ok else "red")
     click.echo(json.dumps(demo.created.body, indent=2))
     if demo.steps:
@@ -494,16 +508,12 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
     options.verbose = verbose
     project = _project()
     echo = _progress(to_stderr=True)
-    with _errors_as_messages():
+    with _errors_as_messages(database_url, "bench"):
         if database_url:
+            connect(database_url).close()  # one clear line when it is out of reach
             result = run_bench(database_url, database_url, options, echo)
         else:
-            echo("starting a disposable local PostgreSQL")
-            with LocalPostgres() as pg:
-                echo(f"started {pg.describe()}")
-                migrate(pg.url(), project, progress=echo)
-                with connect(pg.url()) as conn:
-                    seed(conn, project)
+            with deployed_local_database(project, echo) as pg:
                 result = run_bench(pg.url(), pg.url(user="authenticator"), options, echo)
     click.echo(format_table(result))
     if verbose and result.scale:

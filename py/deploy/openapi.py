@@ -22,9 +22,8 @@ from psycopg.rows import class_row
 from . import __version__
 from .demo import load_example
 from .postgrest import call_rpc, service_role_claims
-from .project import Project
+from .project import RPC_NAME, Project
 
-RPC_NAME = "job_interview_create_from_array"
 PATH = f"/rpc/{RPC_NAME}"
 JSON = "application/json"
 # JSON Schema patterns are ECMA-262 regular expressions, unanchored.
