@@ -119,7 +119,8 @@ def conninfo(url: str) -> dict[str, str]:
     except psycopg.Error as exc:
         # libpq quotes the offending part of the string, which may be the password
         reason = _QUOTED.sub("(part hidden)", str(exc).strip().splitlines()[0] if str(exc).strip() else "").strip(" :")
-        hint = " (a '%', space or '@' in the password must be percent-encoded: %25, %20, %40)"
+        hint = (" (a '%', space or '@' in the password must be percent-encoded: %25, %20, %40)"
+                if "percent" in reason or "space" in reason else "")
         raise InvalidDatabaseUrl(f"invalid database URL {mask_url(url)}: {redact(reason, url)}{hint}") from None
     for port in filter(None, params.get("port", "").split(",")):
         if not port.isdigit() or not 0 < int(port) < 65536:

@@ -65,7 +65,8 @@ def is_local_shim(conn: psycopg.Connection) -> bool:
 def detect(conn: psycopg.Connection) -> Platform:
     roles = conn.execute(
         "select (select count(*) = %s from pg_roles where rolname = any(%s)) "
-        "and to_regclass('auth.users') is not null "
+        "and exists (select from pg_class as c join pg_namespace as n on n.oid = c.relnamespace "
+        "            where n.nspname = 'auth' and c.relname = 'users') "
         "and exists (select from pg_proc where proname = 'uid' and pronamespace = to_regnamespace('auth'))",
         (len(SUPABASE_ROLES), list(SUPABASE_ROLES)),
     ).fetchone()
