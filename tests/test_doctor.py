@@ -261,3 +261,40 @@ def test_doctor_and_status_as_a_role_that_cannot_read_the_deployment_answer_in_o
         assert len(state.stderr.strip().splitlines()) == 1 and "permission denied" in state.stderr
     finally:
         db.admin.execute(f"drop role {role}")
+
+
+def test_a_role_that_row_level_security_limits_is_not_told_the_seed_is_missing(db: TestDatabase) -> None:
+    role = f"reader_{db.name}"
+    db.admin.execute(f"create role {role} login in role pg_read_all_data")
+    try:
+        code, payload = doctor(db.server.url(db.name, user=role))
+        seed_check = by_name(payload)["seed"]
+        assert seed_check["ok"] is None and "row level security hides" in seed_check["summary"]
+        assert SEED not in payload["next_steps"]
+    finally:
+        db.admin.execute(f"drop role {role}")
+
+
+def test_a_function_deployed_with_an_owner_that_is_not_the_deployer_is_reported(db: TestDatabase, project: Project) -> None:
+    """CREATE OR REPLACE (the export's path) keeps the owner of a function someone else created first:
+    even when that state was recorded at deploy, doctor names it."""
+    from interview_db import drift
+    from interview_db.functions import read_function_files, set_search_path
+
+    role = f"squatter_{db.name}"
+    db.admin.execute(f"create role {role} nologin")
+    try:
+        db.admin.execute(f"alter function interview_private.normalize_tone(text) owner to {role}")
+        with psycopg.connect(db.url) as conn, conn.transaction():
+            set_search_path(conn)
+            drift.record(conn, drift.scope_of(project, read_function_files(project)))
+
+        found = catalog(db.url)
+        deployer = db.admin.execute("select current_user as u").fetchone()["u"]
+        assert found["ok"] is False
+        assert f"interview_private.normalize_tone(text): owner is {role}, not the deployer {deployer}" in found["summary"]
+        migrate(db.url, project)
+        assert catalog(db.url)["ok"] is True
+    finally:
+        db.admin.execute(f"drop owned by {role}")
+        db.admin.execute(f"drop role {role}")

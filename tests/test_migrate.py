@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -410,3 +411,24 @@ def test_status_and_doctor_after_rolling_back_two_migrations_are_answers_not_err
     assert checks["migrations"].ok is False and "pending" in checks["migrations"].summary
     assert migrate(empty_db, project).migrations_applied == [p.stem for p in project.migration_files()[-2:]]
     assert status(empty_db, project).drifted_functions == []
+
+
+def test_a_function_someone_else_created_first_is_given_to_the_deployer(empty_db: str, project: Project) -> None:
+    role = f"squatter_{urlsplit(empty_db).path.lstrip('/')}"
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        conn.execute(f"create role {role} nologin")
+        conn.execute("create function public.job_interview_create_from_array(jsonb) returns jsonb language sql "
+                     "as $$ select '{}'::jsonb $$")
+        conn.execute(f"alter function public.job_interview_create_from_array(jsonb) owner to {role}")
+    try:
+        result = migrate(empty_db, project)
+
+        signature = "public.job_interview_create_from_array(jsonb)"
+        assert f"{signature}: owner was {role}, not the deployer" in result.repaired
+        assert scalar(empty_db, "select pg_get_userbyid(proowner) = current_user from pg_proc "
+                                "where oid = %s::regprocedure", signature)
+        assert status(empty_db, project).drift == []
+    finally:
+        with psycopg.connect(empty_db, autocommit=True) as conn:
+            conn.execute(f"drop owned by {role}")
+            conn.execute(f"drop role {role}")

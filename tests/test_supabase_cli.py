@@ -146,6 +146,40 @@ def test_migrate_refuses_a_pushed_database_and_doctor_finds_an_edited_history(
         assert result.exit_code == 1 and "EDITED since applied: 0003_merchants_and_profiles" in result.output
 
 
+def test_status_and_rollback_on_a_pushed_database(pushed: Pushed, pg_server: LocalPostgres, project: Project) -> None:
+    name = unique_dbname("pushed_status")
+    with _janitor(pg_server, name, template=pushed.dbname):
+        url = pg_server.url(name)
+        state = CliRunner().invoke(main, ["status", "--database-url", url, "--json"])
+        payload = json.loads(state.stdout)
+        assert state.exit_code == 0 and payload["deployed_with"] == "supabase db push"
+        assert payload["pending_migrations"] == [] and payload["drift"] == [] and payload["fingerprint"] is True
+        assert all(m["pushed_version"] for m in payload["migrations"])
+
+        refused = CliRunner().invoke(main, ["rollback", "--database-url", url])
+        assert refused.exit_code == 1 and "deployed here with `supabase db push`" in refused.stderr
+        assert "roll back with a new migration" in refused.stderr
+        with psycopg.connect(url, autocommit=True) as conn:  # nothing left behind
+            assert conn.execute("select to_regclass('interview_deploy._yoyo_migration')").fetchone()[0] is None
+            assert conn.execute("select to_regclass('interview_deploy.migration_checksums')").fetchone()[0] is None
+        assert CliRunner().invoke(main, ["doctor", "--database-url", url]).exit_code == 0
+
+
+def test_doctor_finds_drift_on_a_pushed_database(pushed: Pushed, pg_server: LocalPostgres) -> None:
+    name = unique_dbname("pushed_drift")
+    with _janitor(pg_server, name, template=pushed.dbname):
+        url = pg_server.url(name)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("grant execute on function public.job_interview_create_from_array(jsonb) to anon")
+        result = CliRunner().invoke(main, ["doctor", "--database-url", url, "--json"])
+        payload = json.loads(result.stdout)
+        checks = {c["name"]: c for c in payload["checks"]}
+        assert result.exit_code == 1 and checks["catalog"]["ok"] is False
+        assert "public.job_interview_create_from_array(jsonb): EXECUTE granted to anon (not at deploy)" \
+            in checks["catalog"]["summary"]
+        assert "_interview_functions.sql" in checks["catalog"]["fix"]
+
+
 def test_a_second_push_and_a_second_seed_change_nothing(
     supabase: Path, pushed: Pushed, pg_server: LocalPostgres, project: Project
 ) -> None:

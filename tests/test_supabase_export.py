@@ -273,3 +273,11 @@ def test_each_exported_migration_runs_under_migrates_search_path(project: Projec
             conn.execute(first.read_text())
             assert conn.execute("show search_path").fetchone()[0] == "pg_catalog, pg_temp"
         assert conn.execute("show search_path").fetchone()[0] != "pg_catalog, pg_temp"  # set local: this file only
+
+
+def test_without_seed_file_the_seed_goes_where_the_cli_reads_it(project: Project, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["export-supabase", str(tmp_path / "supabase" / "migrations")])
+
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "supabase" / "seed.sql").read_text() == seed_script(project)
+    assert not (tmp_path / "supabase" / "migrations" / "seed.sql").exists()

@@ -328,7 +328,8 @@ def doctor_command(database_url: str, as_json: bool) -> None:
 @main.command("export-supabase")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--seed-file", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
-              help="Where to write seed.sql [default: DIRECTORY/seed.sql]. The CLI seeds from supabase/seed.sql.")
+              help="Where to write seed.sql [default: beside DIRECTORY when it is named migrations, "
+                   "as the CLI reads supabase/seed.sql; else DIRECTORY/seed.sql].")
 @click.option("--base-timestamp", default=DEFAULT_BASE, show_default=True, metavar="YYYYMMDDHHMMSS",
               help="UTC time of the versions' base: migration NNNN is NNNN hours later. Choose it once, and keep it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")

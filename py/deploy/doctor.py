@@ -177,6 +177,15 @@ def _seed(conn: psycopg.Connection, project: Project, diagnosis: Diagnosis, upda
     if _scalar(conn, tables):
         diagnosis.add("seed", False, "the reference tables are missing", fix)
         return
+    hidden = _scalar(
+        conn,
+        "select not (r.rolsuper or r.rolbypassrls or pg_has_role(c.relowner, 'usage')) and c.relrowsecurity "
+        "from pg_roles as r, pg_class as c where r.rolname = current_user and c.oid = 'public.platform_languages'::regclass",
+    )
+    if hidden:
+        diagnosis.add("seed", None, f"not judged: row level security hides reference rows from "
+                      f"{_scalar(conn, 'select current_user')} (connect as the deploying role to check the seed)")
+        return
     languages = int(str(_scalar(conn, "select count(*) from public.platform_languages where code = any (%s)", codes)))
     templates = int(str(_scalar(conn, "select count(*) from public.interview_templates where id::text = any (%s)", ids)))
     summary = f"{languages} of {len(codes)} languages, {templates} of {len(ids)} templates"

@@ -132,6 +132,15 @@ def ensure_table_sql() -> str:
     )
 
 
+# The role that deployed: every package function must be owned by it (a function
+# someone else created first keeps its owner through CREATE OR REPLACE).
+DEPLOYER = ("deployment", "deployer")
+DEPLOYER_SQL = (
+    f"insert into {FINGERPRINT_TABLE} (kind, identity, fingerprint) "
+    "select 'deployment', 'deployer', pg_catalog.jsonb_build_object('role', current_user)"
+)
+
+
 def record_sql(scope: Scope) -> str:
     """The statements that record the fingerprint, with the scope written in
     (for the exported migrations; their search_path is pg_catalog, pg_temp)."""
@@ -139,6 +148,7 @@ def record_sql(scope: Scope) -> str:
     return (
         ensure_table_sql()
         + f"delete from {FINGERPRINT_TABLE};\n"
+        + f"{DEPLOYER_SQL};\n"
         + f"insert into {FINGERPRINT_TABLE} (kind, identity, fingerprint)\n{query.strip()};\n"
     )
 
@@ -169,6 +179,7 @@ def record(conn: psycopg.Connection, scope: Scope) -> None:
     """Record the catalog's description now (inside the deployment's transaction)."""
     conn.execute(ensure_table_sql())
     conn.execute(sql.SQL("delete from {}.catalog_fingerprints").format(sql.Identifier(BOOKKEEPING_SCHEMA)))
+    conn.execute(DEPLOYER_SQL)
     for (kind, identity), fingerprint in live(conn, scope).items():
         conn.execute(
             sql.SQL("insert into {}.catalog_fingerprints (kind, identity, fingerprint) values (%s, %s, %s)").format(
@@ -205,7 +216,8 @@ def _grant_changes(what: str, before: list[str], after: list[str]) -> list[str]:
 def compare(expected: Fingerprints, actual: Fingerprints) -> list[Drift]:
     """Each object whose live description differs from the recorded one, with every difference named."""
     drifts: list[Drift] = []
-    for key in sorted(set(expected) | set(actual)):
+    deployer = expected.get(DEPLOYER, {}).get("role")
+    for key in sorted((set(expected) | set(actual)) - {DEPLOYER}):
         kind, identity = key
         before, after = expected.get(key), actual.get(key)
         if after is None:
@@ -220,6 +232,8 @@ def compare(expected: Fingerprints, actual: Fingerprints) -> list[Drift]:
             problems.append("definition (body or settings) replaced since it was deployed")
         if before.get("owner") != after.get("owner"):
             problems.append(f"owner is {after.get('owner')}, deployed as {before.get('owner')}")
+        elif kind == "function" and deployer and after.get("owner") != deployer:
+            problems.append(f"owner is {after.get('owner')}, not the deployer {deployer}")
         if before.get("security_definer") != after.get("security_definer"):
             flag = "on" if after.get("security_definer") else "off"
             problems.append(f"SECURITY DEFINER is {flag}, deployed {'off' if flag == 'on' else 'on'}")
@@ -294,7 +308,3 @@ def repair_table(conn: psycopg.Connection, identity: str, before: dict[str, Any]
             if policy.get("with_check") is not None:
                 statement += sql.SQL(" with check ({})").format(sql.SQL(policy["with_check"]))
             conn.execute(statement)
-
-
-def repair_function_owner(conn: psycopg.Connection, signature: str, owner: str) -> None:
-    conn.execute(sql.SQL("alter function {} owner to {}").format(sql.SQL(signature), sql.Identifier(owner)))

@@ -458,6 +458,28 @@ def deploy(
     return phase
 
 
+def foreign_owners(conn: psycopg.Connection, files: list[FunctionFile]) -> list[tuple[str, str]]:
+    """(signature, owner) of every package function that the deploying role does not own.
+
+    CREATE OR REPLACE keeps the owner of a function that someone else created
+    first; a SECURITY DEFINER function would then run with that role's rights."""
+    rows = conn.execute(
+        """
+        select p.oid::regprocedure::text, pg_catalog.pg_get_userbyid(p.proowner)
+        from pg_catalog.pg_proc as p join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+        where (n.nspname operator(pg_catalog.||) '.' operator(pg_catalog.||) p.proname) = any(%s)
+          and p.proowner operator(pg_catalog.<>) (select oid from pg_catalog.pg_roles where rolname = current_user)
+        order by 1
+        """,
+        (package_function_names(files),),
+    ).fetchall()
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+def take_ownership(conn: psycopg.Connection, signature: str) -> None:
+    conn.execute(sql.SQL("alter function {} owner to current_user").format(sql.SQL(signature)))
+
+
 def set_search_path(conn: psycopg.Connection) -> None:
     """Inside a transaction: the path every deployment statement runs with."""
     conn.execute(f"set local search_path = {MIGRATION_SEARCH_PATH}")

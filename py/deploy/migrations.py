@@ -475,13 +475,13 @@ def _function_phase(
         phase = functions.deploy(conn, planned, progress) if not planned.nothing_to_do else functions.FunctionPhase()
         result.functions_applied = phase.applied
         result.functions_dropped = phase.dropped
-        for d in judged.drifts:
-            if d.kind != "function" or d.extra or d.missing or judged.recorded is None:
-                continue
-            before = judged.recorded[("function", d.identity)]
-            if before.get("owner") != judged.live[("function", d.identity)].get("owner"):
-                drift.repair_function_owner(conn, d.identity, str(before["owner"]))
-            result.repaired.append(d.describe())
+        result.repaired += [d.describe() for d in judged.drifts
+                            if d.kind == "function" and not d.extra and not d.missing]
+        for signature, owner in functions.foreign_owners(conn, [f for f in files]):
+            progress(f"{signature} is owned by {owner}: giving it to the deployer")
+            functions.take_ownership(conn, signature)
+            if not any(r.startswith(f"{signature}: ") for r in result.repaired):
+                result.repaired.append(f"{signature}: owner was {owner}, not the deployer")
         result.repaired += [d.describe() for d in judged.drifts if d.kind == "function" and d.extra]
         if result.changed or judged.recorded is None or judged.drifts:
             drift.record(conn, scope)

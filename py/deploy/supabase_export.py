@@ -342,6 +342,11 @@ def plan(project: Project, existing: dict[str, str], base: str = DEFAULT_BASE) -
     return sorted(files, key=lambda m: m.version), changed
 
 
+def default_seed_path(directory: Path) -> Path:
+    """Where the CLI reads the seed: supabase/seed.sql beside supabase/migrations (never inside it)."""
+    return directory.parent / SEED_FILE if directory.name == "migrations" else directory / SEED_FILE
+
+
 def export_supabase(
     project: Project,
     directory: Path,
@@ -366,7 +371,7 @@ def export_supabase(
             result.written.append(migration.filename)
         else:
             result.unchanged.append(migration.filename)
-    seed_file = seed_path or directory / SEED_FILE
+    seed_file = seed_path or default_seed_path(directory)
     text = seed_script(project)
     if not seed_file.exists() or seed_file.read_text(encoding="utf-8") != text:
         progress(f"writing {seed_file.name} (sql/seeds)")
