@@ -155,9 +155,12 @@ def _pushed_functions(conn: psycopg.Connection, project: Project) -> list[str]:
 
 def _catalog(state: StatusResult, diagnosis: Diagnosis, fix: str) -> None:
     """The live catalog against the fingerprint recorded when the package was deployed."""
-    if not state.fingerprint:
-        diagnosis.add("catalog", False, "no fingerprint of the deployed catalog (deployed by an older interview-db)",
-                      fix if fix == MIGRATE else "export and push again with this interview-db")
+    if not state.fingerprint and fix == MIGRATE:
+        diagnosis.add("catalog", False, "no fingerprint of the deployed catalog (deployed by an older interview-db)", fix)
+    elif not state.fingerprint:
+        # a push applies each file once: the fingerprint comes with the next exported file
+        diagnosis.add("catalog", None, "not judged: no fingerprint of the deployed catalog (pushed by an older "
+                      "interview-db export; the next exported revision or migration records one)")
     elif state.drift:
         diagnosis.add("catalog", False, "differs from what was deployed: " + " | ".join(state.drift), fix)
     else:
