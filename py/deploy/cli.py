@@ -368,7 +368,7 @@ def export_supabase_command(directory: Path, seed_file: Path | None, base_timest
 @click.option("--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=Path("-"),
               metavar="PATH", help="Write the document to PATH [default: standard output].")
 @click.option("--check", is_flag=True,
-              help="Compare with the checked-in openapi/job_interview_create_from_array.json; exit 1 when it differs.")
+              help=f"Compare with the checked-in openapi/{RPC_NAME}.json; exit 1 when it differs.")
 def openapi_command(database_url: str | None, output: Path, check: bool) -> None:
     """Generate the OpenAPI 3.1 document of POST /rpc/job_interview_create_from_array.
 

@@ -358,7 +358,7 @@ def build_document(conn: psycopg.Connection, project: Project) -> dict[str, Any]
                 "post": {
                     "operationId": RPC_NAME,
                     "summary": summary.strip(),
-                    "description": "supabase-js: `supabase.rpc('job_interview_create_from_array', body)`.",
+                    "description": f"supabase-js: `supabase.rpc('{RPC_NAME}', body)`.",
                     "requestBody": {
                         "required": True,
                         "content": {
