@@ -305,29 +305,16 @@ def test_a_parameter_rename_is_dropped_and_created_in_the_same_transaction(
     assert scalar(empty_db, "select interview_private.sample(renamed => 1)") == 2
 
 
-def test_an_overload_made_by_hand_is_dropped_by_migrate(db_url_migrated: str) -> None:
-    with psycopg.connect(db_url_migrated, autocommit=True) as conn:
-        conn.execute("create function interview_private.normalize_tone(integer) returns text language sql "
+def test_an_overload_made_by_hand_is_dropped_by_migrate(db: TestDatabase, project: Project) -> None:
+    db.admin.execute("create function interview_private.normalize_tone(integer) returns text language sql "
                      "immutable set search_path = pg_catalog, pg_temp as $$ select 'x' $$")
-    assert "interview_private.normalize_tone(integer)" in " ".join(status(db_url_migrated, _checkout()).drift)
+    assert "interview_private.normalize_tone(integer): an overload no file defines" in " ".join(status(db.url, project).drift)
 
-    result = migrate(db_url_migrated, _checkout())
+    result = migrate(db.url, project)
 
     assert result.functions_dropped == ["interview_private.normalize_tone(integer)"]
-    assert scalar(db_url_migrated, "select count(*) from pg_proc where proname = 'normalize_tone'") == 1
-    assert status(db_url_migrated, _checkout()).drift == []
-
-
-def _checkout() -> Project:
-    from interview_db.project import find_project
-
-    return find_project()
-
-
-@pytest.fixture
-def db_url_migrated(db: TestDatabase) -> str:
-    """A clone of the migrated template: its URL."""
-    return db.url
+    assert scalar(db.url, "select count(*) from pg_proc where proname = 'normalize_tone'") == 1
+    assert status(db.url, project).drift == [] and not migrate(db.url, project).changed
 
 
 # -- what migrate refuses before it changes anything ---------------------------
