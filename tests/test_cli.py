@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from click.testing import CliRunner
 
@@ -161,3 +162,40 @@ def test_demo_json_carries_the_tenant_sql_the_claims_and_both_responses(db: Test
                                  "email": "owner@demo-merchant.example"}
     assert payload["created"]["status"] == 200 and payload["rejected"]["status"] == 422
     assert len(payload["steps"]) == 9
+
+
+def test_a_migrations_select_output_stays_out_of_the_json(empty_db: str, tmp_path: Path) -> None:
+    from interview_db.project import find_project
+
+    from .helpers import copy_project
+
+    copy = copy_project(find_project(), tmp_path)
+    (copy.migrations_dir / "0099_says_something.sql").write_text("select 'a row yoyo would print' as note;\n")
+    done = subprocess.run([sys.executable, "-m", "interview_db", "migrate", "--database-url", empty_db, "--json"],
+                          capture_output=True, text=True, timeout=300, check=False,
+                          env=dict(os.environ, INTERVIEW_DB_PROJECT=str(copy.root)))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["migrations_applied"][-1] == "0099_says_something"
+    assert "a row yoyo would print" in done.stderr
+
+
+def test_rollback_count_0_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["rollback", "--count", "0", "--database-url", "postgresql://postgres@127.0.0.1:1/x"])
+    assert result.exit_code == 2 and "--count" in result.stderr
+
+
+def test_migrate_as_a_role_that_may_only_read_is_one_line(empty_db: str) -> None:
+    import psycopg
+
+    name = f"reader_{urlsplit(empty_db).path.lstrip('/')}"
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        conn.execute(f"create role {name} login in role pg_read_all_data")
+    try:
+        url = empty_db.replace("postgres@", f"{name}@", 1)
+        result = CliRunner().invoke(main, ["migrate", "--database-url", url])
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert result.stderr.startswith("Error: migrate failed on ") and "[42501]" in result.stderr  # insufficient privilege
+    finally:
+        with psycopg.connect(empty_db, autocommit=True) as conn:
+            conn.execute(f"drop role {name}")

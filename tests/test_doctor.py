@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from interview_db import __version__
 from interview_db.cli import main
 from interview_db.doctor import MIGRATE, SEED, diagnose
-from interview_db.migrations import migrate
+from interview_db.migrations import migrate, status
 from interview_db.project import Project
 from interview_db.seeds import TEMPLATES_FILE, seed_data
 
@@ -35,7 +35,8 @@ def test_a_migrated_and_seeded_database_is_healthy(db: TestDatabase, project: Pr
     assert code == 0 and payload["healthy"] is True and payload["next_steps"] == []
     checks = by_name(payload)
     assert [c["name"] for c in payload["checks"]] == [
-        "package", "reachable", "server", "platform", "deployment", "migrations", "functions", "rpc", "seed", "webhooks",
+        "package", "reachable", "server", "platform", "deployment", "migrations", "functions", "catalog", "rpc", "seed",
+        "webhooks",
         "plpgsql_check"]
     assert checks["server"]["summary"].startswith("PostgreSQL ")
     # which files it judges by: this checkout's (an installed wheel says "from the wheel ...")
@@ -113,3 +114,188 @@ def test_an_unreachable_database_is_one_failed_check(project: Project) -> None:
 
     assert code == 1 and [c["name"] for c in payload["checks"]] == ["package", "reachable"]
     assert payload["checks"][1]["summary"].startswith("cannot connect to 127.0.0.1:1/nowhere")
+
+
+# -- drift: the live catalog against the fingerprint recorded at deploy ---------
+
+RPC_SQL = ("select p.oid::regprocedure::text from pg_proc as p where p.proname = 'job_interview_create_from_array' "
+           "and p.pronamespace = 'public'::regnamespace and p.pronargs > 1")
+
+
+def rpc_signature(url: str) -> str:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("set search_path = pg_catalog")  # the signature schema-qualified, as drift names it
+        return str(conn.execute(RPC_SQL).fetchone()[0])
+
+
+def catalog(url: str) -> dict[str, Any]:
+    code, payload = doctor(url)
+    return {"code": code, **by_name(payload)["catalog"]}
+
+
+def test_a_replaced_body_and_a_grant_to_anon_are_named_and_migrate_repairs_them(db: TestDatabase, project: Project) -> None:
+    signature = rpc_signature(db.url)
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        conn.execute("create or replace function interview_private.normalize_tone(p_tone text) returns public.interview_tone "
+                     "language sql immutable set search_path = pg_catalog, pg_temp as $$ select 'simple'::public.interview_tone $$")
+        conn.execute(f"grant execute on function {signature} to anon")
+
+    found = catalog(db.url)
+    assert found["code"] == 1 and found["ok"] is False and found["fix"] == MIGRATE
+    assert "interview_private.normalize_tone(text): definition (body or settings) replaced" in found["summary"]
+    assert f"{signature}: EXECUTE granted to anon (not at deploy)" in found["summary"]
+    state = status(db.url, project)
+    assert len(state.drift) == 2 and "interview_private.normalize_tone.sql" in state.drifted_functions
+
+    repaired = migrate(db.url, project)
+
+    assert "interview_private.normalize_tone.sql" in repaired.functions_applied and len(repaired.repaired) == 2
+    assert not db.admin.execute(f"select has_function_privilege('anon', '{signature}', 'execute') as x").fetchone()["x"]
+    assert db.admin.execute("select interview_private.normalize_tone('nonsense')::text as t").fetchone()["t"] == "relaxed"
+    assert doctor(db.url)[0] == 0 and not migrate(db.url, project).changed
+
+
+def test_a_function_owned_by_another_role_than_the_deployer_is_reported_and_repaired(
+    db: TestDatabase, project: Project
+) -> None:
+    signature = rpc_signature(db.url)
+    role = f"lowpriv_{db.name}"
+    db.admin.execute(f"create role {role} nologin")
+    try:
+        db.admin.execute(f"alter function {signature} owner to {role}")
+        deployer = db.admin.execute("select current_user as u").fetchone()["u"]
+
+        found = catalog(db.url)
+        assert found["ok"] is False and f"{signature}: owner is {role}, deployed as {deployer}" in found["summary"]
+
+        migrate(db.url, project)
+        owner = db.admin.execute(f"select pg_get_userbyid(proowner) as o from pg_proc where oid = '{signature}'::regprocedure")
+        assert owner.fetchone()["o"] == deployer
+        assert catalog(db.url)["ok"] is True
+    finally:
+        db.admin.execute(f"drop owned by {role}")
+        db.admin.execute(f"drop role {role}")
+
+
+def test_a_security_definer_flag_turned_off_is_reported_and_repaired(db: TestDatabase, project: Project) -> None:
+    signature = rpc_signature(db.url)
+    db.admin.execute(f"alter function {signature} security invoker")
+
+    found = catalog(db.url)
+    assert found["ok"] is False and f"{signature}: definition (body or settings) replaced since it was deployed; " \
+        "SECURITY DEFINER is off, deployed on" in found["summary"]
+
+    migrate(db.url, project)
+    assert db.admin.execute(f"select prosecdef from pg_proc where oid = '{signature}'::regprocedure").fetchone()["prosecdef"]
+    assert doctor(db.url)[0] == 0
+
+
+def test_a_dropped_and_a_loosened_rls_policy_are_reported_and_migrate_restores_them(
+    db: TestDatabase, project: Project
+) -> None:
+    before = db.admin.execute("select polname, pg_get_expr(polqual, polrelid) as q from pg_policy "
+                              "where polrelid = 'public.merchants'::regclass order by 1").fetchall()
+    db.admin.execute("drop policy profiles_select_own on public.profiles")
+    db.admin.execute("alter policy merchants_select_members on public.merchants using (true)")
+    db.admin.execute("alter table public.knowledge_base_stores disable row level security")
+
+    found = catalog(db.url)
+    assert found["ok"] is False
+    for difference in ("public.profiles: policy profiles_select_own dropped",
+                       "public.merchants: policy merchants_select_members changed",
+                       "public.knowledge_base_stores: row level security disabled since deploy"):
+        assert difference in found["summary"]
+
+    migrate(db.url, project)
+
+    assert db.admin.execute("select polname, pg_get_expr(polqual, polrelid) as q from pg_policy "
+                            "where polrelid = 'public.merchants'::regclass order by 1").fetchall() == before
+    assert db.admin.execute("select count(*) as n from pg_policy where polname = 'profiles_select_own'").fetchone()["n"] == 1
+    assert db.admin.execute("select relrowsecurity from pg_class where oid = 'public.knowledge_base_stores'::regclass"
+                            ).fetchone()["relrowsecurity"]
+    assert doctor(db.url)[0] == 0
+
+
+def test_the_advice_after_a_revoked_grant_works_instead_of_looping(db: TestDatabase, project: Project) -> None:
+    signature = rpc_signature(db.url)
+    db.admin.execute(f"revoke execute on function {signature} from authenticated")
+    code, payload = doctor(db.url)
+    assert code == 1 and payload["next_steps"] == [MIGRATE]
+
+    assert migrate(db.url, project).repaired == [f"{signature}: EXECUTE revoked from authenticated"]
+    assert doctor(db.url)[0] == 0
+
+
+def test_applied_migrations_this_checkout_lacks_are_reported(empty_db: str, project: Project, tmp_path: Path) -> None:
+    newer = copy_project(project, tmp_path)
+    (newer.migrations_dir / "0099_newer.sql").write_text("create table interview_private.newer (id int primary key);\n")
+    migrate(empty_db, newer)
+
+    checks = {c.name: c for c in diagnose(empty_db, project).checks}
+
+    assert checks["migrations"].ok is False
+    assert "applied here but not in this checkout: 0099_newer" in checks["migrations"].summary
+    assert "newer release, schema 0099_newer" in checks["migrations"].summary
+
+
+def test_a_deployment_without_a_recorded_fingerprint_is_told_to_migrate(db: TestDatabase, project: Project) -> None:
+    db.admin.execute("drop table interview_deploy.catalog_fingerprints")
+    found = catalog(db.url)
+    assert found["ok"] is False and "no fingerprint" in found["summary"] and found["fix"] == MIGRATE
+
+    assert migrate(db.url, project).fingerprint_recorded
+    assert doctor(db.url)[0] == 0
+
+
+def test_doctor_and_status_as_a_role_that_cannot_read_the_deployment_answer_in_one_line(db: TestDatabase) -> None:
+    role = f"login_only_{db.name}"
+    db.admin.execute(f"create role {role} login")
+    try:
+        url = db.server.url(db.name, user=role)
+        code, payload = doctor(url)
+        assert code == 1
+        assert by_name(payload)["deployment"]["summary"].startswith("reading the deployment state failed")
+        assert "permission denied" in by_name(payload)["deployment"]["summary"]
+
+        state = CliRunner().invoke(main, ["status", "--database-url", url])
+        assert state.exit_code == 1 and state.exception is not None and isinstance(state.exception, SystemExit)
+        assert len(state.stderr.strip().splitlines()) == 1 and "permission denied" in state.stderr
+    finally:
+        db.admin.execute(f"drop role {role}")
+
+
+def test_a_role_that_row_level_security_limits_is_not_told_the_seed_is_missing(db: TestDatabase) -> None:
+    role = f"reader_{db.name}"
+    db.admin.execute(f"create role {role} login in role pg_read_all_data")
+    try:
+        code, payload = doctor(db.server.url(db.name, user=role))
+        seed_check = by_name(payload)["seed"]
+        assert seed_check["ok"] is None and "row level security hides" in seed_check["summary"]
+        assert SEED not in payload["next_steps"]
+    finally:
+        db.admin.execute(f"drop role {role}")
+
+
+def test_a_function_deployed_with_an_owner_that_is_not_the_deployer_is_reported(db: TestDatabase, project: Project) -> None:
+    """CREATE OR REPLACE (the export's path) keeps the owner of a function someone else created first:
+    even when that state was recorded at deploy, doctor names it."""
+    from interview_db import drift
+    from interview_db.functions import read_function_files, set_search_path
+
+    role = f"squatter_{db.name}"
+    db.admin.execute(f"create role {role} nologin")
+    try:
+        db.admin.execute(f"alter function interview_private.normalize_tone(text) owner to {role}")
+        with psycopg.connect(db.url) as conn, conn.transaction():
+            set_search_path(conn)
+            drift.record(conn, drift.scope_of(project, read_function_files(project)))
+
+        found = catalog(db.url)
+        deployer = db.admin.execute("select current_user as u").fetchone()["u"]
+        assert found["ok"] is False
+        assert f"interview_private.normalize_tone(text): owner is {role}, not the deployer {deployer}" in found["summary"]
+        migrate(db.url, project)
+        assert catalog(db.url)["ok"] is True
+    finally:
+        db.admin.execute(f"drop owned by {role}")
+        db.admin.execute(f"drop role {role}")

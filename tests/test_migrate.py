@@ -6,14 +6,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 
-from interview_db.migrations import EditedMigrationError, MigrationError, migrate, rollback, status
+from interview_db.migrations import EditedMigrationError, MigrationError, NewerDeploymentError, migrate, rollback, status
 from interview_db.project import Project
 
-from .helpers import copy_project, scalar
+from .helpers import TestDatabase, copy_project, scalar
 
 
 def test_migrate_on_plain_postgres_applies_the_shim_and_everything(empty_db: str, project: Project) -> None:
@@ -207,3 +208,214 @@ def test_two_migrate_processes_at_once_apply_everything_once(empty_db: str, proj
 def test_an_unreachable_database_is_a_clear_error(project: Project) -> None:
     with pytest.raises(MigrationError, match="cannot connect to 127.0.0.1:1/nowhere"):
         migrate("postgresql://postgres@127.0.0.1:1/nowhere", project)
+
+
+# -- functions known by signature, one transaction, errors with file and line --
+
+TONE = "interview_private.normalize_tone.sql"
+TONE_SIGNATURE = "interview_private.normalize_tone(text)"
+
+
+def test_renaming_a_function_file_never_drops_its_function(empty_db: str, project: Project, tmp_path: Path) -> None:
+    copy = copy_project(project, tmp_path)
+    migrate(empty_db, copy)
+    (copy.functions_dir / TONE).rename(copy.functions_dir / "interview_private.tone.sql")
+
+    result = migrate(empty_db, copy)
+
+    assert result.functions_dropped == [] and result.functions_applied == ["interview_private.tone.sql"]
+    assert scalar(empty_db, "select to_regprocedure(%s) is not null", TONE_SIGNATURE)
+    assert scalar(empty_db, "select interview_private.normalize_tone(' Simple ')::text") == "simple"
+    assert scalar(empty_db, "select functions from interview_deploy.function_files where path = 'interview_private.tone.sql'") \
+        == [TONE_SIGNATURE]
+    assert scalar(empty_db, "select count(*) from interview_deploy.function_files where path = %s", TONE) == 0
+    state = status(empty_db, copy)
+    assert state.drifted_functions == [] and state.drift == []
+    assert not migrate(empty_db, copy).changed
+
+
+def test_moving_a_function_into_another_file_keeps_it(empty_db: str, project: Project, tmp_path: Path) -> None:
+    copy = copy_project(project, tmp_path)
+    migrate(empty_db, copy)
+    moved = (copy.functions_dir / TONE).read_text()
+    (copy.functions_dir / TONE).unlink()
+    host = copy.functions_dir / "interview_private.detect_seniority.sql"
+    host.write_text(host.read_text() + "\n" + moved)
+
+    result = migrate(empty_db, copy)
+
+    assert result.functions_dropped == []
+    assert scalar(empty_db, "select to_regprocedure(%s) is not null", TONE_SIGNATURE)
+    assert TONE_SIGNATURE in scalar(
+        empty_db, "select functions from interview_deploy.function_files where path = %s", host.name)
+
+
+def test_the_function_phase_is_one_transaction_and_names_the_broken_file_and_line(
+    empty_db: str, project: Project, tmp_path: Path
+) -> None:
+    copy = copy_project(project, tmp_path)
+    migrate(empty_db, copy)
+    tone = copy.functions_dir / TONE
+    tone.write_text(tone.read_text().replace("when 'simple' then", "when 'plain' then"))
+    broken = copy.functions_dir / "interview_private.zz_broken.sql"
+    broken.write_text("-- a file with an error on line 4\n\n"
+                      "create or replace function interview_private.zz_broken() returns integer\n"
+                      "language sql immutable set search_path = pg_catalog, pg_temp as $$ select 1 / $$;\n")
+
+    with pytest.raises(MigrationError) as caught:
+        migrate(empty_db, copy)
+
+    assert str(caught.value).startswith("sql/functions/interview_private.zz_broken.sql line 4: syntax error")
+    # the good file ran first, and its change did not commit without the rest
+    assert "'plain'" not in scalar(empty_db, "select prosrc from pg_proc where oid = %s::regprocedure", TONE_SIGNATURE)
+    assert status(empty_db, copy).drifted_functions == [TONE, broken.name]
+
+
+def test_each_of_two_broken_files_is_blamed_for_its_own_error(empty_db: str, project: Project, tmp_path: Path) -> None:
+    copy = copy_project(project, tmp_path)
+    migrate(empty_db, copy)
+    (copy.functions_dir / "interview_private.aa_first.sql").write_text(
+        "create or replace function interview_private.aa_first() returns integer\n"
+        "language sql immutable set search_path = pg_catalog, pg_temp as $$ select interview_private.nowhere_one() $$;\n")
+    (copy.functions_dir / "interview_private.ab_second.sql").write_text(
+        "\n\ncreate or replace function interview_private.ab_second() returns integer\n"
+        "language sql immutable set search_path = pg_catalog, pg_temp as $$ select interview_private.nowhere_two() $$;\n")
+
+    with pytest.raises(MigrationError) as caught:
+        migrate(empty_db, copy)
+
+    message = str(caught.value)
+    assert message.startswith("sql/functions/interview_private.aa_first.sql line 2: function interview_private.nowhere_one()")
+    assert "nowhere_two" not in message
+    assert scalar(empty_db, "select count(*) from pg_proc where proname in ('aa_first', 'ab_second')") == 0
+
+
+def test_a_parameter_rename_is_dropped_and_created_in_the_same_transaction(
+    empty_db: str, project: Project, tmp_path: Path
+) -> None:
+    copy = copy_project(project, tmp_path)
+    extra = copy.functions_dir / "interview_private.sample.sql"
+    extra.write_text(sample_function("p integer", "integer", "select p"))
+    migrate(empty_db, copy)
+    extra.write_text(sample_function("renamed integer", "integer", "select renamed + 1"))
+
+    result = migrate(empty_db, copy)
+
+    assert result.functions_applied == ["interview_private.sample.sql"] and result.functions_dropped == []
+    assert scalar(empty_db, "select interview_private.sample(renamed => 1)") == 2
+
+
+def test_an_overload_made_by_hand_is_dropped_by_migrate(db: TestDatabase, project: Project) -> None:
+    db.admin.execute("create function interview_private.normalize_tone(integer) returns text language sql "
+                     "immutable set search_path = pg_catalog, pg_temp as $$ select 'x' $$")
+    assert "interview_private.normalize_tone(integer): an overload no file defines" in " ".join(status(db.url, project).drift)
+
+    result = migrate(db.url, project)
+
+    assert result.functions_dropped == ["interview_private.normalize_tone(integer)"]
+    assert scalar(db.url, "select count(*) from pg_proc where proname = 'normalize_tone'") == 1
+    assert status(db.url, project).drift == [] and not migrate(db.url, project).changed
+
+
+# -- what migrate refuses before it changes anything ---------------------------
+
+
+def test_a_database_deployed_from_a_newer_release_is_refused(empty_db: str, project: Project, tmp_path: Path) -> None:
+    newer = copy_project(project, tmp_path / "newer")
+    (newer.migrations_dir / "0099_newer.sql").write_text("create table interview_private.newer (id int primary key);\n")
+    extra = newer.functions_dir / "interview_private.sample.sql"
+    extra.write_text(sample_function("p integer", "integer", "select p"))
+    migrate(empty_db, newer)
+
+    with pytest.raises(NewerDeploymentError) as caught:
+        migrate(empty_db, project)
+
+    message = str(caught.value)
+    assert "0099_newer" in message and "newer release, schema 0099_newer" in message
+    assert f"this checkout deploys schema {project.schema_version}" in message
+    assert scalar(empty_db, "select to_regprocedure('interview_private.sample(integer)') is not null")  # not dropped
+    assert status(empty_db, project).newer_migrations == ["0099_newer"]
+
+
+def test_two_migrations_with_one_number_are_refused(empty_db: str, project: Project, tmp_path: Path) -> None:
+    copy = copy_project(project, tmp_path)
+    (copy.migrations_dir / "0099_a.sql").write_text("create table interview_private.a (id int primary key);\n")
+    (copy.migrations_dir / "0099_b.sql").write_text("create table interview_private.b (id int primary key);\n")
+
+    with pytest.raises(MigrationError, match="migrations 0099_a and 0099_b share the number 0099"):
+        migrate(empty_db, copy)
+    assert scalar(empty_db, "select to_regnamespace('auth')") is None  # nothing applied, not even the shim
+
+
+def test_a_new_migration_older_than_an_applied_one_is_refused(empty_db: str, project: Project, tmp_path: Path) -> None:
+    copy = copy_project(project, tmp_path)
+    (copy.migrations_dir / "0099_late.sql").write_text("create table interview_private.late (id int primary key);\n")
+    migrate(empty_db, copy)
+    (copy.migrations_dir / "0098_early.sql").write_text("create table interview_private.early (id int primary key);\n")
+
+    with pytest.raises(MigrationError, match="0098_early sort before 0099_late, which is applied already"):
+        migrate(empty_db, copy)
+    assert scalar(empty_db, "select to_regclass('interview_private.early')") is None
+
+
+def test_pgcrypto_in_public_is_refused_before_anything_is_applied(empty_db: str, project: Project) -> None:
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        if not conn.execute("select exists (select from pg_available_extensions where name = 'pgcrypto')").fetchone()[0]:
+            pytest.fail("pgcrypto is not available on this PostgreSQL (Debian's has it)")
+        conn.execute("create extension pgcrypto with schema public")
+
+    with pytest.raises(MigrationError) as caught:
+        migrate(empty_db, project)
+
+    assert "extension pgcrypto is installed in schema public" in str(caught.value)
+    assert "alter extension pgcrypto set schema extensions" in str(caught.value)
+    assert scalar(empty_db, "select to_regnamespace('auth')") is None
+    assert scalar(empty_db, "select to_regnamespace('interview_deploy')") is None
+
+
+def test_a_plain_postgres_with_an_auth_schema_of_its_own_is_not_taken_for_supabase(
+    empty_db: str, project: Project
+) -> None:
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        conn.execute("create schema auth; create table auth.accounts (id int primary key)")
+
+    with pytest.raises(MigrationError, match="auth schema of its own"):
+        migrate(empty_db, project)
+
+
+def test_status_and_doctor_after_rolling_back_two_migrations_are_answers_not_errors(
+    empty_db: str, project: Project
+) -> None:
+    from interview_db.doctor import diagnose
+
+    migrate(empty_db, project)
+    assert len(rollback(empty_db, project, count=2)) == 2
+
+    state = status(empty_db, project)
+    assert len(state.pending_migrations) == 2
+    assert "missing" in {f.state for f in state.functions}
+    checks = {c.name: c for c in diagnose(empty_db, project).checks}
+    assert checks["migrations"].ok is False and "pending" in checks["migrations"].summary
+    assert migrate(empty_db, project).migrations_applied == [p.stem for p in project.migration_files()[-2:]]
+    assert status(empty_db, project).drifted_functions == []
+
+
+def test_a_function_someone_else_created_first_is_given_to_the_deployer(empty_db: str, project: Project) -> None:
+    role = f"squatter_{urlsplit(empty_db).path.lstrip('/')}"
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        conn.execute(f"create role {role} nologin")
+        conn.execute("create function public.job_interview_create_from_array(jsonb) returns jsonb language sql "
+                     "as $$ select '{}'::jsonb $$")
+        conn.execute(f"alter function public.job_interview_create_from_array(jsonb) owner to {role}")
+    try:
+        result = migrate(empty_db, project)
+
+        signature = "public.job_interview_create_from_array(jsonb)"
+        assert f"{signature}: owner was {role}, not the deployer" in result.repaired
+        assert scalar(empty_db, "select pg_get_userbyid(proowner) = current_user from pg_proc "
+                                "where oid = %s::regprocedure", signature)
+        assert status(empty_db, project).drift == []
+    finally:
+        with psycopg.connect(empty_db, autocommit=True) as conn:
+            conn.execute(f"drop owned by {role}")
+            conn.execute(f"drop role {role}")

@@ -110,8 +110,10 @@ def test_push_applies_every_exported_migration_then_the_seed(pushed: Pushed, pro
         assert history == exported
         assert conn.execute("select count(*) from public.platform_languages").fetchone()[0] == 34
         assert conn.execute("select count(*) from public.interview_templates").fetchone()[0] >= 3
-        # no interview-db bookkeeping on this path, and the shim came from the stand-in step alone
-        assert conn.execute("select to_regnamespace('interview_deploy')").fetchone()[0] is None
+        # no interview-db migrate bookkeeping on this path (only the catalog's fingerprint, recorded by
+        # the pushed files), and the shim came from the stand-in step alone
+        assert conn.execute("select to_regclass('interview_deploy._yoyo_migration')").fetchone()[0] is None
+        assert conn.execute("select count(*) from interview_deploy.catalog_fingerprints").fetchone()[0] > 0
         state = pushed_state(conn, project)
     assert state.pending == [] and state.edited == [] and not state.functions_drifted
     assert state.functions_version == exported[-1][:14] and exported[-1].endswith(f"_{FUNCTIONS_NAME}.sql")
@@ -135,13 +137,47 @@ def test_migrate_refuses_a_pushed_database_and_doctor_finds_an_edited_history(
         refused = CliRunner().invoke(main, ["migrate", "--database-url", url])
         assert refused.exit_code == 1 and "deployed here with `supabase db push`" in refused.output
         with psycopg.connect(url, autocommit=True) as conn:
-            assert conn.execute("select to_regnamespace('interview_deploy')").fetchone()[0] is None  # nothing done
+            assert conn.execute("select to_regclass('interview_deploy._yoyo_migration')").fetchone()[0] is None  # nothing done
             conn.execute("update supabase_migrations.schema_migrations set statements = statements || 'select 1'::text "
                          "where name = 'interview_0003_merchants_and_profiles'")
             assert pushed_state(conn, project).edited == ["0003_merchants_and_profiles"]
 
         result = CliRunner().invoke(main, ["doctor", "--database-url", url])
         assert result.exit_code == 1 and "EDITED since applied: 0003_merchants_and_profiles" in result.output
+
+
+def test_status_and_rollback_on_a_pushed_database(pushed: Pushed, pg_server: LocalPostgres, project: Project) -> None:
+    name = unique_dbname("pushed_status")
+    with _janitor(pg_server, name, template=pushed.dbname):
+        url = pg_server.url(name)
+        state = CliRunner().invoke(main, ["status", "--database-url", url, "--json"])
+        payload = json.loads(state.stdout)
+        assert state.exit_code == 0 and payload["deployed_with"] == "supabase db push"
+        assert payload["pending_migrations"] == [] and payload["drift"] == [] and payload["fingerprint"] is True
+        assert all(m["pushed_version"] for m in payload["migrations"])
+
+        refused = CliRunner().invoke(main, ["rollback", "--database-url", url])
+        assert refused.exit_code == 1 and "deployed here with `supabase db push`" in refused.stderr
+        assert "roll back with a new migration" in refused.stderr
+        with psycopg.connect(url, autocommit=True) as conn:  # nothing left behind
+            assert conn.execute("select to_regclass('interview_deploy._yoyo_migration')").fetchone()[0] is None
+            assert conn.execute("select to_regclass('interview_deploy.migration_checksums')").fetchone()[0] is None
+        assert CliRunner().invoke(main, ["doctor", "--database-url", url]).exit_code == 0
+
+
+def test_doctor_finds_drift_on_a_pushed_database(pushed: Pushed, pg_server: LocalPostgres) -> None:
+    name = unique_dbname("pushed_drift")
+    with _janitor(pg_server, name, template=pushed.dbname):
+        url = pg_server.url(name)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("grant execute on function public.job_interview_create_from_array(jsonb) to anon")
+        result = CliRunner().invoke(main, ["doctor", "--database-url", url, "--json"])
+        payload = json.loads(result.stdout)
+        checks = {c["name"]: c for c in payload["checks"]}
+        assert result.exit_code == 1 and checks["catalog"]["ok"] is False
+        assert "public.job_interview_create_from_array(jsonb): EXECUTE granted to anon (not at deploy)" \
+            in checks["catalog"]["summary"]
+        assert "_interview_functions.sql" in checks["catalog"]["fix"]
 
 
 def test_a_second_push_and_a_second_seed_change_nothing(

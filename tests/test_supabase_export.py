@@ -16,7 +16,7 @@ from interview_db.cli import main
 from interview_db.migrations import apply_shim
 from interview_db.project import Project
 from interview_db.seeds import seed, seed_script
-from interview_db.supabase_export import DEFAULT_BASE, FUNCTIONS_NAME, ExportError, export_supabase, statements
+from interview_db.supabase_export import DEFAULT_BASE, FUNCTIONS_NAME, ExportError, export_supabase, package_statements, statements
 
 from .helpers import copy_project
 
@@ -47,7 +47,11 @@ def test_one_file_per_migration_then_the_functions_then_the_seed_and_never_the_s
     # base + NNNN hours; the function files one minute after the last migration
     assert names[0].startswith("20250101010000_") and names[-1][:14] == f"{int(names[-2][:10]) :010d}0100"
     for path, migration in zip(sorted(tmp_path.glob("*_interview_0*.sql")), project.migration_files(), strict=True):
-        assert statements(path.read_text()) == statements(migration.read_text())
+        exported = statements(path.read_text())
+        # under migrate's search_path, then the package's statements, then the catalog's fingerprint
+        assert exported[0] == "set local search_path = pg_catalog, pg_temp"
+        assert package_statements(path.read_text()) == statements(migration.read_text())
+        assert exported[-1].startswith("insert into interview_deploy.catalog_fingerprints")
     functions = (tmp_path / names[-1]).read_text()
     for path in project.function_files():
         assert f"-- sql/functions/{path.name}\n{path.read_text().rstrip()}" in functions
@@ -57,7 +61,8 @@ def test_one_file_per_migration_then_the_functions_then_the_seed_and_never_the_s
     assert project.shim_file.read_text().strip()[:200] not in everything
     assert "create schema if not exists auth" not in everything
     assert "extensions.hmac(bytea, bytea, text)\nreturns" not in everything
-    assert "interview_deploy" not in everything.replace("interview_deploy holds", "")
+    # of interview-db's bookkeeping, only the catalog's fingerprint (doctor compares with it)
+    assert "_yoyo" not in everything and "migration_checksums" not in everything and "function_files" not in everything
 
 
 def test_the_function_files_apply_in_their_exported_order_with_bodies_checked(
@@ -168,3 +173,111 @@ def test_the_command_writes_the_seed_where_asked_and_reports_as_json(project: Pr
     bad = runner.invoke(main, ["export-supabase", str(tmp_path / "x"), "--base-timestamp", "tomorrow"])
     assert bad.exit_code == 1 and bad.output.startswith("Error: base timestamp must be 14 digits")
     assert DEFAULT_BASE in runner.invoke(main, ["export-supabase", "--help"]).output
+
+
+def sample(parameters: str, returns: str, body: str) -> str:
+    return (f"create or replace function interview_private.sample({parameters}) returns {returns} "
+            f"language sql immutable set search_path = pg_catalog, pg_temp as $$ {body} $$;\n"
+            f"revoke all on function interview_private.sample(integer) from public;\n")
+
+
+def apply_export(conn: psycopg.Connection, directory: Path, names: list[str]) -> None:
+    """What `supabase db push` does with each new file: its statements in one transaction."""
+    for name in names:
+        if name.endswith(".sql") and name != "seed.sql":
+            with conn.transaction():
+                conn.execute((directory / name).read_text())
+
+
+@pytest.mark.parametrize("change", ["parameter rename", "return type", "default removed"])
+def test_what_create_or_replace_cannot_change_is_exported_as_drop_and_create(
+    project: Project, empty_db: str, tmp_path: Path, change: str
+) -> None:
+    copy = copy_project(project, tmp_path / "checkout")
+    extra = copy.functions_dir / "interview_private.sample.sql"
+    extra.write_text(sample("p integer default 1", "integer", "select p"))
+    out = tmp_path / "migrations"
+    first = export_supabase(copy, out)
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        apply_shim(conn, project)
+        apply_export(conn, out, first.written)
+        extra.write_text({
+            "parameter rename": sample("renamed integer default 1", "integer", "select renamed"),
+            "return type": sample("p integer default 1", "text", "select p::text"),
+            "default removed": sample("p integer", "integer", "select p"),
+        }[change])
+
+        second = export_supabase(copy, out)
+
+        revision = (out / second.written[0]).read_text()
+        drop = "drop function if exists interview_private.sample(integer);"
+        assert drop in revision and revision.index(drop) < revision.index("create or replace function interview_private.sample")
+        apply_export(conn, out, second.written)  # create or replace alone fails here with 42P13
+        assert conn.execute("select count(*) from pg_proc where proname = 'sample'").fetchone()[0] == 1
+        assert not export_supabase(copy, out).changed
+
+
+def test_two_migrations_with_one_number_are_not_exported(project: Project, tmp_path: Path) -> None:
+    copy = copy_project(project, tmp_path / "checkout")
+    (copy.migrations_dir / "0099_a.sql").write_text("create table interview_private.a (id int primary key);\n")
+    (copy.migrations_dir / "0099_b.sql").write_text("create table interview_private.b (id int primary key);\n")
+
+    with pytest.raises(ExportError, match="migrations 0099_a and 0099_b share the number 0099"):
+        export_supabase(copy, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_directory_exported_from_a_newer_release_is_refused(project: Project, tmp_path: Path) -> None:
+    newer = copy_project(project, tmp_path / "newer")
+    (newer.migrations_dir / "0099_newer.sql").write_text("create table interview_private.newer (id int primary key);\n")
+    out = tmp_path / "migrations"
+    export_supabase(newer, out)
+    before = files_of(out)
+
+    with pytest.raises(ExportError) as caught:
+        export_supabase(project, out)
+
+    assert "holds 0099_newer, which this checkout does not have" in str(caught.value)
+    assert "newer release (schema 0099_newer)" in str(caught.value)
+    assert files_of(out) == before  # no older function bodies written over the newer ones
+
+
+def test_an_unparsable_function_file_is_named_with_its_line(project: Project, tmp_path: Path) -> None:
+    copy = copy_project(project, tmp_path / "checkout")
+    (copy.functions_dir / "interview_private.broken.sql").write_text("-- fine\nselect 1;\n\nselect frm where;\n")
+
+    result = CliRunner().invoke(main, ["export-supabase", str(tmp_path / "out")], env={"INTERVIEW_DB_PROJECT": str(copy.root)})
+
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip() == 'Error: sql/functions/interview_private.broken.sql line 4: syntax error at or near ";"'
+
+
+def test_files_pushed_by_an_earlier_export_still_compare_equal(project: Project, tmp_path: Path) -> None:
+    """An export before this one wrote no search_path statement and no fingerprint: those
+    files were pushed, so they must not count as edited."""
+    export_supabase(project, tmp_path)
+    for path in tmp_path.glob("*_interview_0*.sql"):
+        text = path.read_text()
+        older = text.split("-- interview-db: record the catalog")[0].replace("set local search_path = pg_catalog, pg_temp;\n", "")
+        path.write_text(older)
+
+    assert not export_supabase(project, tmp_path).changed
+
+
+def test_each_exported_migration_runs_under_migrates_search_path(project: Project, empty_db: str, tmp_path: Path) -> None:
+    export_supabase(project, tmp_path)
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        apply_shim(conn, project)
+        first = sorted(tmp_path.glob("*_interview_0001_*.sql"))[0]
+        with conn.transaction():
+            conn.execute(first.read_text())
+            assert conn.execute("show search_path").fetchone()[0] == "pg_catalog, pg_temp"
+        assert conn.execute("show search_path").fetchone()[0] != "pg_catalog, pg_temp"  # set local: this file only
+
+
+def test_without_seed_file_the_seed_goes_where_the_cli_reads_it(project: Project, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["export-supabase", str(tmp_path / "supabase" / "migrations")])
+
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "supabase" / "seed.sql").read_text() == seed_script(project)
+    assert not (tmp_path / "supabase" / "migrations" / "seed.sql").exists()

@@ -40,9 +40,9 @@ from psycopg.types.json import Jsonb
 from .hostile import TARGET as HOSTILE_TARGET
 from .hostile import HostileResult, format_hostile, measure
 from .postgrest import SchemaCache, call_rpc, user_claims
-from .project import Project
+from .project import RPC_NAME, Project
 
-RPC = "job_interview_create_from_array"
+RPC = RPC_NAME
 TEMPLATE_ID = "5b6f0c3e-2a51-4f0e-9d4c-1a7e3c9b0001"  # the voice template of the seeds
 # A scan node of a plan with its actual rows: "Index Scan using x on t  (...) (actual time=... rows=1 loops=1)"
 _SCAN = re.compile(r"(Seq Scan|Index Scan|Index Only Scan|Bitmap Heap Scan)(?: using \w+)? on (\w+)[^\n]*?"

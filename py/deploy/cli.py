@@ -17,18 +17,21 @@ from pathlib import Path
 from typing import Any
 
 import click
+import psycopg
 
 from . import __version__
+from .db import DeployError, connect, database_error, redact
 from .demo import DemoResult, run_demo
+from .disposable import deploy, deployed_local_database
 from .doctor import diagnose
 from .lint import lint_files
-from .localdb import LocalPostgres, LocalPostgresError
-from .migrations import MigrationError, connect, migrate, rollback, status
+from .localdb import LocalPostgresError
+from .migrations import migrate, rollback, status
 from .onboarding import ROLES, OnboardingError, add_member, add_merchant
 from .openapi import generate as generate_openapi
-from .project import Project, ProjectNotFound, find_project
+from .project import RPC_NAME, Project, ProjectNotFound, find_project
 from .seeds import SeedError, seed
-from .supabase_export import DEFAULT_BASE, ExportError, export_supabase
+from .supabase_export import DEFAULT_BASE, export_supabase
 from .typescript import TYPES_PATH, TypeScriptError, out_of_date
 from .typescript import generate as generate_typescript
 
@@ -54,11 +57,18 @@ def _emit_json(payload: Any) -> None:
 
 
 @contextmanager
-def _errors_as_messages() -> Iterator[None]:
+def _errors_as_messages(url: str | None = None, doing: str = "the command") -> Iterator[None]:
+    """Errors the user can act on as one line on stderr (exit 1), never with the password of ``url``.
+
+    A server error (a missing privilege, a lost connection) is one of them: it is
+    the database's answer, not a bug of ours."""
     try:
         yield
-    except (MigrationError, SeedError, LocalPostgresError, ExportError, OnboardingError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    except (DeployError, SeedError, LocalPostgresError, OnboardingError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise click.ClickException(redact(message, url) if url else message) from None
+    except psycopg.Error as exc:
+        raise click.ClickException(str(database_error(exc, url or "", doing))) from None
 
 
 def _terminate_on_sigterm() -> None:
@@ -130,7 +140,7 @@ def migrate_command(database_url: str, as_json: bool) -> None:
       interview-db migrate --database-url postgresql://postgres@127.0.0.1:5432/app
     """
     project = _project()
-    with _errors_as_messages():
+    with _errors_as_messages(database_url, "migrate"):
         result = migrate(database_url, project, progress=_progress(to_stderr=as_json))
     if as_json:
         _emit_json(asdict(result))
@@ -147,7 +157,9 @@ def migrate_command(database_url: str, as_json: bool) -> None:
     for name in result.functions_applied:
         click.echo(f"  applied function file {name}")
     for signature in result.functions_dropped:
-        click.echo(f"  dropped function {signature} (no longer defined)")
+        click.echo(f"  dropped function {signature} (no file in sql/functions defines it)")
+    for repair in result.repaired:
+        click.echo(f"  repaired drift: {repair}")
     if not result.changed:
         click.secho("Nothing to do: the database is up to date.", fg="green")
     else:
@@ -164,7 +176,7 @@ def seed_command(database_url: str) -> None:
       interview-db seed --database-url "$DATABASE_URL"
     """
     project = _project()
-    with _errors_as_messages(), connect(database_url) as conn:
+    with _errors_as_messages(database_url, "seed"), connect(database_url) as conn:
         result = seed(conn, project)
     for table, count in result.written.items():
         click.echo(f"  {table}: {count} row(s) written")
@@ -185,7 +197,7 @@ def status_command(database_url: str, as_json: bool) -> None:
       interview-db status --database-url "$DATABASE_URL" --json
     """
     project = _project()
-    with _errors_as_messages():
+    with _errors_as_messages(database_url, "status"):
         result = status(database_url, project)
     if as_json:
         payload = asdict(result)
@@ -196,25 +208,38 @@ def status_command(database_url: str, as_json: bool) -> None:
         return
     kind = "Supabase" if result.supabase else ("plain PostgreSQL with the local shim" if result.shim else "plain PostgreSQL")
     click.echo(f"Database {result.database}: {kind}")
-    if not result.bookkeeping:
-        click.echo("  (no interview-db bookkeeping here: deployed with `supabase db push`, or not at all; "
-                   "`interview-db doctor` tells which)")
+    click.echo(f"  deployed with {result.deployed_with}" if result.deployed_with else "  the package is not deployed here")
     click.echo("Migrations:")
     for m in result.migrations:
-        state = f"applied {m.applied_at:%Y-%m-%d %H:%M:%S}" if m.applied_at else "pending"
+        if m.applied_at:
+            state = f"applied {m.applied_at:%Y-%m-%d %H:%M:%S}"
+        elif m.pushed_version:
+            state = f"pushed as version {m.pushed_version}"
+        else:
+            state = "pending"
         if m.edited:
             state += ", EDITED since applied"
         if not m.file_present:
             state += ", file missing"
         click.echo(f"  {m.id:<40} {state}")
-    click.echo("Function files:")
+    if result.functions:
+        click.echo("Function files:")
     for f in result.functions:
         click.echo(f"  {f.path:<60} {f.state}")
+    if result.deployed_with:
+        click.echo("Catalog (against the fingerprint recorded at deploy):")
+        if not result.fingerprint:
+            click.echo("  no fingerprint recorded (deployed by an older interview-db)")
+        for difference in result.drift:
+            click.echo(f"  DRIFT {difference}")
+        if result.fingerprint and not result.drift:
+            click.echo("  as deployed")
 
 
 @main.command("rollback")
 @database_url_option
-@click.option("--count", default=1, show_default=True, help="How many of the newest migrations to roll back.")
+@click.option("--count", default=1, show_default=True, type=click.IntRange(1),
+              help="How many of the newest migrations to roll back.")
 def rollback_command(database_url: str, count: int) -> None:
     """Roll back the newest applied migration(s).
 
@@ -223,7 +248,7 @@ def rollback_command(database_url: str, count: int) -> None:
       interview-db rollback --database-url "$DATABASE_URL" --count 1
     """
     project = _project()
-    with _errors_as_messages():
+    with _errors_as_messages(database_url, "rollback"):
         done = rollback(database_url, project, count=count, progress=_progress())
     for mid in done:
         click.echo(f"  rolled back {mid}")
@@ -348,7 +373,7 @@ def doctor_command(database_url: str, as_json: bool) -> None:
       interview-db doctor --json
     """
     project = _project()
-    with _errors_as_messages():
+    with _errors_as_messages(database_url, "doctor"):
         diagnosis = diagnose(database_url, project)
     if as_json:
         payload = asdict(diagnosis)
@@ -377,7 +402,8 @@ def doctor_command(database_url: str, as_json: bool) -> None:
 @main.command("export-supabase")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--seed-file", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
-              help="Where to write seed.sql [default: DIRECTORY/seed.sql]. The CLI seeds from supabase/seed.sql.")
+              help="Where to write seed.sql [default: beside DIRECTORY when it is named migrations, "
+                   "as the CLI reads supabase/seed.sql; else DIRECTORY/seed.sql].")
 @click.option("--base-timestamp", default=DEFAULT_BASE, show_default=True, metavar="YYYYMMDDHHMMSS",
               help="UTC time of the versions' base: migration NNNN is NNNN hours later. Choose it once, and keep it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -395,7 +421,7 @@ def export_supabase_command(directory: Path, seed_file: Path | None, base_timest
       supabase db push --db-url "$SUPABASE_DB_URL" --include-seed
     """
     project = _project()
-    with _errors_as_messages():
+    with _errors_as_messages(doing="export-supabase"):
         result = export_supabase(
             project, directory, base=base_timestamp, seed_path=seed_file, progress=_progress(to_stderr=as_json)
         )
@@ -417,7 +443,7 @@ def export_supabase_command(directory: Path, seed_file: Path | None, base_timest
 @click.option("--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=Path("-"),
               metavar="PATH", help="Write the document to PATH [default: standard output].")
 @click.option("--check", is_flag=True,
-              help="Compare with the checked-in openapi/job_interview_create_from_array.json; exit 1 when it differs.")
+              help=f"Compare with the checked-in openapi/{RPC_NAME}.json; exit 1 when it differs.")
 def openapi_command(database_url: str | None, output: Path, check: bool) -> None:
     """Generate the OpenAPI 3.1 document of POST /rpc/job_interview_create_from_array.
 
@@ -433,18 +459,13 @@ def openapi_command(database_url: str | None, output: Path, check: bool) -> None
     _terminate_on_sigterm()
     project = _project()
     echo = _progress(to_stderr=True)
-    with _errors_as_messages():
+    with _errors_as_messages(database_url, "openapi"):
         if database_url:
             with connect(database_url) as conn:
                 document = _openapi(conn, project)
         else:
-            echo("starting a disposable local PostgreSQL")
-            with LocalPostgres() as pg:
-                echo(f"started {pg.describe()}")
-                migrate(pg.url(), project, progress=echo)
-                with connect(pg.url()) as conn:
-                    document = _openapi(conn, project)
-            echo("local PostgreSQL stopped and removed")
+            with deployed_local_database(project, echo, seeded=False) as pg, connect(pg.url()) as conn:
+                document = _openapi(conn, project)
     if check:
         checked_in = project.openapi_file.read_text(encoding="utf-8") if project.openapi_file.exists() else ""
         if checked_in != document:
@@ -525,15 +546,13 @@ def demo_command(database_url: str | None, as_json: bool, verbose: bool) -> None
     _terminate_on_sigterm()
     project = _project()
     echo = _progress(to_stderr=as_json)
-    with _errors_as_messages():
+    with _errors_as_messages(database_url, "demo"):
         if database_url:
-            demo = _demo(database_url, project, echo, verbose)
+            deploy(database_url, project, _phase_progress(echo, verbose))
+            demo = _run_demo(database_url, project, echo)
         else:
-            echo("starting a disposable local PostgreSQL")
-            with LocalPostgres() as pg:
-                echo(f"started {pg.describe()}")
-                demo = _demo(pg.url(), project, echo, verbose)
-            echo("local PostgreSQL stopped and removed")
+            with deployed_local_database(project, _phase_progress(echo, verbose)) as pg:
+                demo = _run_demo(pg.url(), project, echo)
     if as_json:
         _emit_json(asdict(demo))
     else:
@@ -553,13 +572,8 @@ def _phase_progress(echo: Any, verbose: bool) -> Any:
     return report
 
 
-def _demo(url: str, project: Project, echo: Any, verbose: bool) -> DemoResult:
-    result = migrate(url, project, progress=_phase_progress(echo, verbose))
-    echo(f"migrated: {len(result.migrations_applied)} migration(s), {len(result.functions_applied)} function file(s)"
-         + ("" if verbose else " (--verbose names them)"))
+def _run_demo(url: str, project: Project, echo: Any) -> DemoResult:
     with connect(url) as conn:
-        seeded = seed(conn, project)
-        echo(f"seeded: {sum(seeded.written.values())} reference row(s)")
         demo = run_demo(conn, project)
     echo("made a merchant and its owner, called the RPC twice")
     return demo
@@ -577,7 +591,7 @@ def _print_demo(demo: DemoResult) -> None:
     click.secho("JWT claims of the call (a signed-in user's access token):", bold=True)
     click.echo(f"  {json.dumps(demo.claims)}")
     click.echo("")
-    click.secho("POST /rest/v1/rpc/job_interview_create_from_array  (examples/create-interview.json)", bold=True)
+    click.secho(f"POST /rest/v1/rpc/{RPC_NAME}  (examples/create-interview.json)", bold=True)
     click.secho(f"HTTP {demo.created.status}", fg="green" if demo.created.ok else "red")
     click.echo(json.dumps(demo.created.body, indent=2))
     if demo.steps:
@@ -644,18 +658,14 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
     options.webhook_events = webhook_events
     project = _project()
     echo = _progress(to_stderr=True)
-    with _errors_as_messages():
+    with _errors_as_messages(database_url, "bench"):
         if database_url:
-            connect(database_url).close()  # an unreachable database is one clear line, not a traceback
+            connect(database_url).close()  # one clear line when it is out of reach
             result = run_bench(database_url, database_url, options, echo, sql_checksum=sql_checksum(project))
         else:
-            echo("starting a disposable local PostgreSQL")
             # the server's own clock for the ratio to the floor: pg_stat_statements, top-level statements
-            with LocalPostgres(settings=BENCH_SETTINGS) as pg:
-                echo(f"started {pg.describe()} (fsync, synchronous_commit and full_page_writes off)")
-                migrate(pg.url(), project, progress=echo)
+            with deployed_local_database(project, echo, settings=BENCH_SETTINGS) as pg:
                 with connect(pg.url()) as conn:
-                    seed(conn, project)
                     conn.execute("create extension if not exists pg_stat_statements")
                 result = run_bench(pg.url(), pg.url(user="authenticator"), options, echo,
                                    sql_checksum=sql_checksum(project))

@@ -15,9 +15,8 @@ from typing import Any
 import psycopg
 
 from .postgrest import RpcResponse, call_rpc, user_claims
-from .project import Project
+from .project import RPC_NAME, Project
 
-RPC_NAME = "job_interview_create_from_array"
 DEMO_MERCHANT_ID = "d0000000-0000-4000-8000-000000000001"
 DEMO_USER_ID = "d0000000-0000-4000-8000-0000000000a1"
 DEMO_USER_EMAIL = "owner@demo-merchant.example"

@@ -10,19 +10,25 @@ from dataclasses import dataclass, field
 import psycopg
 
 from . import __version__
-from .migrations import MigrationError, connect, describe_url, has_auth_schema, is_local_shim, status
-from .project import Project
+from .db import DeployError, connect, describe_url, redact
+from .migrations import StatusResult, status
+from .project import RPC_NAME, RPC_SCHEMA, Project
 from .seeds import LANGUAGES_FILE, TEMPLATES_FILE, seed_data
+from .shim import detect, misplaced_extensions
 from .supabase_export import pushed_state
 
 MIN_SERVER_MAJOR = 15  # what the package is tested on (and newer)
-RPC_SIGNATURE_SQL = """
+RPC_SIGNATURE_SQL = f"""
 select p.oid::regprocedure::text,
        coalesce(has_function_privilege('authenticated', p.oid, 'execute'), false)
          and not coalesce(has_function_privilege('anon', p.oid, 'execute'), true)
 from pg_proc as p
-where p.pronamespace = 'public'::regnamespace and p.proname = 'job_interview_create_from_array' and p.pronargs > 1
+where p.pronamespace = '{RPC_SCHEMA}'::regnamespace and p.proname = '{RPC_NAME}' and p.pronargs > 1
 """
+RESTORE_PUSHED = (
+    'psql "$DATABASE_URL" --single-transaction -f supabase/migrations/<newest>_interview_functions.sql '
+    "(re-applies the pushed functions and records them again)"
+)
 MIGRATE = 'interview-db migrate --database-url "$DATABASE_URL"'
 SEED = 'interview-db seed --database-url "$DATABASE_URL"'
 PUSH = (
@@ -78,40 +84,43 @@ def _server(conn: psycopg.Connection, diagnosis: Diagnosis) -> None:
 
 
 def _platform(conn: psycopg.Connection, diagnosis: Diagnosis) -> None:
-    if not has_auth_schema(conn):
-        diagnosis.add("platform", None, "plain PostgreSQL without the Supabase shim (migrate applies it)")
-    elif is_local_shim(conn):
-        diagnosis.add("platform", None, "plain PostgreSQL with the local Supabase shim")
-    else:
-        diagnosis.add("platform", None, "Supabase (its own auth schema and roles)")
+    platform = detect(conn)
+    summary = platform.describe() + (" (migrate applies it)" if not platform.auth else "")
+    diagnosis.add("platform", False if platform.foreign_auth else None, summary,
+                  "deploy into a database without an auth schema of its own, or into Supabase"
+                  if platform.foreign_auth else None)
+    for name, schema in misplaced_extensions(conn):
+        diagnosis.add("extensions", False, f"{name} is installed in schema {schema}, not extensions",
+                      f"create schema if not exists extensions; alter extension {name} set schema extensions;")
 
 
 def _deployment(conn: psycopg.Connection, url: str, project: Project, diagnosis: Diagnosis) -> str | None:
     """Migrations and function files, by whichever path deployed them: the command
     that brings this database up to date, or None where the package is not deployed."""
-    state = status(url, project)
-    pushed = pushed_state(conn, project)
+    try:
+        state = status(url, project)
+    except DeployError as exc:
+        diagnosis.add("deployment", False, str(exc), "connect as the role that deployed the package (e.g. postgres)")
+        return None
     total = len(project.migration_files())
-    if state.bookkeeping:
-        path, fix = "interview-db migrate", MIGRATE
-        pending, edited = state.pending_migrations, state.edited_migrations
-        drifted = state.drifted_functions
-    elif pushed.deployed:
-        path, fix = "supabase db push", PUSH
-        pending, edited = pushed.pending, pushed.edited
-        drifted = [f"sql/functions (revision {pushed.functions_version} differs)"] if pushed.functions_drifted else []
-        if pushed.functions_version is None:
-            drifted = ["sql/functions (never pushed)"]
-    else:
+    if state.deployed_with is None:
         diagnosis.add("deployment", False, "the package is not deployed here",
                       f"{MIGRATE}   (or, with the Supabase CLI: {PUSH})")
         return None
-    if state.bookkeeping and pushed.deployed:
-        diagnosis.add("deployment", None, "deployed by interview-db migrate AND supabase db push: use one path only")
-    diagnosis.add("deployment", None, f"deployed with {path}")
+    fix = MIGRATE if state.bookkeeping else PUSH
+    diagnosis.add("deployment", None, f"deployed with {state.deployed_with}")
+    pending, edited = state.pending_migrations, state.edited_migrations
+    drifted = state.drifted_functions
+    if not state.bookkeeping:
+        drifted = _pushed_functions(conn, project)
 
     applied = total - len(pending)
-    if edited:
+    if state.newer_migrations:
+        diagnosis.add("migrations", False,
+                      f"applied here but not in this checkout: {', '.join(state.newer_migrations)} (deployed from a "
+                      f"newer release, schema {max(state.newer_migrations)}; this checkout has {project.schema_version})",
+                      "run interview-db from that release or a newer one (pip install -U interview-db)")
+    elif edited:
         diagnosis.add("migrations", False,
                       f"{applied} of {total} applied; EDITED since applied: {', '.join(edited)}",
                       "restore the edited migration files (git checkout sql/migrations): "
@@ -125,15 +134,37 @@ def _deployment(conn: psycopg.Connection, url: str, project: Project, diagnosis:
         diagnosis.add("functions", False, f"not as in sql/functions: {', '.join(drifted)}", fix)
     else:
         diagnosis.add("functions", True, f"all {len(project.function_files())} function files as applied")
+    _catalog(state, diagnosis, MIGRATE if state.bookkeeping else RESTORE_PUSHED)
 
     row = conn.execute(RPC_SIGNATURE_SQL).fetchone() if _has_roles(conn) else None
     if row is None:
-        diagnosis.add("rpc", False, "public.job_interview_create_from_array is missing", fix)
+        diagnosis.add("rpc", False, f"{RPC_SCHEMA}.{RPC_NAME} is missing", fix)
     elif not row[1]:
         diagnosis.add("rpc", False, f"{row[0].split('(')[0]}: authenticated may not execute it, or anon may", fix)
     else:
-        diagnosis.add("rpc", True, "public.job_interview_create_from_array: execute granted to authenticated, not anon")
+        diagnosis.add("rpc", True, f"{RPC_SCHEMA}.{RPC_NAME}: execute granted to authenticated, not anon")
     return fix
+
+
+def _pushed_functions(conn: psycopg.Connection, project: Project) -> list[str]:
+    pushed = pushed_state(conn, project)
+    if pushed.functions_version is None:
+        return ["sql/functions (never pushed)"]
+    return [f"sql/functions (revision {pushed.functions_version} differs)"] if pushed.functions_drifted else []
+
+
+def _catalog(state: StatusResult, diagnosis: Diagnosis, fix: str) -> None:
+    """The live catalog against the fingerprint recorded when the package was deployed."""
+    if not state.fingerprint and fix == MIGRATE:
+        diagnosis.add("catalog", False, "no fingerprint of the deployed catalog (deployed by an older interview-db)", fix)
+    elif not state.fingerprint:
+        # a push applies each file once: the fingerprint comes with the next exported file
+        diagnosis.add("catalog", None, "not judged: no fingerprint of the deployed catalog (pushed by an older "
+                      "interview-db export; the next exported revision or migration records one)")
+    elif state.drift:
+        diagnosis.add("catalog", False, "differs from what was deployed: " + " | ".join(state.drift), fix)
+    else:
+        diagnosis.add("catalog", True, "functions, grants, owners, RLS policies and SECURITY DEFINER flags as deployed")
 
 
 def _has_roles(conn: psycopg.Connection) -> bool:
@@ -148,6 +179,15 @@ def _seed(conn: psycopg.Connection, project: Project, diagnosis: Diagnosis, upda
     tables = "select to_regclass('public.platform_languages') is null or to_regclass('public.interview_templates') is null"
     if _scalar(conn, tables):
         diagnosis.add("seed", False, "the reference tables are missing", fix)
+        return
+    hidden = _scalar(
+        conn,
+        "select not (r.rolsuper or r.rolbypassrls or pg_has_role(c.relowner, 'usage')) and c.relrowsecurity "
+        "from pg_roles as r, pg_class as c where r.rolname = current_user and c.oid = 'public.platform_languages'::regclass",
+    )
+    if hidden:
+        diagnosis.add("seed", None, f"not judged: row level security hides reference rows from "
+                      f"{_scalar(conn, 'select current_user')} (connect as the deploying role to check the seed)")
         return
     languages = int(str(_scalar(conn, "select count(*) from public.platform_languages where code = any (%s)", codes)))
     templates = int(str(_scalar(conn, "select count(*) from public.interview_templates where id::text = any (%s)", ids)))
@@ -212,17 +252,22 @@ def diagnose(url: str, project: Project) -> Diagnosis:
                   f"files from the {project.describe()}")
     try:
         conn = connect(url)
-    except MigrationError as exc:
+    except DeployError as exc:
         diagnosis.add("reachable", False, str(exc),
                       "check the URL, password and network; on Supabase use the direct connection (port 5432)")
         return diagnosis
     with conn:
-        diagnosis.add("reachable", True, f"connected as {_scalar(conn, 'select current_user')}")
-        _server(conn, diagnosis)
-        _platform(conn, diagnosis)
-        update = _deployment(conn, url, project, diagnosis)
-        if update is not None:
-            _seed(conn, project, diagnosis, update)
-            _webhooks(conn, diagnosis)
-        _plpgsql_check(conn, diagnosis)
+        try:
+            diagnosis.add("reachable", True, f"connected as {_scalar(conn, 'select current_user')}")
+            _server(conn, diagnosis)
+            _platform(conn, diagnosis)
+            update = _deployment(conn, url, project, diagnosis)
+            if update is not None:
+                _seed(conn, project, diagnosis, update)
+                _webhooks(conn, diagnosis)
+            _plpgsql_check(conn, diagnosis)
+        except psycopg.Error as exc:
+            message = exc.diag.message_primary or type(exc).__name__
+            diagnosis.add("catalog", False, redact(f"cannot read the catalog: {message}", url),
+                          "connect as the role that deployed the package (e.g. postgres)")
     return diagnosis

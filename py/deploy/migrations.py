@@ -1,65 +1,80 @@
 """Deploy the schema: the Supabase shim (plain PostgreSQL only), the versioned
-migrations (yoyo) and the function files, all under one lock.
+migrations (yoyo), the function files (functions.py) and the catalog's
+fingerprint (drift.py), all under one lock.
 
 yoyo keeps its bookkeeping tables in ``interview_deploy``, a schema PostgREST
 never exposes; we add what yoyo lacks there: the checksum of every applied
-migration (so an edited migration is caught) and of every function file (so a
-changed one is re-applied, an unchanged one is not).
+migration (so an edited migration is caught). yoyo connects through
+``db.connect`` like everything else (keyword DSNs, percent-encoded names and
+multi-host URLs work, and no URL is parsed twice).
 
 Each migration is applied and marked in one transaction, so a run that dies in
-the middle leaves the database as it was before that migration.
+the middle leaves the database as it was before that migration. Before anything
+is applied, ``migrate`` refuses a database it would damage: one deployed by
+``supabase db push``, one that applied migrations this checkout does not have
+(a newer release), one whose pgcrypto lives outside ``extensions``, and a tree
+with two migrations of one number or a new migration older than an applied one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any
 
 import psycopg
 from psycopg import sql
 from yoyo import read_migrations
 from yoyo.backends.base import DatabaseBackend
-from yoyo.connections import get_backend
-from yoyo.migrations import Migration
+from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
+from yoyo.connections import parse_uri
+from yoyo.migrations import Migration, default_migration_table
 
+from . import drift, functions
+from .db import DeployError, connect, database_error, describe_url
+from .functions import BOOKKEEPING_SCHEMA, FunctionFile, read_function_files
 from .project import Project
-from .supabase_export import deployed_by_cli
+from .shim import (  # apply_shim, has_auth_schema, is_local_shim: also imported from here by older callers
+    MIGRATION_SEARCH_PATH,
+    Platform,
+    apply_shim,
+    check_extensions,
+    detect,
+    has_auth_schema,
+    is_local_shim,
+)
+from .supabase_export import deployed_by_cli, pushed_state
 
-BOOKKEEPING_SCHEMA = "interview_deploy"
-SHIM_MARKER = "Supabase Auth stand-in (local shim)"
+__all__ = [
+    "DeployError", "EditedMigrationError", "MigrateResult", "MigrationError", "NewerDeploymentError",
+    "StatusResult", "apply_shim", "connect", "describe_url", "has_auth_schema", "is_local_shim",
+    "migrate", "rollback", "status",
+]
+
 # One key for every interview-db process that changes the schema; the lock is
 # held by a session, so PostgreSQL releases it when its holder dies.
 MIGRATE_LOCK_KEY = 0x696E_7465_7276_6462  # "intervdb"
 
-# A deploy whose process dies (kill -9, a cancelled CI job) must not leave its
-# statement running on the server with the locks of a half-done migration until
-# that statement ends by itself: every connection asks the server to check each
-# second whether its client is still there, and to cancel and roll back when not
-# (client_connection_check_interval, PostgreSQL 14+ on Linux, macOS and the BSDs).
-CLIENT_CHECK_INTERVAL = "1s"
-_CLIENT_CHECK_SQL = (
-    "select pg_catalog.set_config('client_connection_check_interval', %s, false) "
-    "where pg_catalog.current_setting('server_version_num')::integer >= 140000"
-)
-
 Progress = Callable[[str], None]
+MigrationError = DeployError  # the name callers know
 
 
 def _quiet(_: str) -> None:
     return None
 
 
-class MigrationError(RuntimeError):
-    """A deployment problem the user can act on; its message says how."""
-
-
-class EditedMigrationError(MigrationError):
+class EditedMigrationError(DeployError):
     """An applied migration's file changed after it was applied."""
+
+
+class NewerDeploymentError(DeployError):
+    """The database applied migrations this checkout does not have."""
 
 
 @dataclass
@@ -76,6 +91,8 @@ class MigrateResult:
     checksums_recorded: list[str] = field(default_factory=list)
     functions_applied: list[str] = field(default_factory=list)
     functions_dropped: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # drift put back as deployed
+    fingerprint_recorded: bool = False
 
     @property
     def changed(self) -> bool:
@@ -85,6 +102,7 @@ class MigrateResult:
             or self.functions_applied
             or self.functions_dropped
             or self.checksums_recorded
+            or self.repaired
         )
 
 
@@ -94,16 +112,17 @@ class MigrationState:
     applied_at: datetime | None
     file_present: bool
     edited: bool
+    pushed_version: str | None = None  # deployed by `supabase db push`: the CLI's version of it
 
     @property
     def applied(self) -> bool:
-        return self.applied_at is not None
+        return self.applied_at is not None or self.pushed_version is not None
 
 
 @dataclass
 class FunctionFileState:
     path: str
-    state: str  # applied | changed | new | removed | missing (a function it defines is gone)
+    state: str  # applied | changed | new | removed | missing (a function it defines is gone) | drifted
 
 
 @dataclass
@@ -116,6 +135,10 @@ class StatusResult:
     # interview-db's own bookkeeping exists (deployed with `migrate`); a database
     # deployed with `supabase db push` has none, see supabase_export.pushed_state.
     bookkeeping: bool = False
+    deployed_with: str | None = None  # "interview-db migrate" | "supabase db push" | None
+    drift: list[str] = field(default_factory=list)  # each object that differs from what was deployed
+    fingerprint: bool = False  # a fingerprint of the deployed catalog was recorded
+    newer_migrations: list[str] = field(default_factory=list)  # applied, but this checkout has no file
 
     @property
     def pending_migrations(self) -> list[str]:
@@ -132,62 +155,6 @@ class StatusResult:
 
 def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def describe_url(url: str) -> str:
-    """host:port/dbname of a URL, without credentials, for messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or "localhost"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{host}{port}{parts.path or '/'}"
-
-
-def _yoyo_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgres", "postgresql", "postgresql+psycopg"):
-        raise MigrationError(
-            f"database URL must look like postgresql://user:password@host:port/dbname, got scheme {parts.scheme!r}"
-        )
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "schema"]
-    query.append(("schema", BOOKKEEPING_SCHEMA))
-    return urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, urlencode(query), ""))
-
-
-def connect(url: str) -> psycopg.Connection:
-    """An autocommit connection, with a clear error when the database is out of reach."""
-    try:
-        conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
-    except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise MigrationError(f"cannot connect to {describe_url(url)}: {reason}") from exc
-    except psycopg.ProgrammingError as exc:
-        raise MigrationError(f"invalid database URL: {exc}") from exc
-    _end_with_client(conn)
-    return conn
-
-
-def _end_with_client(conn: psycopg.Connection) -> None:
-    """Have the server cancel this session's statement when our process is gone.
-
-    ``conn`` must be in autocommit mode (the setting then lasts for the session).
-    A server that cannot watch its clients (an older major, another platform)
-    keeps its default: nothing else depends on it.
-    """
-    try:
-        conn.execute(_CLIENT_CHECK_SQL, (CLIENT_CHECK_INTERVAL,))
-    except psycopg.Error:
-        pass
-
-
-def has_auth_schema(conn: psycopg.Connection) -> bool:
-    return conn.execute("select to_regnamespace('auth') is not null").fetchone()[0]  # type: ignore[index]
-
-
-def is_local_shim(conn: psycopg.Connection) -> bool:
-    row = conn.execute(
-        "select coalesce(obj_description(to_regnamespace('auth'), 'pg_namespace'), '')"
-    ).fetchone()
-    return bool(row and str(row[0]).startswith(SHIM_MARKER))
 
 
 @contextmanager
@@ -211,11 +178,12 @@ def migrate_lock(conn: psycopg.Connection, progress: Progress = _quiet) -> Itera
     try:
         yield waited
     finally:
-        if not conn.closed:
+        if not conn.closed and not conn.broken:
             conn.execute("select pg_advisory_unlock(%s)", (MIGRATE_LOCK_KEY,))
 
 
-def _has_bookkeeping(conn: psycopg.Connection) -> bool:
+def has_bookkeeping(conn: psycopg.Connection) -> bool:
+    """Whether `interview-db migrate` deployed here (yoyo's table exists)."""
     row = conn.execute("select to_regclass(%s) is not null", (f"{BOOKKEEPING_SCHEMA}._yoyo_migration",)).fetchone()
     return bool(row and row[0])
 
@@ -227,48 +195,37 @@ def _ensure_bookkeeping(conn: psycopg.Connection) -> None:
                 """
                 create schema if not exists {schema};
                 comment on schema {schema} is
-                  'interview-db deployment bookkeeping (yoyo tables, checksums). Not exposed; no API grants.';
+                  'interview-db deployment bookkeeping (yoyo tables, checksums, catalog fingerprint). Not exposed; no API grants.';
                 revoke all on schema {schema} from public;
                 create table if not exists {schema}.migration_checksums (
                   migration_id text primary key,
                   sha256 text not null,
                   recorded_at timestamptz not null default now()
                 );
-                create table if not exists {schema}.function_files (
-                  path text primary key,
-                  sha256 text not null,
-                  functions text[] not null default '{{}}',
-                  applied_at timestamptz not null default now()
-                );
                 """
             ).format(schema=sql.Identifier(BOOKKEEPING_SCHEMA))
         )
+        functions.ensure_bookkeeping(conn)
+        conn.execute(drift.ensure_table_sql())
 
 
-def apply_shim(conn: psycopg.Connection, project: Project) -> str:
-    """Apply the Supabase shim (supabase/shim.sql, and the pgcrypto stand-ins
-    where pgcrypto is missing); returns how pgcrypto is provided.
+class _Backend(PostgresqlPsycopgBackend):
+    """yoyo's psycopg backend on a connection made by db.connect."""
 
-    ``migrate`` calls it on a plain PostgreSQL; the Supabase CLI tests call it
-    alone, to stand in for what a Supabase database has before ``db push``."""
-    with conn.transaction():
-        conn.execute(f"set local search_path = {MIGRATION_SEARCH_PATH}")
-        conn.execute(project.shim_file.read_text())
-        available = conn.execute(
-            "select exists (select from pg_available_extensions where name = 'pgcrypto')"
-        ).fetchone()[0]  # type: ignore[index]
-        if available:
-            conn.execute("create extension if not exists pgcrypto with schema extensions")
-            return "pgcrypto extension"
-        conn.execute(project.pgcrypto_fallback_file.read_text())
-        return "pgcrypto stand-ins (this PostgreSQL has no pgcrypto)"
+    conninfo = ""
+
+    def connect(self, dburi: object) -> psycopg.Connection:
+        self.schema = BOOKKEEPING_SCHEMA
+        return connect(self.conninfo)
 
 
 @contextmanager
 def _yoyo(url: str) -> Iterator[DatabaseBackend]:
-    backend = get_backend(_yoyo_url(url))
+    backend_class = type("Backend", (_Backend,), {"conninfo": url})
+    backend = backend_class(parse_uri(f"postgresql+psycopg:///interview?schema={BOOKKEEPING_SCHEMA}"),
+                            default_migration_table)
     try:
-        _end_with_client(backend.connection)  # yoyo's connection is in autocommit mode
+        backend.init_database()
         yield backend
     finally:
         backend.connection.close()
@@ -296,7 +253,23 @@ def _applied_ids(backend: DatabaseBackend) -> dict[str, datetime]:
     return {str(r[0]): r[1] for r in rows}
 
 
+def _applied(conn: psycopg.Connection) -> dict[str, datetime]:
+    """Applied migrations from yoyo's table, read without yoyo (read-only)."""
+    if not has_bookkeeping(conn):
+        return {}
+    return {
+        str(r[0]): r[1]
+        for r in conn.execute(
+            sql.SQL("select migration_id, applied_at_utc from {}._yoyo_migration").format(
+                sql.Identifier(BOOKKEEPING_SCHEMA))
+        ).fetchall()
+    }
+
+
 def _checksums(conn: psycopg.Connection) -> dict[str, str]:
+    exists = conn.execute("select to_regclass(%s) is not null", (f"{BOOKKEEPING_SCHEMA}.migration_checksums",)).fetchone()
+    if not (exists and exists[0]):
+        return {}
     rows = conn.execute(
         sql.SQL("select migration_id, sha256 from {}.migration_checksums").format(
             sql.Identifier(BOOKKEEPING_SCHEMA)
@@ -321,30 +294,42 @@ def _check_edits(
         )
     adopted = [m for m in migrations if m.id in applied and m.id not in stored]
     for m in adopted:
-        _record_checksum(conn, m)
+        conn.execute(
+            sql.SQL(
+                "insert into {}.migration_checksums (migration_id, sha256) values (%s, %s) "
+                "on conflict (migration_id) do update set sha256 = excluded.sha256, recorded_at = now()"
+            ).format(sql.Identifier(BOOKKEEPING_SCHEMA)),
+            (m.id, sha256_file(Path(m.path))),
+        )
     return [m.id for m in adopted]
 
 
-def _record_checksum(conn: psycopg.Connection, migration: Migration) -> None:
-    conn.execute(
-        sql.SQL(
-            "insert into {}.migration_checksums (migration_id, sha256) values (%s, %s) "
-            "on conflict (migration_id) do update set sha256 = excluded.sha256, recorded_at = now()"
-        ).format(sql.Identifier(BOOKKEEPING_SCHEMA)),
-        (migration.id, sha256_file(Path(migration.path))),
-    )
-
-
-# The path a migration's statements run with: every name in them is resolved in
-# pg_catalog first and pg_temp last, never in a schema another role could create
-# objects in (the same rule as for the functions; tests/test_pgspot.py checks the
-# files under it). yoyo's own bookkeeping needs its schema back afterwards.
-MIGRATION_SEARCH_PATH = "pg_catalog, pg_temp"
+def check_history(project: Project, applied: list[str], how: str) -> None:
+    """Refuse a database that applied migrations this checkout lacks (a newer release
+    deployed it), and a checkout whose new migration is older than an applied one."""
+    files = [p.stem for p in project.migration_files()]
+    unknown = sorted(set(applied) - set(files))
+    if unknown:
+        raise NewerDeploymentError(
+            f"this database applied migration(s) this checkout does not have: {', '.join(unknown)}; it was "
+            f"deployed ({how}) from a newer release, schema {max(applied)}, and this checkout deploys schema "
+            f"{project.schema_version or 'none'}. Deploy from that release or a newer one; nothing was changed"
+        )
+    if applied:
+        newest = max(applied)
+        late = [f for f in files if f not in applied and f < newest]
+        if late:
+            raise DeployError(
+                f"migration(s) {', '.join(late)} sort before {newest}, which is applied already: a new migration "
+                f"is numbered after the newest one; renumber it after {newest[:4]}; nothing was changed"
+            )
 
 
 def _process_steps(backend: DatabaseBackend, migration: Migration, direction: str) -> None:
     backend.execute(f"set local search_path = {MIGRATION_SEARCH_PATH}")
-    migration.process_steps(backend, direction)
+    # yoyo prints the rows of a migration's top-level select: keep stdout for --json
+    with contextlib.redirect_stdout(sys.stderr):
+        migration.process_steps(backend, direction)
     backend.execute(f"set local search_path = {BOOKKEEPING_SCHEMA}")
 
 
@@ -372,252 +357,234 @@ def _rollback_migration(backend: DatabaseBackend, migration: Migration) -> None:
         )
 
 
-# -- function files --------------------------------------------------------
-
-_DEFERRABLE_SQLSTATES = {"42883", "42P01", "42704", "3F000"}  # a dependency not created yet
+# -- drift -----------------------------------------------------------------
 
 
-def _function_records(conn: psycopg.Connection) -> dict[str, tuple[str, list[str]]]:
-    rows = conn.execute(
-        sql.SQL("select path, sha256, functions from {}.function_files").format(sql.Identifier(BOOKKEEPING_SCHEMA))
-    ).fetchall()
-    return {str(r[0]): (str(r[1]), list(r[2])) for r in rows}
+@dataclass
+class _Drift:
+    recorded: drift.Fingerprints | None
+    drifts: list[drift.Drift]
+    live: drift.Fingerprints
 
 
-def _drop_function(conn: psycopg.Connection, file: str, signature: str, *, redefined: bool = False) -> bool:
-    """Drop a function by its recorded signature, quoted by the catalog itself."""
-    row = conn.execute(
-        "select 'drop function ' || to_regprocedure(%s)::text", (signature,)
-    ).fetchone()
-    statement = row[0] if row else None
-    if statement is None:  # already gone
-        return False
-    try:
-        conn.execute(statement)
-    except psycopg.errors.DependentObjectsStillExist as exc:
-        change = "changes the return type or parameter names of" if redefined else "no longer defines"
-        raise MigrationError(
-            f"{file} {change} {signature}, but other objects depend on it: "
-            f"{exc.diag.message_detail or exc.diag.message_primary}"
-        ) from exc
-    return True
-
-
-def _apply_function_file(
-    conn: psycopg.Connection, name: str, text: str, sha: str, previous: list[str]
-) -> list[str]:
-    """Run one file; drop the functions it defined before but no longer does. Returns those dropped.
-
-    CREATE OR REPLACE cannot change a function's return type or the names of its
-    parameters: when the file does, its previous functions are dropped first and
-    created again, in the same transaction (the file carries their grants and
-    comments; an object that depends on one, a trigger or a policy, stops it).
-    """
-    try:
-        return _run_function_file(conn, name, text, sha, previous, drop_first=False)
-    except psycopg.errors.InvalidFunctionDefinition:
-        return _run_function_file(conn, name, text, sha, previous, drop_first=True)
-
-
-def _run_function_file(
-    conn: psycopg.Connection, name: str, text: str, sha: str, previous: list[str], *, drop_first: bool
-) -> list[str]:
-    dropped: list[str] = []
+def _judge_drift(conn: psycopg.Connection, scope: drift.Scope) -> _Drift:
     with conn.transaction():
-        if drop_first:
-            for signature in previous:
-                _drop_function(conn, name, signature, redefined=True)
-        conn.execute(text)
-        # Every function the file created, replaced or granted carries this
-        # transaction's id in xmin: that is the set the file defines now.
-        defined = [
-            str(r[0])
-            for r in conn.execute(
-                "select p.oid::regprocedure::text from pg_proc as p where p.xmin = pg_current_xact_id()::xid order by 1"
-            ).fetchall()
-        ]
-        for signature in previous:
-            if signature not in defined and _drop_function(conn, name, signature):
-                dropped.append(signature)
-        conn.execute(
-            sql.SQL(
-                "insert into {}.function_files (path, sha256, functions) values (%s, %s, %s) "
-                "on conflict (path) do update set sha256 = excluded.sha256, functions = excluded.functions, applied_at = now()"
-            ).format(sql.Identifier(BOOKKEEPING_SCHEMA)),
-            (name, sha, defined),
-        )
-    return dropped
+        functions.set_search_path(conn)
+        recorded = drift.recorded(conn)
+        live = drift.live(conn, scope)
+    drifts = drift.compare(recorded, live) if recorded is not None else []
+    return _Drift(recorded, drifts, live)
 
 
-def _missing(conn: psycopg.Connection, signatures: list[str]) -> bool:
-    """Whether a function recorded for a file is gone (dropped with a type by a rollback, or by hand)."""
-    if not signatures:
-        return False
-    row = conn.execute(
-        "select bool_or(to_regprocedure(s) is null) from unnest(%s::text[]) as s", (signatures,)
-    ).fetchone()
-    return bool(row and row[0])
-
-
-def _apply_function_files(conn: psycopg.Connection, project: Project, result: MigrateResult, progress: Progress) -> None:
-    records = _function_records(conn)
-    files = {p.name: p for p in project.function_files()}
-    # A file runs when it changed, or when a function it defines has gone missing.
-    pending = [
-        (name, path.read_text(), sha)
-        for name, path in files.items()
-        if (sha := sha256_file(path)) != records.get(name, ("", []))[0] or _missing(conn, records[name][1])
-    ]
-    # A file may use a function of a later file (sql-language bodies are
-    # checked at creation): defer it and retry while the others make progress.
-    while pending:
-        deferred: list[tuple[str, str, str]] = []
-        last_error: psycopg.Error | None = None
-        for name, text, sha in pending:
-            progress(f"applying function file {name}")
-            try:
-                result.functions_dropped += _apply_function_file(conn, name, text, sha, records.get(name, ("", []))[1])
-                result.functions_applied.append(name)
-            except psycopg.Error as exc:
-                if exc.sqlstate not in _DEFERRABLE_SQLSTATES:
-                    raise MigrationError(f"{name}: {exc.diag.message_primary or exc}") from exc
-                deferred.append((name, text, sha))
-                last_error = exc
-        if len(deferred) == len(pending):
-            assert last_error is not None
-            raise MigrationError(f"{deferred[0][0]}: {last_error.diag.message_primary or last_error}")
-        pending = deferred
-    for name, (_, functions) in records.items():
-        if name in files:
-            continue
-        progress(f"function file {name} was removed: dropping its functions")
-        with conn.transaction():
-            for signature in functions:
-                if _drop_function(conn, name, signature):
-                    result.functions_dropped.append(signature)
-            conn.execute(
-                sql.SQL("delete from {}.function_files where path = %s").format(sql.Identifier(BOOKKEEPING_SCHEMA)),
-                (name,),
-            )
+def _repair_tables(conn: psycopg.Connection, judged: _Drift, result: MigrateResult, progress: Progress) -> None:
+    tables = [d for d in judged.drifts if d.kind == "table" and not d.extra and not d.missing]
+    if not tables or judged.recorded is None:
+        return
+    with conn.transaction():
+        functions.set_search_path(conn)
+        for d in tables:
+            progress(f"repairing {d.describe()}")
+            key = ("table", d.identity)
+            drift.repair_table(conn, d.identity, judged.recorded[key], judged.live[key])
+            result.repaired.append(d.describe())
 
 
 # -- commands --------------------------------------------------------------
 
 
+def _read(project: Project) -> tuple[Any, list[FunctionFile], drift.Scope]:
+    """Everything the run will apply, read and checked before the database is touched."""
+    project.check_migration_numbers()
+    files = read_function_files(project)
+    return read_migrations(str(project.migrations_dir)), files, drift.scope_of(project, files)
+
+
+def _refuse_pushed(conn: psycopg.Connection, what: str) -> None:
+    if deployed_by_cli(conn) and not has_bookkeeping(conn):
+        raise DeployError(
+            "the package was deployed here with `supabase db push` (supabase_migrations.schema_migrations "
+            "lists it): keep deploying it that way (interview-db export-supabase, then supabase db push); "
+            f"{what}; nothing was changed"
+        )
+
+
 def migrate(url: str, project: Project, progress: Progress = _quiet) -> MigrateResult:
-    """Bring the database up to date: shim when needed, migrations, function files."""
+    """Bring the database up to date: shim when needed, migrations, function files; repair drift."""
     result = MigrateResult(database=describe_url(url))
-    with connect(url) as conn, migrate_lock(conn, progress) as waited:
-        result.waited_for_lock = waited
-        result.supabase = has_auth_schema(conn) and not is_local_shim(conn)
-        if deployed_by_cli(conn) and not _has_bookkeeping(conn):
-            raise MigrationError(
-                "the package was deployed here with `supabase db push` (supabase_migrations.schema_migrations "
-                "lists it): keep deploying it that way (interview-db export-supabase, then supabase db push); "
-                "migrate would apply every migration a second time"
-            )
-        if not has_auth_schema(conn):
-            progress("plain PostgreSQL (no auth schema): applying the Supabase shim")
-            result.pgcrypto = apply_shim(conn, project)
-            result.shim_applied = True
-        _ensure_bookkeeping(conn)
-        migrations = read_migrations(str(project.migrations_dir))
-        with _yoyo(url) as backend:
-            result.broke_stale_lock = _break_stale_yoyo_lock(backend)
-            if result.broke_stale_lock:
-                progress(result.broke_stale_lock)
-            with backend.lock():
-                applied = _applied_ids(backend)
-                result.checksums_recorded = _check_edits(conn, list(migrations), applied)
-                for migration in backend.to_apply(migrations):
-                    progress(f"applying migration {migration.id}")
-                    try:
-                        _apply_migration(backend, migration)
-                    except psycopg.Error as exc:
-                        raise MigrationError(
-                            f"migration {migration.id} failed and was rolled back: {exc.diag.message_primary or exc}"
-                        ) from exc
-                    result.migrations_applied.append(migration.id)
-        _apply_function_files(conn, project, result, progress)
+    migrations, files, scope = _read(project)
+    with connect(url) as conn:
+        try:
+            with migrate_lock(conn, progress) as waited:
+                result.waited_for_lock = waited
+                _migrate(conn, url, project, migrations, files, scope, result, progress)
+        except psycopg.Error as exc:
+            raise database_error(exc, url, "migrate") from exc
     return result
+
+
+def _migrate(
+    conn: psycopg.Connection, url: str, project: Project, migrations: Any, files: list[FunctionFile],
+    scope: drift.Scope, result: MigrateResult, progress: Progress,
+) -> None:
+    platform: Platform = detect(conn)
+    result.supabase = platform.supabase
+    if platform.foreign_auth:
+        raise DeployError(
+            "this PostgreSQL has an auth schema of its own (no auth.users, auth.uid() or API roles): it is "
+            "neither Supabase nor the local shim, and the shim would mix with it; deploy into another database"
+        )
+    _refuse_pushed(conn, "migrate would apply every migration a second time")
+    check_extensions(conn)
+    check_history(project, list(_applied(conn)), "with interview-db migrate")
+    judged = _judge_drift(conn, scope)
+    if not platform.auth:
+        progress("plain PostgreSQL (no auth schema): applying the Supabase shim")
+        result.pgcrypto = apply_shim(conn, project)
+        result.shim_applied = True
+    _ensure_bookkeeping(conn)
+    _repair_tables(conn, judged, result, progress)
+    with _yoyo(url) as backend:
+        result.broke_stale_lock = _break_stale_yoyo_lock(backend)
+        if result.broke_stale_lock:
+            progress(result.broke_stale_lock)
+        with backend.lock():
+            applied = _applied_ids(backend)
+            result.checksums_recorded = _check_edits(conn, list(migrations), applied)
+            for migration in backend.to_apply(migrations):
+                progress(f"applying migration {migration.id}")
+                try:
+                    _apply_migration(backend, migration)
+                except psycopg.Error as exc:
+                    raise DeployError(
+                        f"migration {migration.id} failed and was rolled back: {exc.diag.message_primary or exc}"
+                    ) from None
+                result.migrations_applied.append(migration.id)
+    _function_phase(conn, files, scope, judged, result, progress)
+
+
+def _function_phase(
+    conn: psycopg.Connection, files: list[FunctionFile], scope: drift.Scope, judged: _Drift,
+    result: MigrateResult, progress: Progress,
+) -> None:
+    """Every function file that must run, the drops, the owner repairs and the
+    fingerprint: one transaction, so no caller ever sees half of it."""
+    drifted = {d.identity for d in judged.drifts if d.kind == "function" and not d.extra}
+    with conn.transaction():
+        functions.set_search_path(conn)
+        planned = functions.plan(conn, files, drifted)
+        phase = functions.deploy(conn, planned, progress) if not planned.nothing_to_do else functions.FunctionPhase()
+        result.functions_applied = phase.applied
+        result.functions_dropped = phase.dropped
+        result.repaired += [d.describe() for d in judged.drifts
+                            if d.kind == "function" and not d.extra and not d.missing]
+        for signature, owner in functions.foreign_owners(conn, [f for f in files]):
+            progress(f"{signature} is owned by {owner}: giving it to the deployer")
+            functions.take_ownership(conn, signature)
+            if not any(r.startswith(f"{signature}: ") for r in result.repaired):
+                result.repaired.append(f"{signature}: owner was {owner}, not the deployer")
+        result.repaired += [d.describe() for d in judged.drifts if d.kind == "function" and d.extra]
+        if result.changed or judged.recorded is None or judged.drifts:
+            drift.record(conn, scope)
+            result.fingerprint_recorded = True
 
 
 def status(url: str, project: Project) -> StatusResult:
     """What is applied, pending, edited or drifted; changes nothing."""
+    files = read_function_files(project)
+    scope = drift.scope_of(project, files)
     with connect(url) as conn:
-        auth = has_auth_schema(conn)
-        shim = auth and is_local_shim(conn)
-        bookkeeping = _has_bookkeeping(conn)
-        applied: dict[str, datetime] = {}
-        checksums: dict[str, str] = {}
-        records: dict[str, tuple[str, list[str]]] = {}
-        if bookkeeping:
-            applied = {
-                str(r[0]): r[1]
-                for r in conn.execute(
-                    sql.SQL("select migration_id, applied_at_utc from {}._yoyo_migration").format(
-                        sql.Identifier(BOOKKEEPING_SCHEMA)
-                    )
-                ).fetchall()
-            }
-            checksums = _checksums(conn)
-            records = _function_records(conn)
-        missing = {name for name, (_, signatures) in records.items() if _missing(conn, signatures)}
-    files = {p.stem: p for p in project.migration_files()}
-    migrations = [
-        MigrationState(
-            id=mid,
-            applied_at=applied.get(mid),
-            file_present=mid in files,
-            edited=mid in applied and mid in files and mid in checksums and checksums[mid] != sha256_file(files[mid]),
-        )
-        for mid in sorted(set(files) | set(applied))
-    ]
-    functions: list[FunctionFileState] = []
-    for path in project.function_files():
-        record = records.get(path.name)
-        if record is None:
-            state = "new"
-        elif record[0] != sha256_file(path):
-            state = "changed"
-        else:
-            state = "missing" if path.name in missing else "applied"
-        functions.append(FunctionFileState(path.name, state))
-    on_disk = {p.name for p in project.function_files()}
-    functions += [FunctionFileState(name, "removed") for name in sorted(records) if name not in on_disk]
+        try:
+            return _status(conn, url, project, files, scope)
+        except psycopg.Error as exc:
+            raise database_error(exc, url, "reading the deployment state") from None
+
+
+def _status(
+    conn: psycopg.Connection, url: str, project: Project, files: list[FunctionFile], scope: drift.Scope
+) -> StatusResult:
+    platform = detect(conn)
+    bookkeeping = has_bookkeeping(conn)
+    applied: dict[str, datetime] = {}
+    checksums: dict[str, str] = {}
+    pushed = None
+    if bookkeeping:
+        applied, checksums = _applied(conn), _checksums(conn)
+    elif deployed_by_cli(conn):
+        pushed = pushed_state(conn, project)
+    judged = _judge_drift(conn, scope)
+    drifted = {d.identity for d in judged.drifts if d.kind == "function"}
+    with conn.transaction():
+        functions.set_search_path(conn)
+        planned = functions.plan(conn, files, drifted) if bookkeeping else None
+    on_disk = {p.stem: p for p in project.migration_files()}
+    if pushed is not None:
+        states = [MigrationState(mid, None, True, mid in pushed.edited, pushed.versions.get(mid))
+                  for mid in sorted(on_disk)]
+        newer = pushed.unknown
+    else:
+        states = [
+            MigrationState(
+                id=mid,
+                applied_at=applied.get(mid),
+                file_present=mid in on_disk,
+                edited=mid in applied and mid in on_disk and mid in checksums
+                and checksums[mid] != sha256_file(on_disk[mid]),
+            )
+            for mid in sorted(set(on_disk) | set(applied))
+        ]
+        newer = sorted(set(applied) - set(on_disk))
+    function_states: list[FunctionFileState] = []
+    if planned is not None:
+        function_states = [FunctionFileState(f.name, planned.states[f.name]) for f in sorted(files, key=lambda f: f.name)]
+        function_states += [FunctionFileState(name, "removed") for name in planned.removed]
     return StatusResult(
         database=describe_url(url),
-        supabase=auth and not shim,
-        shim=shim,
-        migrations=migrations,
-        functions=functions,
-        bookkeeping=bool(bookkeeping),
+        supabase=platform.supabase,
+        shim=platform.shim,
+        migrations=states,
+        functions=function_states,
+        bookkeeping=bookkeeping,
+        deployed_with="interview-db migrate" if bookkeeping else ("supabase db push" if pushed and pushed.deployed else None),
+        drift=[d.describe() for d in judged.drifts],
+        fingerprint=judged.recorded is not None,
+        newer_migrations=newer,
     )
 
 
 def rollback(url: str, project: Project, count: int = 1, progress: Progress = _quiet) -> list[str]:
     """Roll back the last ``count`` applied migrations, newest first."""
     if count < 1:
-        raise MigrationError("--count must be at least 1")
+        raise DeployError("--count must be at least 1")
+    migrations, files, scope = _read(project)
     rolled_back: list[str] = []
-    with connect(url) as conn, migrate_lock(conn, progress):
-        _ensure_bookkeeping(conn)
-        migrations = read_migrations(str(project.migrations_dir))
-        with _yoyo(url) as backend:
-            stale = _break_stale_yoyo_lock(backend)
-            if stale:
-                progress(stale)
-            with backend.lock():
-                candidates = list(backend.to_rollback(migrations))[:count]
-                if not candidates:
-                    raise MigrationError("no applied migration to roll back")
-                for migration in candidates:
-                    progress(f"rolling back migration {migration.id}")
-                    try:
-                        _rollback_migration(backend, migration)
-                    except psycopg.Error as exc:
-                        raise MigrationError(
-                            f"rollback of {migration.id} failed and was undone: {exc.diag.message_primary or exc}"
-                        ) from exc
-                    rolled_back.append(migration.id)
+    with connect(url) as conn:
+        try:
+            with migrate_lock(conn, progress):
+                _refuse_pushed(conn, "roll back with a new migration that undoes the change, and push it")
+                if not has_bookkeeping(conn):
+                    raise DeployError("no applied migration to roll back: interview-db migrate never ran here")
+                check_history(project, list(_applied(conn)), "with interview-db migrate")
+                with _yoyo(url) as backend:
+                    stale = _break_stale_yoyo_lock(backend)
+                    if stale:
+                        progress(stale)
+                    with backend.lock():
+                        candidates = list(backend.to_rollback(migrations))[:count]
+                        if not candidates:
+                            raise DeployError("no applied migration to roll back")
+                        for migration in candidates:
+                            progress(f"rolling back migration {migration.id}")
+                            try:
+                                _rollback_migration(backend, migration)
+                            except psycopg.Error as exc:
+                                raise DeployError(
+                                    f"rollback of {migration.id} failed and was undone: "
+                                    f"{exc.diag.message_primary or exc}"
+                                ) from None
+                            rolled_back.append(migration.id)
+                with conn.transaction():  # what the catalog is now is what was deployed
+                    functions.set_search_path(conn)
+                    drift.record(conn, scope)
+        except psycopg.Error as exc:
+            raise database_error(exc, url, "rollback") from None
     return rolled_back

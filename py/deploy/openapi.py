@@ -21,9 +21,8 @@ from psycopg.rows import class_row
 from . import __version__
 from .demo import load_example
 from .postgrest import call_rpc, service_role_claims
-from .project import Project
+from .project import RPC_NAME, Project
 
-RPC_NAME = "job_interview_create_from_array"
 PATH = f"/rpc/{RPC_NAME}"
 JSON = "application/json"
 # JSON Schema patterns are ECMA-262 regular expressions, unanchored. The rule
@@ -363,7 +362,7 @@ def build_document(conn: psycopg.Connection, project: Project) -> dict[str, Any]
                 "post": {
                     "operationId": RPC_NAME,
                     "summary": summary.strip(),
-                    "description": "supabase-js: `supabase.rpc('job_interview_create_from_array', body)`.",
+                    "description": f"supabase-js: `supabase.rpc('{RPC_NAME}', body)`.",
                     "requestBody": {
                         "required": True,
                         "content": {

@@ -12,15 +12,26 @@ from __future__ import annotations
 
 import importlib.resources
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from .db import DeployError
+
 DATA_PACKAGE = "_data"  # interview_db/_data in a wheel
+# The RPC this package serves: its one name, for every module that calls or describes it.
+RPC_SCHEMA = "public"
+RPC_NAME = "job_interview_create_from_array"
+_MIGRATION_ID = re.compile(r"^(?P<number>[0-9]{4})_(?P<name>.+)$")
 
 
 class ProjectNotFound(RuntimeError):
     """The project tree (sql/migrations and friends) is not where we looked."""
+
+
+class MigrationNumberError(DeployError):
+    """Two migrations share a number, or one is not named NNNN_name.sql."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,7 @@ class Project:
     @property
     def openapi_file(self) -> Path:
         """The checked-in OpenAPI document of the RPC (`interview-db openapi` writes it)."""
-        return self.root / "openapi" / "job_interview_create_from_array.json"
+        return self.root / "openapi" / f"{RPC_NAME}.json"
 
     def describe(self) -> str:
         return f"{self.source} {self.root}"
@@ -74,6 +85,23 @@ class Project:
         return sorted(
             p for p in self.migrations_dir.glob("*.sql") if not p.name.endswith(".rollback.sql")
         )
+
+    def check_migration_numbers(self) -> None:
+        """Refuse two migrations with one number (0012_a, 0012_b): the order between
+        them is an accident of their names, and the Supabase CLI export would give
+        them one version."""
+        seen: dict[str, str] = {}
+        for path in self.migration_files():
+            match = _MIGRATION_ID.match(path.stem)
+            if match is None:
+                raise MigrationNumberError(
+                    f"sql/migrations/{path.name} is not named NNNN_name.sql (four digits, then a name)")
+            number = match["number"]
+            if number in seen:
+                raise MigrationNumberError(
+                    f"migrations {seen[number]} and {path.stem} share the number {number}: "
+                    "renumber the one that has not landed yet after the newest migration")
+            seen[number] = path.stem
 
     @property
     def schema_version(self) -> str:

@@ -35,12 +35,13 @@ from pathlib import Path
 
 import pglast
 import psycopg
-from pglast import ast
-from pglast.enums.parsenodes import FunctionParameterMode
-from pglast.stream import RawStream
 
+from . import drift
+from .db import DeployError
+from .functions import FunctionFile, function_headers, read_function_files
 from .project import Project
 from .seeds import seed_script
+from .shim import MIGRATION_SEARCH_PATH
 
 DEFAULT_BASE = "20250101000000"
 NAME_PREFIX = "interview_"
@@ -52,12 +53,19 @@ _VERSION_FORMAT = "%Y%m%d%H%M%S"
 _CLI_FILE = re.compile(r"^(?P<version>[0-9]{14})_(?P<name>.+)\.sql$")
 _YOYO_ID = re.compile(r"^(?P<number>[0-9]{4})_(?P<name>.+)$")
 _DEFINITIONS_MARKER = "-- The function files of sql/functions/, dependencies first."
-_INPUT_MODES = {
-    FunctionParameterMode.FUNC_PARAM_IN,
-    FunctionParameterMode.FUNC_PARAM_INOUT,
-    FunctionParameterMode.FUNC_PARAM_VARIADIC,
-    FunctionParameterMode.FUNC_PARAM_DEFAULT,
-}
+_RECORD_MARKER = "-- interview-db: record the catalog's fingerprint of the package (doctor compares with it)."
+SEARCH_PATH_STATEMENT = f"set local search_path = {MIGRATION_SEARCH_PATH}"
+# Statements an export adds around the package's own SQL; they are left out when an
+# exported file is compared with what was pushed, so files pushed by an earlier
+# export (without them, or with another scope) still compare equal.
+_ADDED_PREFIXES = (
+    SEARCH_PATH_STATEMENT,
+    f"create schema if not exists {drift.BOOKKEEPING_SCHEMA}",
+    f"revoke all on schema {drift.BOOKKEEPING_SCHEMA} from public",
+    f"create table if not exists {drift.FINGERPRINT_TABLE}",
+    f"delete from {drift.FINGERPRINT_TABLE}",
+    f"insert into {drift.FINGERPRINT_TABLE}",
+)
 
 Progress = Callable[[str], None]
 
@@ -66,7 +74,7 @@ def _quiet(_: str) -> None:
     return None
 
 
-class ExportError(RuntimeError):
+class ExportError(DeployError):
     """The export cannot be written as asked; the message says why and what to do."""
 
 
@@ -105,6 +113,8 @@ class PushedState:
 
     history: bool = False  # supabase_migrations.schema_migrations exists
     applied: list[str] = field(default_factory=list)  # yoyo ids
+    versions: dict[str, str] = field(default_factory=dict)  # yoyo id -> the CLI's version it was pushed as
+    unknown: list[str] = field(default_factory=list)  # pushed migrations this checkout does not have
     pending: list[str] = field(default_factory=list)
     edited: list[str] = field(default_factory=list)
     functions_version: str | None = None  # the newest interview_functions revision applied
@@ -158,53 +168,31 @@ def statements(text: str) -> list[str]:
     return found
 
 
-def _defined_functions(text: str) -> list[str]:
-    """``schema.name(argtypes)`` of every function a SQL text creates."""
-    signatures = []
-    for raw in pglast.parse_sql(text):
-        stmt = raw.stmt
-        if isinstance(stmt, ast.CreateFunctionStmt):
-            name = ".".join(n.sval for n in stmt.funcname or ())
-            types = [RawStream()(p.argType) for p in stmt.parameters or () if p.mode in _INPUT_MODES]
-            signatures.append(f"{name}({', '.join(types)})")
-    return signatures
+def package_statements(text: str) -> list[str]:
+    """``statements`` without those an export adds (search_path, fingerprint)."""
+    return [s for s in statements(text) if not s.startswith(_ADDED_PREFIXES)]
 
 
-def _dependency_order(files: list[Path]) -> list[Path]:
-    """Function files with each file's dependencies first (name order otherwise).
-
-    sql-language bodies are checked at creation, so a file that calls a
-    function of another file must come after it. A cycle (possible between
-    plpgsql functions, which are checked only when they run) keeps name order;
-    the revision also turns the check off for its own transaction.
-    """
-    texts = {path: path.read_text(encoding="utf-8") for path in files}
-    names = {path: {sig.split("(")[0] for sig in _defined_functions(text)} for path, text in texts.items()}
-    needs: dict[Path, set[Path]] = {}
-    for path, text in texts.items():
-        needs[path] = {
-            other
-            for other, defined in names.items()
-            if other != path and any(re.search(rf"(?<![\w.]){re.escape(n)}\s*\(", text) for n in defined)
-        }
-    ordered: list[Path] = []
-    remaining = sorted(files)
-    while remaining:
-        ready = [p for p in remaining if needs[p] <= set(ordered)] or remaining[:1]
-        ordered.append(ready[0])
-        remaining.remove(ready[0])
-    return ordered
+def _read_functions(project: Project) -> list[FunctionFile]:
+    try:
+        return read_function_files(project)
+    except DeployError as exc:
+        raise ExportError(str(exc)) from None
 
 
-def functions_definitions(project: Project) -> str:
-    """The function files as one SQL text: the definitions part of a revision."""
+def functions_definitions(project: Project, files: list[FunctionFile] | None = None) -> str:
+    """The function files as one SQL text, in the order `migrate` runs them: the definitions part of a revision."""
     parts = [_DEFINITIONS_MARKER, ""]
-    for path in _dependency_order(project.function_files()):
-        parts += [f"-- sql/functions/{path.name}", path.read_text(encoding="utf-8").rstrip("\n"), ""]
+    for file in files if files is not None else _read_functions(project):
+        parts += [f"-- {file.label}", file.text.rstrip("\n"), ""]
     return "\n".join(parts)
 
 
-def _functions_revision(definitions: str, drops: list[str]) -> str:
+def _record(scope: drift.Scope) -> str:
+    return f"\n{_RECORD_MARKER}\n{drift.record_sql(scope)}"
+
+
+def _functions_revision(definitions: str, drops: list[str], scope: drift.Scope) -> str:
     lines = [
         "-- interview-db: the package's functions, exported for the Supabase CLI (`supabase db push`).",
         "-- Generated by `interview-db export-supabase` from sql/functions/; do not edit. A later",
@@ -214,28 +202,38 @@ def _functions_revision(definitions: str, drops: list[str]) -> str:
         "-- does); `supabase db lint` checks the plpgsql ones. The CLI applies this file in one",
         "-- transaction, which `set local` is limited to.",
         "set local check_function_bodies = off;",
+        f"{SEARCH_PATH_STATEMENT};",
         "",
     ]
     if drops:
-        lines.append("-- Functions that the function files no longer define.")
+        lines.append("-- Functions that the function files no longer define, or define with another return type,")
+        lines.append("-- parameter names or defaults (create or replace cannot change those): dropped, then created below.")
         lines += [f"drop function if exists {signature};" for signature in drops]
         lines.append("")
-    return "\n".join(lines) + "\n" + definitions
+    return "\n".join(lines) + "\n" + definitions + _record(scope)
 
 
 def _definitions_of(revision_text: str) -> str | None:
     index = revision_text.find(_DEFINITIONS_MARKER)
-    return revision_text[index:] if index >= 0 else None
+    if index < 0:
+        return None
+    end = revision_text.find(_RECORD_MARKER, index)
+    return revision_text[index:end] if end >= 0 else revision_text[index:]
 
 
-def _table_migration(path: Path, base: datetime) -> CliMigration:
+def _table_migration(path: Path, base: datetime, scope: drift.Scope | None = None) -> CliMigration:
     number, name = _migration_number(path.stem)
     source = f"sql/migrations/{path.name}"
     header = (
         f"-- interview-db: {source}, exported for the Supabase CLI (`supabase db push`).\n"
-        "-- Generated by `interview-db export-supabase`; do not edit.\n"
+        "-- Generated by `interview-db export-supabase`; do not edit. It runs with the search_path\n"
+        "-- of `interview-db migrate`: every name resolves in pg_catalog first, pg_temp last.\n"
+        f"{SEARCH_PATH_STATEMENT};\n\n"
     )
-    return CliMigration(_version(base, number), f"{NAME_PREFIX}{path.stem}", header + path.read_text(encoding="utf-8"), source)
+    text = header + path.read_text(encoding="utf-8")
+    if scope is not None:
+        text = text.rstrip("\n") + "\n" + _record(scope)
+    return CliMigration(_version(base, number), f"{NAME_PREFIX}{path.stem}", text, source)
 
 
 # -- export ------------------------------------------------------------------
@@ -247,11 +245,43 @@ def _existing_files(directory: Path) -> dict[str, str]:
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(directory.glob("*.sql")) if _CLI_FILE.match(p.name)}
 
 
+def _refuse_newer(project: Project, existing: dict[str, str]) -> None:
+    """An export directory that holds migrations this checkout lacks was exported from a newer release."""
+    ours = {f"{NAME_PREFIX}{p.stem}" for p in project.migration_files()}
+    theirs = sorted(
+        m["name"] for n in existing
+        if (m := _CLI_FILE.match(n)) and m["name"].startswith(NAME_PREFIX) and m["name"] != FUNCTIONS_NAME
+        and m["name"] not in ours
+    )
+    if theirs:
+        newest = theirs[-1][len(NAME_PREFIX):]
+        raise ExportError(
+            f"the target directory holds {', '.join(t[len(NAME_PREFIX):] for t in theirs)}, which this checkout does "
+            f"not have: it was exported from a newer release (schema {newest}); this checkout has schema "
+            f"{project.schema_version or 'none'}. Export from that release or a newer one"
+        )
+
+
+def _redefined(previous: str, current: list[FunctionFile]) -> list[str]:
+    """Signatures (as the previous revision wrote them) that the new definitions drop or
+    create with another shape: create or replace cannot change a return type, parameter
+    names or defaults, so the revision drops them first."""
+    now = {h.signature: h for f in current for h in f.defines}
+    return [h.signature for h in function_headers(previous) if h.signature not in now or now[h.signature].shape != h.shape]
+
+
 def plan(project: Project, existing: dict[str, str], base: str = DEFAULT_BASE) -> tuple[list[CliMigration], list[str]]:
     """The package's migration files given the files already in the target
     directory: (every file in push order, the names that are new or changed)."""
     start = parse_base(base)
-    migrations = [_table_migration(path, start) for path in project.migration_files()]
+    try:
+        project.check_migration_numbers()
+    except DeployError as exc:
+        raise ExportError(str(exc)) from None
+    _refuse_newer(project, existing)
+    function_files = _read_functions(project)
+    scope = drift.scope_of(project, function_files)
+    migrations = [_table_migration(path, start, scope) for path in project.migration_files()]
     if not migrations:
         raise ExportError(f"no migrations in {project.migrations_dir}")
     by_version = {name[:14]: name for name in existing}
@@ -272,20 +302,20 @@ def plan(project: Project, existing: dict[str, str], base: str = DEFAULT_BASE) -
             )
         if clash is None:
             changed.append(migration.filename)
-        elif statements(existing[clash]) != statements(migration.text):
+        elif package_statements(existing[clash]) != package_statements(migration.text):
             raise ExportError(
                 f"{clash} differs from {migration.source}: a migration never changes once it was pushed. "
                 "Restore the migration and add a new one instead"
             )
 
     last_number = _migration_number(project.migration_files()[-1].stem)[0]
-    definitions = functions_definitions(project)
+    definitions = functions_definitions(project, function_files)
     revisions = sorted(n for n in existing if n.endswith(f"_{FUNCTIONS_NAME}.sql"))
     files = list(migrations)
     for name in revisions:
         files.append(CliMigration(name[:14], FUNCTIONS_NAME, existing[name], "an earlier export of sql/functions"))
     latest = _definitions_of(existing[revisions[-1]]) if revisions else None
-    if latest is None or statements(latest) != statements(definitions):
+    if latest is None or package_statements(latest) != package_statements(definitions):
         first, last = _version(start, last_number, 0), _version(start, last_number, MAX_REVISIONS_PER_SLOT - 1)
         slot = [n for n in revisions if first <= n[:14] <= last]
         if len(slot) >= MAX_REVISIONS_PER_SLOT:
@@ -302,11 +332,19 @@ def plan(project: Project, existing: dict[str, str], base: str = DEFAULT_BASE) -
         clash = by_version.get(version)
         if clash is not None:
             raise ExportError(f"{clash} in the target directory has the version of the next revision of the function files")
-        dropped = [s for s in _defined_functions(latest) if s not in set(_defined_functions(definitions))] if latest else []
-        revision = CliMigration(version, FUNCTIONS_NAME, _functions_revision(definitions, dropped), "sql/functions")
+        try:
+            dropped = _redefined(latest, function_files) if latest else []
+        except pglast.parser.ParseError as exc:
+            raise ExportError(f"{revisions[-1]} in the target directory does not parse: {exc.args[0]}") from None
+        revision = CliMigration(version, FUNCTIONS_NAME, _functions_revision(definitions, dropped, scope), "sql/functions")
         files.append(revision)
         changed.append(revision.filename)
     return sorted(files, key=lambda m: m.version), changed
+
+
+def default_seed_path(directory: Path) -> Path:
+    """Where the CLI reads the seed: supabase/seed.sql beside supabase/migrations (never inside it)."""
+    return directory.parent / SEED_FILE if directory.name == "migrations" else directory / SEED_FILE
 
 
 def export_supabase(
@@ -333,7 +371,7 @@ def export_supabase(
             result.written.append(migration.filename)
         else:
             result.unchanged.append(migration.filename)
-    seed_file = seed_path or directory / SEED_FILE
+    seed_file = seed_path or default_seed_path(directory)
     text = seed_script(project)
     if not seed_file.exists() or seed_file.read_text(encoding="utf-8") != text:
         progress(f"writing {seed_file.name} (sql/seeds)")
@@ -375,24 +413,28 @@ def pushed_state(conn: psycopg.Connection, project: Project) -> PushedState:
         "where name like %s order by version",
         (NAME_PREFIX.replace("_", r"\_") + "%",),
     ).fetchall()
-    recorded = {str(name): _recorded(stmts) for _, name, stmts in rows if name != FUNCTIONS_NAME}
+    recorded = {str(name): (str(version), _recorded(stmts)) for version, name, stmts in rows if name != FUNCTIONS_NAME}
     start = parse_base(DEFAULT_BASE)  # only the names and texts matter here, not the versions
     for path in project.migration_files():
         migration = _table_migration(path, start)
         if migration.name not in recorded:
             state.pending.append(path.stem)
             continue
+        version, applied = recorded[migration.name]
         state.applied.append(path.stem)
-        if recorded[migration.name] != statements(migration.text):
+        state.versions[path.stem] = version
+        if applied != package_statements(migration.text):
             state.edited.append(path.stem)
+    ours = {f"{NAME_PREFIX}{p.stem}" for p in project.migration_files()}
+    state.unknown = sorted(name[len(NAME_PREFIX):] for name in recorded if name not in ours)
     revisions = [(str(version), _recorded(stmts)) for version, name, stmts in rows if name == FUNCTIONS_NAME]
     if revisions:
         state.functions_version, applied = revisions[-1]
-        expected = statements(functions_definitions(project))
+        expected = package_statements(functions_definitions(project))
         state.functions_drifted = applied[len(applied) - len(expected):] != expected
     return state
 
 
 def _recorded(stored: list[str]) -> list[str]:
-    """The CLI's recorded statements (each with its leading comments), normalised like ``statements``."""
-    return [s for raw in stored for s in statements(raw)]
+    """The CLI's recorded statements (each with its leading comments), normalised like ``package_statements``."""
+    return [s for raw in stored for s in package_statements(raw)]
