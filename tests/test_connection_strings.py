@@ -49,6 +49,10 @@ COMMANDS = {
     "openapi": ["openapi"],
     "demo": ["demo", "--json"],
     "bench": ["bench", "--quick"],
+    "merchant add": ["merchant", "add", "Acme"],
+    "member add": ["member", "add", "--merchant", "00000000-0000-4000-8000-000000000001", "--email", "a@b.example",
+                   "--role", "merchant"],
+    "relay": ["relay", "--once"],
 }
 
 

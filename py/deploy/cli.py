@@ -279,7 +279,7 @@ def merchant_add_command(name: str, parent_id: str | None, coaching: bool, datab
       interview-db merchant add "Acme Recruiting" --coaching
       interview-db merchant add "Acme Berlin" --parent 6f1c...-...
     """
-    with _errors_as_messages(), connect(database_url) as conn:
+    with _errors_as_messages(database_url, "merchant add"), connect(database_url) as conn:
         added = add_merchant(conn, name, parent_id=parent_id, coaching=coaching)
     if as_json:
         _emit_json(asdict(added))
@@ -317,7 +317,7 @@ def member_add_command(merchant_id: str, email: str, role: str, database_url: st
     Example:
       interview-db member add --merchant 6f1c...-... --email owner@acme.example --role merchant_owner
     """
-    with _errors_as_messages(), connect(database_url) as conn:
+    with _errors_as_messages(database_url, "member add"), connect(database_url) as conn:
         added = add_member(conn, merchant_id=merchant_id, email=email, role=role)
     if as_json:
         _emit_json(asdict(added))
@@ -729,12 +729,14 @@ def relay_command(database_url: str, once: bool, as_json: bool, allow_private_ta
         allow_private_targets=allow_private_targets, once=once,
         retry=RetryPolicy(base_seconds=backoff_base, max_seconds=backoff_max, max_attempts=max_attempts),
     )
-    relay = Relay(database_url, options, RelayLog(as_json=as_json))
-    stop_on_signals(relay)
-    try:
-        relay.run()
-    except RelayError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with _errors_as_messages(database_url, "relay"):
+        connect(database_url).close()  # a bad or unreachable URL is one line before the relay starts
+        relay = Relay(database_url, options, RelayLog(as_json=as_json))
+        stop_on_signals(relay)
+        try:
+            relay.run()
+        except RelayError as exc:
+            raise click.ClickException(redact(str(exc), database_url)) from exc
 
 
 if __name__ == "__main__":  # pragma: no cover
