@@ -13,6 +13,8 @@ from pathlib import Path
 from interview_db.project import Project
 from interview_db.supabase_export import ExportResult, export_supabase
 
+from .npm_once import NpmUnavailable, install_once
+
 SUPABASE_CLI_VERSION = "2.117.0"
 CACHE_ROOT = Path(tempfile.gettempdir()) / "interview-db-supabase-cli"
 
@@ -24,35 +26,11 @@ class CliUnavailable(RuntimeError):
 def install(version: str = SUPABASE_CLI_VERSION) -> Path:
     """The ``supabase`` program of ``npm i -E supabase@<version>``, installed once
     into ``<tmp>/interview-db-supabase-cli/<version>`` (later calls reuse it)."""
-    target = CACHE_ROOT / version
-    program = target / "node_modules" / ".bin" / "supabase"
-    if (target / ".complete").exists() and program.exists():
-        return program
-    npm = shutil.which("npm")
-    if npm is None:
-        raise CliUnavailable("npm is not installed (Node.js 20 and npm install the Supabase CLI)")
-    CACHE_ROOT.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f"{version}-", dir=CACHE_ROOT))
     try:
-        done = subprocess.run(
-            [npm, "install", "--exact", "--no-audit", "--no-fund", "--loglevel=error", f"supabase@{version}"],
-            cwd=staging, capture_output=True, text=True, timeout=600, check=False,
-        )
-        if done.returncode != 0:
-            raise CliUnavailable(f"npm i -E supabase@{version} failed: {(done.stderr or done.stdout).strip()[-2000:]}")
-        (staging / ".complete").touch()
-        if target.exists() and not (target / ".complete").exists():
-            shutil.rmtree(target, ignore_errors=True)  # left by an install that was interrupted
-        try:
-            staging.rename(target)
-        except OSError:  # another session finished the same install first
-            pass
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    if not program.exists():
-        raise CliUnavailable(f"the install of supabase@{version} has no {program}")
-    return program
+        target = install_once(CACHE_ROOT / version, [f"supabase@{version}"], "node_modules/.bin/supabase")
+    except NpmUnavailable as exc:
+        raise CliUnavailable(str(exc)) from exc
+    return target / "node_modules" / ".bin" / "supabase"
 
 
 def run(program: Path, *args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:

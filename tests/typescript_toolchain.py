@@ -10,6 +10,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from .npm_once import NpmUnavailable, install_once
+
 # Pinned: the compile test judges the generated types against exactly these.
 PACKAGES = {
     "typescript": "5.9.3",
@@ -34,34 +36,10 @@ def install() -> Path:
     ``<tmp>/interview-db-typescript/<hash of the pins>`` (later calls reuse it)."""
     pins = [f"{name}@{version}" for name, version in sorted(PACKAGES.items())]
     target = CACHE_ROOT / hashlib.sha256(" ".join(pins).encode()).hexdigest()[:16]
-    modules = target / "node_modules"
-    if (target / ".complete").exists() and (modules / ".bin" / "tsc").exists():
-        return modules
-    npm = shutil.which("npm")
-    if npm is None:
-        raise ToolchainUnavailable("npm is not installed")
-    CACHE_ROOT.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="install-", dir=CACHE_ROOT))
     try:
-        done = subprocess.run(
-            [npm, "install", "--exact", "--no-audit", "--no-fund", "--no-save", "--loglevel=error", *pins],
-            cwd=staging, capture_output=True, text=True, timeout=600, check=False,
-        )
-        if done.returncode != 0:
-            raise ToolchainUnavailable(f"npm i -E {' '.join(pins)} failed: {(done.stderr or done.stdout).strip()[-2000:]}")
-        (staging / ".complete").touch()
-        if target.exists() and not (target / ".complete").exists():
-            shutil.rmtree(target, ignore_errors=True)  # left by an install that was interrupted
-        try:
-            staging.rename(target)
-        except OSError:  # another session finished the same install first
-            pass
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    if not (modules / ".bin" / "tsc").exists():
-        raise ToolchainUnavailable(f"the install of {' '.join(pins)} has no {modules / '.bin' / 'tsc'}")
-    return modules
+        return install_once(target, pins, "node_modules/.bin/tsc") / "node_modules"
+    except NpmUnavailable as exc:
+        raise ToolchainUnavailable(str(exc)) from exc
 
 
 def tsc(modules: Path, workdir: Path, files: list[str]) -> subprocess.CompletedProcess[str]:

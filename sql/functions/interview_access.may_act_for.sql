@@ -1,11 +1,8 @@
 -- May the signed-in user act for this merchant: read its rows (RLS) and create
 -- interviews for it (the RPC). Platform admins: every merchant. Owners and staff
 -- (interview_access.acting_roles()): their own merchant and every sub-merchant
--- below it, at any depth: the walk goes up from the merchant asked about until
--- it meets the user's merchant or the root, in one query, with no depth cap
--- (the merchants can hold no cycle: interview_private.merchants_forbid_cycles;
--- UNION would end the walk even if one appeared). Anyone else, an unknown
--- merchant included: false.
+-- below it, at any depth (interview_private.merchant_in_tree: one query up the
+-- parents, no depth cap). Anyone else, an unknown merchant included: false.
 --
 -- SECURITY DEFINER: it reads profiles and merchants past their own policies
 -- (the merchants policy calls this very function). It answers only about the
@@ -32,20 +29,7 @@ begin
   if v_role = 'admin' then
     return exists (select from public.merchants as m where m.id = p_merchant_id);
   end if;
-  if v_own_merchant_id = p_merchant_id then
-    return true;
-  end if;
-  return exists (
-    with recursive ancestors (id) as (
-      select m.parent_merchant_id from public.merchants as m where m.id = p_merchant_id
-      union
-      select m.parent_merchant_id
-      from public.merchants as m
-      join ancestors as a on m.id = a.id
-      where a.id <> v_own_merchant_id
-    )
-    select from ancestors as a where a.id = v_own_merchant_id
-  );
+  return interview_private.merchant_in_tree(v_own_merchant_id, p_merchant_id);
 end
 $$;
 

@@ -28,20 +28,7 @@ begin
   if v_role = 'admin' then
     return exists (select from public.merchants as m where m.id = p_merchant_id);
   end if;
-  if v_inviter_merchant_id = p_merchant_id then
-    return true;
-  end if;
-  return exists (
-    with recursive ancestors (id) as (
-      select m.parent_merchant_id from public.merchants as m where m.id = p_merchant_id
-      union
-      select m.parent_merchant_id
-      from public.merchants as m
-      join ancestors as a on m.id = a.id
-      where a.id <> v_inviter_merchant_id
-    )
-    select from ancestors as a where a.id = v_inviter_merchant_id
-  );
+  return interview_private.merchant_in_tree(v_inviter_merchant_id, p_merchant_id);
 end
 $$;
 

@@ -1,0 +1,46 @@
+"""npm packages installed once into a reused temporary directory (the Supabase
+CLI, jose, the TypeScript toolchain): ``npm i -E`` into a staging directory,
+renamed into place when complete, so an interrupted install is never reused and
+two sessions installing at once do not collide."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+
+class NpmUnavailable(RuntimeError):
+    """npm is missing, or the install failed."""
+
+
+def install_once(target: Path, pins: list[str], expected: str) -> Path:
+    """``target`` holding ``npm i -E <pins>``, whose file ``expected`` (relative) proves it complete."""
+    if (target / ".complete").exists() and (target / expected).exists():
+        return target
+    npm = shutil.which("npm")
+    if npm is None:
+        raise NpmUnavailable(f"npm is not installed (Node.js and npm install {' '.join(pins)})")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="install-", dir=target.parent))
+    try:
+        done = subprocess.run(
+            [npm, "install", "--exact", "--no-audit", "--no-fund", "--no-save", "--loglevel=error", *pins],
+            cwd=staging, capture_output=True, text=True, timeout=600, check=False,
+        )
+        if done.returncode != 0:
+            raise NpmUnavailable(f"npm i -E {' '.join(pins)} failed: {(done.stderr or done.stdout).strip()[-2000:]}")
+        (staging / ".complete").touch()
+        if target.exists() and not (target / ".complete").exists():
+            shutil.rmtree(target, ignore_errors=True)  # left by an install that was interrupted
+        try:
+            staging.rename(target)
+        except OSError:  # another session finished the same install first
+            pass
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    if not (target / expected).exists():
+        raise NpmUnavailable(f"the install of {' '.join(pins)} has no {expected}")
+    return target
