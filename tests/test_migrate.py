@@ -143,7 +143,7 @@ def test_rolling_back_a_type_and_migrating_again_restores_the_functions_using_it
     result = migrate(empty_db, project)
     assert type_migration in result.migrations_applied
     assert "interview_private.request_field_rule_list.sql" in result.functions_applied
-    assert scalar(empty_db, "select count(*) from interview_private.request_field_rules()") == 91
+    assert scalar(empty_db, "select count(*) from interview_private.request_field_rules()") == 92
     assert status(empty_db, project).drifted_functions == []
 
 
@@ -404,13 +404,13 @@ def test_a_function_someone_else_created_first_is_given_to_the_deployer(empty_db
     role = f"squatter_{urlsplit(empty_db).path.lstrip('/')}"
     with psycopg.connect(empty_db, autocommit=True) as conn:
         conn.execute(f"create role {role} nologin")
-        conn.execute("create function public.job_interview_create_from_array(jsonb) returns jsonb language sql "
+        conn.execute("create function public.job_interview_create_from_array(json) returns jsonb language sql "
                      "as $$ select '{}'::jsonb $$")
-        conn.execute(f"alter function public.job_interview_create_from_array(jsonb) owner to {role}")
+        conn.execute(f"alter function public.job_interview_create_from_array(json) owner to {role}")
     try:
         result = migrate(empty_db, project)
 
-        signature = "public.job_interview_create_from_array(jsonb)"
+        signature = "public.job_interview_create_from_array(json)"
         assert f"{signature}: owner was {role}, not the deployer" in result.repaired
         assert scalar(empty_db, "select pg_get_userbyid(proowner) = current_user from pg_proc "
                                 "where oid = %s::regprocedure", signature)

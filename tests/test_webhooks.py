@@ -523,4 +523,4 @@ def test_the_relay_command_fails_in_one_line_where_it_cannot_work(empty_db: str)
 
     unreachable = CliRunner().invoke(main, ["relay", "--once", "--database-url",
                                             "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2"])
-    assert unreachable.exit_code == 1 and "Error: database error: " in unreachable.output
+    assert unreachable.exit_code == 1 and "Error: cannot connect to 127.0.0.1:1/none: " in unreachable.output
