@@ -286,3 +286,13 @@ def test_any_other_extra_key_of_a_question_is_ignored(db: TestDatabase, owner: U
     response = db.rpc(minimal_body(questions=[{"question": "Why?", key: "kept out"}]), owner)
     assert response.status == 200, response.body
     assert db.steps(response.body["interview_def_set_id"])[1]["question"] == "Why?"
+
+
+def test_a_question_object_takes_at_most_64_keys(db: TestDatabase, owner: User) -> None:
+    """Each extra key is checked for a typo: more than any client sends is refused as a whole."""
+    at_limit = {"question": "Why?", **{f"note_{j:02d}": j for j in range(63)}}
+    assert db.rpc(minimal_body(questions=[at_limit]), owner).status == 200
+    past = {**at_limit, "one_more": 1}
+    response = db.rpc(minimal_body(questions=["First?", past]), owner)
+    assert_refused(db, response, 422, "questions[1]")
+    assert response.body["message"] == "questions[1] has 65 keys; a question object takes at most 64"

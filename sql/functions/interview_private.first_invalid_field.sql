@@ -27,13 +27,26 @@ as $$
 #variable_conflict use_column
 declare
   c_blank constant text := E' \t\r\n';  -- what trimming removes
+  c_max_question_keys constant integer := 64;
 begin
   with rules as materialized (
     select r.* from pg_catalog.unnest(interview_private.request_field_rule_list()) as r
   ),
+  typo_fields as materialized (
+    -- the fields of the scopes that refuse near misses, with the edit distance each allows:
+    -- the fallback overload's rule for unknown body keys (at least 2, a quarter of a long
+    -- name), except that a field of up to 3 letters (id) allows one edit only
+    select k.scope, k.field, k.ordinal, pg_catalog.char_length(k.field) as length,
+           case when pg_catalog.char_length(k.field) <= 3 then 1
+                else greatest(2, pg_catalog.char_length(k.field) / 4) end as most
+    from rules as k
+    where k.field <> '*' and k.scope in (select t.scope from rules as t where t.field = '*' and t.kind = 'typos')
+  ),
   questions as (
     -- the items only of an array within its length: a longer one is refused as a whole
-    select q.n - 1 as i, q.item, pg_catalog.jsonb_typeof(q.item) as json_type
+    select q.n - 1 as i, q.item, pg_catalog.jsonb_typeof(q.item) as json_type,
+           case when pg_catalog.jsonb_typeof(q.item) = 'object'
+                then (select count(*) from pg_catalog.jsonb_object_keys(q.item)) end as keys
     from pg_catalog.jsonb_array_elements(
       case when pg_catalog.jsonb_typeof(p_body -> 'questions') = 'array'
                 and pg_catalog.jsonb_array_length(p_body -> 'questions') <= (
@@ -53,7 +66,7 @@ begin
     select 1 + q.i, 0, 'question', pg_catalog.format('questions[%s]', q.i),
            case when q.json_type = 'string' then pg_catalog.jsonb_build_object('question', q.item) else q.item end
     from questions as q
-    where q.json_type in ('object', 'string')
+    where q.json_type = 'string' or (q.json_type = 'object' and q.keys <= c_max_question_keys)
     union all
     select 1 + q.i, 1, 'candidate_expectations', pg_catalog.format('questions[%s].candidate_expectations_json', q.i),
            q.item -> 'candidate_expectations_json'
@@ -85,6 +98,16 @@ begin
 
     union all
 
+    -- a question object with more keys than any client sends (each would be checked for a typo)
+    select 1 + q.i, 0, -1, '', null,
+           pg_catalog.format('has %s keys; a question object takes at most %s', q.keys, c_max_question_keys),
+           'the question fields, and a few keys of your own (ignored)',
+           pg_catalog.format('questions[%s]', q.i), true
+    from questions as q
+    where q.keys > c_max_question_keys
+
+    union all
+
     -- a required field that is absent or null
     select ob.n, ob.part, r.ordinal, r.field, null, 'is required', r.hint, ob.prefix, false
     from objects as ob
@@ -107,18 +130,12 @@ begin
                   else pg_catalog.format('%s; other keys are ignored', near.field) end as hint
       from (select 1) as one
       left join lateral (
-        select k.field
-        from rules as k
-        -- the fallback overload's rule for unknown body keys, except that a field of
-        -- up to 3 letters (id) allows one edit only
-        cross join lateral (
-          select case when pg_catalog.char_length(k.field) <= 3 then 1
-                      else greatest(2, pg_catalog.char_length(k.field) / 4) end as most
-        ) as d
-        where c.kind = 'typos' and k.scope = p.scope and k.field <> '*'
-          and pg_catalog.abs(pg_catalog.char_length(p.key) - pg_catalog.char_length(k.field)) <= d.most
-          and extensions.levenshtein_less_equal(pg_catalog.lower(p.key), k.field, d.most) <= d.most
-        order by extensions.levenshtein_less_equal(pg_catalog.lower(p.key), k.field, d.most), k.ordinal
+        select f.field
+        from typo_fields as f
+        where c.kind = 'typos' and f.scope = p.scope
+          and pg_catalog.abs(pg_catalog.char_length(p.key) - f.length) <= f.most
+          and extensions.levenshtein_less_equal(pg_catalog.lower(p.key), f.field, f.most) <= f.most
+        order by extensions.levenshtein_less_equal(pg_catalog.lower(p.key), f.field, f.most), f.ordinal
         limit 1
       ) as near on true
       where c.kind = 'closed' or near.field is not null
