@@ -170,12 +170,12 @@ def test_doctor_finds_drift_on_a_pushed_database(pushed: Pushed, pg_server: Loca
     with _janitor(pg_server, name, template=pushed.dbname):
         url = pg_server.url(name)
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("grant execute on function public.job_interview_create_from_array(jsonb) to anon")
+            conn.execute("grant execute on function public.job_interview_create_from_array(json) to anon")
         result = CliRunner().invoke(main, ["doctor", "--database-url", url, "--json"])
         payload = json.loads(result.stdout)
         checks = {c["name"]: c for c in payload["checks"]}
         assert result.exit_code == 1 and checks["catalog"]["ok"] is False
-        assert "public.job_interview_create_from_array(jsonb): EXECUTE granted to anon (not at deploy)" \
+        assert "public.job_interview_create_from_array(json): EXECUTE granted to anon (not at deploy)" \
             in checks["catalog"]["summary"]
         assert "_interview_functions.sql" in checks["catalog"]["fix"]
 
