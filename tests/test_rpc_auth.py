@@ -177,3 +177,31 @@ def test_caller_as_superuser_connection_behaves_the_same(db: TestDatabase) -> No
     with psycopg.connect(db.url, autocommit=True) as conn:
         assert call_rpc(conn, RPC, minimal_body(), owner.claims).status == 200
         assert call_rpc(conn, RPC, minimal_body(), None).status == 401
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"request.jwt.claims": '{"sub": "6f1c1a52-8f0e-4a43-9a51-0d5b7a1e2c11", "role": "authenticated"}'},
+        {"request.jwt.claims": '{"role": "service_role"}'},
+        {"request.jwt.claims": '{"sub": "6f1c1a52-8f0e-4a43-9a51-0d5b7a1e2c11"}',
+         "request.jwt.claim.sub": "0b7d7c2e-3d0a-4d8e-8c1f-5a2b9e6f7a01"},
+        {"request.jwt.claims": "", "request.jwt.claim.sub": "0b7d7c2e-3d0a-4d8e-8c1f-5a2b9e6f7a01"},
+        {"request.jwt.claims": '{"role": "authenticated"}', "request.jwt.claim": '{"role": "service_role"}'},
+        {"request.jwt.claims": ""},
+        {},
+    ],
+    ids=["sub-and-role", "service-role", "legacy-sub-wins", "legacy-sub-only", "legacy-claim-wins", "empty", "unset"],
+)
+def test_the_request_jwt_reads_what_auth_uid_and_auth_jwt_read(db: TestDatabase, settings: dict[str, str]) -> None:
+    # interview_private.request_jwt stands in for auth.uid() and auth.jwt() ->> 'role' (which PostgreSQL
+    # before 18 plans again in every transaction): it must answer the same for every way the claims come
+    with db.admin.transaction():
+        for name, value in settings.items():
+            db.admin.execute("select set_config(%s, %s, true)", (name, value))
+        row = db.admin.execute(
+            "select j.user_id is not distinct from auth.uid() as same_user, "
+            "j.role is not distinct from (auth.jwt() ->> 'role') as same_role, j.user_id, j.role "
+            "from interview_private.request_jwt() as j"
+        ).fetchone()
+    assert row["same_user"] and row["same_role"], row

@@ -38,6 +38,25 @@ def test_identical_questions_in_one_array_become_one_step(db: TestDatabase) -> N
     assert db.admin.execute("select count(*) as n from public.interview_def_question").fetchone()["n"] == 4
 
 
+@pytest.mark.parametrize("variant", ["Why this job?", "why  this job?", "Why\tthis job?", "Why this\njob?",
+                                     "Why \r\n this JOB?", "WHY THIS JOB?"])
+def test_whitespace_and_case_variants_share_one_record(db: TestDatabase, variant: str) -> None:
+    # the key collapses whitespace only where there is some to collapse: every variant keys as the plain text
+    owner = db.owner()
+    response = db.rpc(minimal_body(questions=["Why this job?", variant, "Why this  job ?"]), owner)
+    assert response.status == 200, response.body
+    ids = question_ids(db, response.body["interview_def_set_id"])
+    assert len(ids) == 2 and ids[1] != ids[0]  # "job ?" is another text
+    keys = db.admin.execute(
+        "select md5(row(lower(regexp_replace(%s, '\\s+', ' ', 'g')), 'en', false, false, false, false, null::integer, "
+        "null::text, '{}'::text[], null::uuid, null::text, null::jsonb, null::jsonb)::text)::uuid::text as key",
+        (variant,),
+    ).fetchone()["key"]
+    stored = db.admin.execute("select dedup_key::text as key from public.interview_def_question where id = %s",
+                              (ids[0],)).fetchone()["key"]
+    assert stored == keys
+
+
 def test_a_merchant_reuses_its_identical_question_records(db: TestDatabase) -> None:
     owner = db.owner()
     first = db.rpc(minimal_body(questions=["Tell us about a failure.", "Why us?"]), owner)

@@ -1,12 +1,13 @@
 -- May the signed-in user act for this merchant: read its rows (RLS) and create
 -- interviews for it (the RPC). Platform admins: every merchant. Owners and staff
 -- (interview_access.acting_roles()): their own merchant and every sub-merchant
--- below it, at any depth (interview_private.merchant_in_tree: one query up the
--- parents, no depth cap). Anyone else, an unknown merchant included: false.
+-- below it, at any depth (interview_private.profile_may_act_for, on the user's
+-- profile). Anyone else, an unknown merchant included: false.
 --
 -- SECURITY DEFINER: it reads profiles and merchants past their own policies
 -- (the merchants policy calls this very function). It answers only about the
--- calling user (auth.uid()), never about another.
+-- calling user (the JWT's sub, read by interview_private.request_jwt as
+-- auth.uid() reads it), never about another.
 create or replace function interview_access.may_act_for(p_merchant_id uuid)
 returns boolean
 language plpgsql
@@ -15,21 +16,13 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_role public.profile_role;
-  v_own_merchant_id uuid;
+  v_profile record;
 begin
   select p.role, p.merchant_id
-  into v_role, v_own_merchant_id
+  into v_profile
   from public.profiles as p
-  where p.id = auth.uid();
-
-  if p_merchant_id is null or v_role is null or not v_role = any (interview_access.acting_roles()) then
-    return false;
-  end if;
-  if v_role = 'admin' then
-    return exists (select from public.merchants as m where m.id = p_merchant_id);
-  end if;
-  return interview_private.merchant_in_tree(v_own_merchant_id, p_merchant_id);
+  where p.id = (interview_private.request_jwt()).user_id;
+  return interview_private.profile_may_act_for(v_profile.role, v_profile.merchant_id, p_merchant_id);
 end
 $$;
 

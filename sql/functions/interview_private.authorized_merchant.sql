@@ -5,6 +5,7 @@
 -- Anything else, an unknown merchant included, is the same 403.
 create or replace function interview_private.authorized_merchant(
   p_is_service boolean,
+  p_role public.profile_role,
   p_own_merchant_id uuid,
   p_requested uuid,
   out merchant_id uuid,
@@ -37,8 +38,9 @@ begin
   end if;
 
   -- The service role may target any merchant; a user, those they may act for
-  -- (the same rule as reading them: interview_access.may_act_for).
-  v_allowed := p_is_service or interview_access.may_act_for(v_requested);
+  -- (the same rule as reading them: interview_access.may_act_for, here on the
+  -- caller's profile read once).
+  v_allowed := p_is_service or interview_private.profile_may_act_for(p_role, p_own_merchant_id, v_requested);
 
   select m.id, m.coaching_enabled
   into merchant_id, coaching_enabled
@@ -55,7 +57,7 @@ begin
 end
 $$;
 
-comment on function interview_private.authorized_merchant(boolean, uuid, uuid) is
+comment on function interview_private.authorized_merchant(boolean, public.profile_role, uuid, uuid) is
   'The target merchant of a create call (own merchant by default) and its coaching flag; PT403 when the caller may not create for it or it does not exist, PT422 when merchant_id is needed but missing.';
 
-revoke all on function interview_private.authorized_merchant(boolean, uuid, uuid) from public;
+revoke all on function interview_private.authorized_merchant(boolean, public.profile_role, uuid, uuid) from public;

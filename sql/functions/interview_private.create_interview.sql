@@ -41,6 +41,7 @@ declare
   v_expectations_generated boolean := false;
   v_credits numeric;
   v_set_id uuid;
+  v_record_ids uuid[];
   v_embed_id uuid;
   v_signing_key text;
   v_response jsonb;
@@ -55,7 +56,9 @@ begin
   -- 3. target merchant
   v_key := interview_private.parse_request_key(p_body);
   select * into v_target
-  from interview_private.authorized_merchant(v_caller.is_service, v_caller.merchant_id, v_key.merchant_id);
+  from interview_private.authorized_merchant(
+    v_caller.is_service, v_caller.role::public.profile_role, v_caller.merchant_id, v_key.merchant_id
+  );
 
   -- 4. idempotency: the body without its key, compared as a JSON value
   if v_key.idempotency_key is not null then
@@ -160,11 +163,11 @@ begin
   )
   returning id into v_set_id;
 
-  perform interview_private.insert_question_records(v_target.merchant_id, v_request.questions);
+  v_record_ids := interview_private.insert_question_records(v_target.merchant_id, v_request.questions);
   perform interview_private.insert_steps(
     v_set_id,
-    v_target.merchant_id,
     v_request.questions,
+    v_record_ids,
     coalesce(v_request.welcome_message, v_template.default_welcome_message),
     v_request.instructional_video,
     v_request.instructional_video_custom_text,

@@ -11,16 +11,19 @@ language plpgsql
 stable
 set search_path = pg_catalog, pg_temp
 as $$
+declare
+  v_jwt record;
 begin
+  v_jwt := interview_private.request_jwt();
   -- Both the verified claim and the session's role: a forged claim alone does
   -- not make a service call.
-  is_service := coalesce(auth.jwt() ->> 'role', '') = 'service_role'
+  is_service := coalesce(v_jwt.role, '') = 'service_role'
                 and pg_catalog.current_setting('role', true) = 'service_role';
   if is_service then
     return;
   end if;
 
-  user_id := auth.uid();
+  user_id := v_jwt.user_id;
   if user_id is null then
     raise exception using
       errcode = 'PT401',

@@ -44,8 +44,11 @@ begin
   ),
   questions as (
     -- the items only of an array within its length: a longer one is refused as a whole
+    -- keys: counted only for an object big enough to hold more than the limit (each
+    -- key costs at least 8 bytes of jsonb: its entry and its value's), else null
     select q.n - 1 as i, q.item, pg_catalog.jsonb_typeof(q.item) as json_type,
            case when pg_catalog.jsonb_typeof(q.item) = 'object'
+                     and pg_catalog.pg_column_size(q.item) >= 8 * (c_max_question_keys + 1)
                 then (select count(*) from pg_catalog.jsonb_object_keys(q.item)) end as keys
     from pg_catalog.jsonb_array_elements(
       case when pg_catalog.jsonb_typeof(p_body -> 'questions') = 'array'
@@ -66,7 +69,7 @@ begin
     select 1 + q.i, 0, 'question', pg_catalog.format('questions[%s]', q.i),
            case when q.json_type = 'string' then pg_catalog.jsonb_build_object('question', q.item) else q.item end
     from questions as q
-    where q.json_type = 'string' or (q.json_type = 'object' and q.keys <= c_max_question_keys)
+    where q.json_type = 'string' or (q.json_type = 'object' and coalesce(q.keys, 0) <= c_max_question_keys)
     union all
     select 1 + q.i, 1, 'candidate_expectations', pg_catalog.format('questions[%s].candidate_expectations_json', q.i),
            q.item -> 'candidate_expectations_json'
@@ -116,19 +119,109 @@ begin
 
     union all
 
-    -- a key the scope does not know: refused where the scope is closed; where it
-    -- checks typos, refused when it is a near miss of a field name
-    select p.n, p.part, 0, p.key, null, u.problem, u.hint, p.prefix, false
+    -- a present value, in one pass: a known field's value that breaks its rule, an
+    -- item of an array of texts that breaks it, or a key its scope does not know
+    -- (refused where the scope is closed; where it checks typos, refused when it is
+    -- a near miss of a field name). Each branch runs only for its own rows.
+    select p.n, p.part, coalesce(p.ordinal, 0), p.key, v.item, v.problem, v.hint, p.prefix, false
     from present as p
-    join rules as c on p.kind is null and c.scope = p.scope and c.field = '*'
     cross join lateral (
-      select case
+      select null::integer as item,
+             case p.kind
+               when 'text' then case
+                 when p.json_type <> 'string' then 'must be a string'
+                 when p.min_length > 0 and p.text = '' then 'must not be empty'
+                 when pg_catalog.char_length(p.text) < p.min_length then
+                   pg_catalog.format('must be %s to %s characters long (it has %s)', p.min_length, p.max_length,
+                                     pg_catalog.char_length(p.text))
+                 when pg_catalog.char_length(p.text) > p.max_length then
+                   pg_catalog.format('must be at most %s characters long (it has %s)', p.max_length, pg_catalog.char_length(p.text))
+                 when p.pattern is not null and p.raw_text !~ p.pattern then 'must be an absolute http or https URL'
+               end
+               when 'enum' then case
+                 when p.json_type <> 'string' then 'must be a string'
+                 when not (p.raw_text = any (p.allowed)) then
+                   pg_catalog.format('must be one of %s (got %s)', pg_catalog.array_to_string(p.allowed, ', '),
+                                     pg_catalog.left(p.raw_text, 60))
+               end
+               when 'uuid' then case
+                 when p.json_type <> 'string' then 'must be a string'
+                 when p.raw_text !~ p.pattern then pg_catalog.format('must be a UUID (got %s)', pg_catalog.left(p.raw_text, 60))
+               end
+               when 'language' then case
+                 when p.json_type <> 'string' then 'must be a string'
+                 when p.raw_text !~ p.pattern then
+                   pg_catalog.format('must be a platform language code (got %s)', pg_catalog.left(p.raw_text, 60))
+               end
+               when 'datetime' then case
+                 when p.json_type <> 'string' then 'must be a string'
+                 when p.raw_text !~ p.pattern then 'must be an ISO 8601 date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SSZ)'
+               end
+               when 'integer' then case
+                 when p.json_type <> 'number' then 'must be a number'
+                 when p.value::numeric % 1 <> 0 then
+                   pg_catalog.format('must be a whole number (got %s)', p.value)
+                 when p.value::numeric not between p.min_value and p.max_value then
+                   pg_catalog.format('must be between %s and %s (got %s)', p.min_value, p.max_value, p.value)
+               end
+               when 'number' then case
+                 when p.json_type <> 'number' then 'must be a number'
+                 when p.value::numeric not between p.min_value and p.max_value then
+                   pg_catalog.format('must be between %s and %s (got %s)', p.min_value, p.max_value, p.value)
+               end
+               when 'boolean' then case
+                 when p.json_type <> 'boolean' then 'must be true or false'
+               end
+               when 'object' then case
+                 when p.json_type <> 'object' then 'must be a JSON object'
+                 when p.max_length is not null and pg_catalog.pg_column_size(p.value) > p.max_length then
+                   pg_catalog.format('must be at most %s bytes (it has %s)', p.max_length, pg_catalog.pg_column_size(p.value))
+               end
+               when 'company' then case
+                 when p.json_type not in ('object', 'string') then 'must be a JSON object or a string'
+                 when p.json_type = 'string' and pg_catalog.char_length(pg_catalog.btrim(p.raw_text, c_blank)) > p.max_length then
+                   pg_catalog.format('must be at most %s characters long (it has %s)', p.max_length,
+                                     pg_catalog.char_length(pg_catalog.btrim(p.raw_text, c_blank)))
+               end
+               when 'string_array' then case
+                 when p.json_type <> 'array' then 'must be an array'
+                 when pg_catalog.jsonb_array_length(p.value) > p.max_items then
+                   pg_catalog.format('must have at most %s items (it has %s)', p.max_items, pg_catalog.jsonb_array_length(p.value))
+               end
+               when 'questions' then case
+                 when p.json_type <> 'array' then 'must be an array'
+                 when pg_catalog.jsonb_array_length(p.value) = 0 then 'must contain at least one question'
+                 when pg_catalog.jsonb_array_length(p.value) > p.max_items then
+                   pg_catalog.format('must have at most %s items (it has %s)', p.max_items, pg_catalog.jsonb_array_length(p.value))
+               end
+             end as problem,
+             p.hint
+      where p.kind is not null
+
+      union all
+
+      select (e.i - 1)::integer,
+             case
+               when pg_catalog.jsonb_typeof(e.x) <> 'string' then 'must be a string'
+               when pg_catalog.char_length(pg_catalog.btrim(e.x #>> '{}', c_blank)) < p.min_length then 'must not be empty'
+               when pg_catalog.char_length(pg_catalog.btrim(e.x #>> '{}', c_blank)) > p.max_length then
+                 pg_catalog.format('must be at most %s characters long (it has %s)', p.max_length,
+                                   pg_catalog.char_length(pg_catalog.btrim(e.x #>> '{}', c_blank)))
+             end,
+             p.hint
+      from pg_catalog.jsonb_array_elements(p.value) with ordinality as e (x, i)
+      where p.kind = 'string_array' and p.json_type = 'array' and pg_catalog.jsonb_array_length(p.value) <= p.max_items
+
+      union all
+
+      select null::integer,
+             case
                when c.kind = 'closed' then 'is not a known field'
                else pg_catalog.format('is not a question field: did you mean %s?', near.field)
-             end as problem,
+             end,
              case when c.kind = 'closed' then c.hint
-                  else pg_catalog.format('%s; other keys are ignored', near.field) end as hint
-      from (select 1) as one
+                  else pg_catalog.format('%s; other keys are ignored', near.field) end
+      from rules as c
       left join lateral (
         select f.field
         from typo_fields as f
@@ -138,106 +231,8 @@ begin
         order by extensions.levenshtein_less_equal(pg_catalog.lower(p.key), f.field, f.most), f.ordinal
         limit 1
       ) as near on true
-      where c.kind = 'closed' or near.field is not null
-    ) as u
-
-    union all
-
-    -- a present value that breaks its field's rule
-    select p.n, p.part, p.ordinal, p.key, null, v.problem, p.hint, p.prefix, false
-    from present as p
-    cross join lateral (
-      select case p.kind
-        when 'text' then case
-          when p.json_type <> 'string' then 'must be a string'
-          when p.min_length > 0 and p.text = '' then 'must not be empty'
-          when pg_catalog.char_length(p.text) < p.min_length then
-            pg_catalog.format('must be %s to %s characters long (it has %s)', p.min_length, p.max_length,
-                              pg_catalog.char_length(p.text))
-          when pg_catalog.char_length(p.text) > p.max_length then
-            pg_catalog.format('must be at most %s characters long (it has %s)', p.max_length, pg_catalog.char_length(p.text))
-          when p.pattern is not null and p.raw_text !~ p.pattern then 'must be an absolute http or https URL'
-        end
-        when 'enum' then case
-          when p.json_type <> 'string' then 'must be a string'
-          when not (p.raw_text = any (p.allowed)) then
-            pg_catalog.format('must be one of %s (got %s)', pg_catalog.array_to_string(p.allowed, ', '),
-                              pg_catalog.left(p.raw_text, 60))
-        end
-        when 'uuid' then case
-          when p.json_type <> 'string' then 'must be a string'
-          when p.raw_text !~ p.pattern then pg_catalog.format('must be a UUID (got %s)', pg_catalog.left(p.raw_text, 60))
-        end
-        when 'language' then case
-          when p.json_type <> 'string' then 'must be a string'
-          when p.raw_text !~ p.pattern then
-            pg_catalog.format('must be a platform language code (got %s)', pg_catalog.left(p.raw_text, 60))
-        end
-        when 'datetime' then case
-          when p.json_type <> 'string' then 'must be a string'
-          when p.raw_text !~ p.pattern then 'must be an ISO 8601 date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SSZ)'
-        end
-        when 'integer' then case
-          when p.json_type <> 'number' then 'must be a number'
-          when p.value::numeric % 1 <> 0 then
-            pg_catalog.format('must be a whole number (got %s)', p.value)
-          when p.value::numeric not between p.min_value and p.max_value then
-            pg_catalog.format('must be between %s and %s (got %s)', p.min_value, p.max_value, p.value)
-        end
-        when 'number' then case
-          when p.json_type <> 'number' then 'must be a number'
-          when p.value::numeric not between p.min_value and p.max_value then
-            pg_catalog.format('must be between %s and %s (got %s)', p.min_value, p.max_value, p.value)
-        end
-        when 'boolean' then case
-          when p.json_type <> 'boolean' then 'must be true or false'
-        end
-        when 'object' then case
-          when p.json_type <> 'object' then 'must be a JSON object'
-          when p.max_length is not null and pg_catalog.pg_column_size(p.value) > p.max_length then
-            pg_catalog.format('must be at most %s bytes (it has %s)', p.max_length, pg_catalog.pg_column_size(p.value))
-        end
-        when 'company' then case
-          when p.json_type not in ('object', 'string') then 'must be a JSON object or a string'
-          when p.json_type = 'string' and pg_catalog.char_length(pg_catalog.btrim(p.raw_text, c_blank)) > p.max_length then
-            pg_catalog.format('must be at most %s characters long (it has %s)', p.max_length,
-                              pg_catalog.char_length(pg_catalog.btrim(p.raw_text, c_blank)))
-        end
-        when 'string_array' then case
-          when p.json_type <> 'array' then 'must be an array'
-          when pg_catalog.jsonb_array_length(p.value) > p.max_items then
-            pg_catalog.format('must have at most %s items (it has %s)', p.max_items, pg_catalog.jsonb_array_length(p.value))
-        end
-        when 'questions' then case
-          when p.json_type <> 'array' then 'must be an array'
-          when pg_catalog.jsonb_array_length(p.value) = 0 then 'must contain at least one question'
-          when pg_catalog.jsonb_array_length(p.value) > p.max_items then
-            pg_catalog.format('must have at most %s items (it has %s)', p.max_items, pg_catalog.jsonb_array_length(p.value))
-        end
-      end as problem
-    ) as v
-    where p.kind is not null and v.problem is not null
-
-    union all
-
-    -- an item of an array of texts
-    select p.n, p.part, p.ordinal, p.key, (e.i - 1)::integer, v.problem, p.hint, p.prefix, false
-    from present as p
-    cross join lateral pg_catalog.jsonb_array_elements(
-      case when p.kind = 'string_array' and p.json_type = 'array' and pg_catalog.jsonb_array_length(p.value) <= p.max_items
-           then p.value end
-    ) with ordinality as e (x, i)
-    cross join lateral (
-      select case when pg_catalog.jsonb_typeof(e.x) = 'string'
-                  then pg_catalog.char_length(pg_catalog.btrim(e.x #>> '{}', c_blank)) end as length
-    ) as t
-    cross join lateral (
-      select case
-        when t.length is null then 'must be a string'
-        when t.length < p.min_length then 'must not be empty'
-        when t.length > p.max_length then
-          pg_catalog.format('must be at most %s characters long (it has %s)', p.max_length, t.length)
-      end as problem
+      where p.kind is null and c.scope = p.scope and c.field = '*'
+        and (c.kind = 'closed' or near.field is not null)
     ) as v
     where v.problem is not null
   )

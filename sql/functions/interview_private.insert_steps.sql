@@ -2,13 +2,13 @@
 -- decides their positions (dense, from 1): welcome, the instructional video
 -- when enabled, one question step per item that has a step of its own (in
 -- array order), thank-you. A conditional step points at the position of the
--- step it depends on. The question records exist already
--- (interview_private.insert_question_records); each step finds its record by
--- (merchant_id, dedup_key).
+-- step it depends on. The question records exist already: p_record_ids holds
+-- the record id of each item, in item order
+-- (interview_private.insert_question_records).
 create or replace function interview_private.insert_steps(
   p_set_id uuid,
-  p_merchant_id uuid,
   p_items interview_private.question_item[],
+  p_record_ids uuid[],
   p_welcome_text text,
   p_instructional_video boolean,
   p_instructional_video_text text,
@@ -23,17 +23,9 @@ declare
   v_first_question integer := case when p_instructional_video then 3 else 2 end;
 begin
   with question_steps as (
-    select i.n, i.caller_question_id, i.is_conditional, i.conditional_on_n, q.id as question_id,
+    select i.n, i.caller_question_id, i.is_conditional, i.conditional_on_n, p_record_ids[i.n + 1] as question_id,
            v_first_question - 1 + (pg_catalog.row_number() over (order by i.n))::integer as position
     from pg_catalog.unnest(p_items) as i
-    -- one index probe per item (LIMIT keeps the planner from turning this into a
-    -- hash join over all of the merchant's records, which grows with the table)
-    cross join lateral (
-      select r.id
-      from public.interview_def_question as r
-      where r.merchant_id = p_merchant_id and r.dedup_key = i.dedup_key
-      limit 1
-    ) as q
     where i.has_step
   )
   insert into public.interview_def_step (
@@ -56,7 +48,7 @@ begin
 end
 $$;
 
-comment on function interview_private.insert_steps(uuid, uuid, interview_private.question_item[], text, boolean, text, text) is
+comment on function interview_private.insert_steps(uuid, interview_private.question_item[], uuid[], text, boolean, text, text) is
   'Insert the ordered steps of a new set and decide their positions: welcome (1), instructional video (2, when enabled), the question steps in array order, thank-you last; conditional steps point at their parent step''s position.';
 
-revoke all on function interview_private.insert_steps(uuid, uuid, interview_private.question_item[], text, boolean, text, text) from public;
+revoke all on function interview_private.insert_steps(uuid, interview_private.question_item[], uuid[], text, boolean, text, text) from public;

@@ -66,9 +66,13 @@ begin
     keyed as (
       select p.*,
              -- Changing this expression stops the reuse of records keyed before.
+             -- (The whitespace is collapsed only where there is some to collapse: a run of
+             -- two, or one that is not a space; regexp_replace is the dearest part of the key.)
              case when p_deduplicate then
                pg_catalog.md5(row(
-                 pg_catalog.lower(pg_catalog.regexp_replace(p.question, '\s+', ' ', 'g')),
+                 pg_catalog.lower(case when p.question ~ '\s\s' or pg_catalog.translate(p.question, ' ', 'x') ~ '\s'
+                                       then pg_catalog.regexp_replace(p.question, '\s+', ' ', 'g')
+                                       else p.question end),
                  p.mojito_language_code, p.is_without_scoring, p.is_candidate_asking_recruiter, p.is_expert,
                  p.is_multiple_choice, p.duration, p.label, p.question_alternatives, p.knowledge_base_id,
                  p.external_id, p.external_data, p.candidate_expectations_json

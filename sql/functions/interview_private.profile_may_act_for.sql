@@ -1,0 +1,31 @@
+-- The rule of interview_access.may_act_for, given the profile: platform admins
+-- act for every existing merchant; merchant owners and staff for their own
+-- merchant and any sub-merchant below it at any depth; nobody else for any.
+-- interview_access.may_act_for reads the signed-in user's profile and asks
+-- this; the create RPC, which has read the caller's profile already, asks it
+-- directly.
+create or replace function interview_private.profile_may_act_for(
+  p_role public.profile_role,
+  p_own_merchant_id uuid,
+  p_merchant_id uuid
+)
+returns boolean
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  if p_merchant_id is null or p_role is null or not p_role = any (interview_access.acting_roles()) then
+    return false;
+  end if;
+  if p_role = 'admin' then
+    return exists (select from public.merchants as m where m.id = p_merchant_id);
+  end if;
+  return interview_private.merchant_in_tree(p_own_merchant_id, p_merchant_id);
+end
+$$;
+
+comment on function interview_private.profile_may_act_for(public.profile_role, uuid, uuid) is
+  'May a user with this profile (role, own merchant) act for this merchant: admins for any existing merchant, owners and staff for their own merchant and its sub-merchants at any depth. The rule behind interview_access.may_act_for.';
+
+revoke all on function interview_private.profile_may_act_for(public.profile_role, uuid, uuid) from public;
