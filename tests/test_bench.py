@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import psycopg
+import pytest
 from click.testing import CliRunner
 
 from interview_db.bench import BenchOptions, format_table, run_bench, sql_checksum
 from interview_db.cli import main
+from interview_db.function_profile import ProfileUnavailable, profile_calls
 from interview_db.project import Project
 
 from .helpers import TestDatabase
@@ -41,8 +44,23 @@ def test_a_quick_run_has_every_figure(db: TestDatabase, project: Project) -> Non
     assert set(result.targets) == {"loaded / empty at N=10 <= 1.2", "worst hostile body <= 20 x a valid 200-question body"}
     assert all(isinstance(t["met"], bool) and t["value"] > 0 for t in result.targets.values())
     assert "Ratio to the floor" in format_table(result)
+    # where the time goes, at N=10: every function the call ran, its own time within its total
+    (profile,) = result.profiles
+    assert profile.questions == 10 and profile.calls == 5
+    by_name = {f.function: f for f in profile.functions}
+    assert by_name["public.job_interview_create_from_array"].calls == 1
+    assert by_name["interview_private.create_interview"].total_ms > by_name["interview_private.insert_steps"].total_ms > 0
+    assert all(0 <= f.self_ms <= f.total_ms + 0.001 for f in profile.functions)
+    assert [f.self_ms for f in profile.functions] == sorted((f.self_ms for f in profile.functions), reverse=True)
+    assert "Where an N=10 call's server time goes" in format_table(result)
     # the loaded rows are really there, written by set-based SQL
     assert db.admin.execute("select count(*) as n from public.interview_def_set").fetchone()["n"] >= 200
+
+
+def test_a_profile_needs_a_superuser_session(db: TestDatabase) -> None:
+    with psycopg.connect(db.api_url, autocommit=True) as api:
+        with pytest.raises(ProfileUnavailable, match="superuser"):
+            profile_calls(db.admin, api, lambda conn: None, 1, questions=1, marker="public.job_interview_create_from_array")
 
 
 def test_the_command_writes_the_json(db: TestDatabase, tmp_path: Path) -> None:

@@ -123,6 +123,9 @@ CASES: list[tuple[str, Callable[[Body], Body], str]] = [
      "pdf_export_auto_config.template"),
     ("pdf_export_auto_config not an object", with_fields(pdf_export_auto_config=[True]), "pdf_export_auto_config"),
     ("custom_scoring unknown key", with_fields(custom_scoring={"max_retries": 3}), "custom_scoring.max_retries"),
+    # "*" names the rule for a scope's other keys, never a field: as a key it is unknown like any other
+    ("custom_scoring key *", with_fields(custom_scoring={"*": "junk"}), "custom_scoring.*"),
+    ("pdf_export_auto_config key *", with_fields(pdf_export_auto_config={"*": True}), "pdf_export_auto_config.*"),
     ("custom_scoring max_score 0", with_fields(custom_scoring={"max_score": 0}), "custom_scoring.max_score"),
     ("custom_scoring max_score 1001", with_fields(custom_scoring={"max_score": 1001}), "custom_scoring.max_score"),
     ("custom_scoring wrong type", with_fields(custom_scoring={"early_stop": "true"}), "custom_scoring.early_stop"),

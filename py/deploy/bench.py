@@ -37,6 +37,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from .function_profile import FunctionProfile, ProfileUnavailable, format_profile, profile_calls
 from .hostile import TARGET as HOSTILE_TARGET
 from .hostile import HostileResult, format_hostile, measure
 from .postgrest import SchemaCache, call_rpc, user_claims
@@ -80,6 +81,7 @@ class BenchOptions:
     verbose: bool = False
     hostile_repeats: int = 3  # 0 skips the hostile bodies
     webhook_events: int = 0
+    profile: bool = True  # where the time goes, function by function (needs a superuser session)
 
     @classmethod
     def quick(cls) -> BenchOptions:
@@ -162,6 +164,7 @@ class BenchResult:
     concurrency: list[ConcurrencyPoint] = field(default_factory=list)
     hostile: HostileResult | None = None
     webhooks: WebhookPoint | None = None
+    profiles: list[FunctionProfile] = field(default_factory=list)
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)
     # what was measured, and how: the checksum of the package's SQL and the server's settings
     sql_checksum: str = ""
@@ -381,6 +384,24 @@ class Bench:
         times = {str(side): float(ms) for side, ms in rows}
         return round(times.get("rpc", 0.0), 3), round(times.get("floor", 0.0), 3)
 
+    def profiles(self) -> list[FunctionProfile]:
+        """Each function's calls, total and self time per RPC call, at N=10 and N=200 (the
+        sizes of the targets; else the largest measured), from pg_stat_user_functions."""
+        sizes = [n for n in (10, 200) if n in self.options.sizes] or [max(self.options.sizes)]
+        found = []
+        with psycopg.connect(self.admin_url, autocommit=True) as caller:
+            def call(conn: psycopg.Connection, n: int) -> None:
+                response = call_rpc(conn, RPC, request_body(n, self._next_tag()), self.claims, schema_cache=self.cache)
+                if response.status != 200:
+                    raise RuntimeError(f"the RPC failed during the profile: {response.status} {response.body}")
+            for n in sizes:
+                self.progress(f"profile at N={n}: {self.options.calls} RPC calls with track_functions = all")
+                for _ in range(self.options.warmup):
+                    call(caller, n)
+                found.append(profile_calls(self.admin, caller, lambda conn, n=n: call(conn, n), self.options.calls,
+                                           questions=n, marker=f"public.{RPC}"))
+        return found
+
     def rpc_only(self, questions: int) -> Series:
         for _ in range(self.options.warmup):
             self.rpc_once(questions)
@@ -551,6 +572,11 @@ def run_bench(admin_url: str, api_url: str, options: BenchOptions, progress: Pro
             ).fetchall()
         }
         result.sizes = bench.sizes()
+        if options.profile:
+            try:
+                result.profiles = bench.profiles()
+            except ProfileUnavailable as exc:
+                progress(f"no function profile: {exc}")
         if options.hostile_repeats:
             progress("hostile bodies")
             result.hostile = measure(bench.api, bench.claims, TEMPLATE_ID, options.hostile_repeats, progress)
@@ -585,6 +611,8 @@ def format_table(result: BenchResult) -> str:
         lines += ["", "Concurrency (N=10)", f"  {'clients':>7}  {'calls/s':>8}  {'calls':>6}  {'errors':>6}  {'p95 ms':>7}"]
         for c in result.concurrency:
             lines.append(f"  {c.clients:>7}  {c.calls_per_second:>8.1f}  {c.calls:>6}  {c.errors:>6}  {c.p95_ms:>7.2f}")
+    for profile in result.profiles:
+        lines += ["", *format_profile(profile)]
     if result.hostile:
         lines += ["", *format_hostile(result.hostile)]
     if result.webhooks:
@@ -696,6 +724,22 @@ def performance_markdown(figures: dict[str, Any]) -> str:
                   if p.get("server_ratio") is not None else "– | – | –")
         lines.append(f"| {p['questions']} | {p['rpc']['median_ms']:.2f} ms ({p['rpc']['p95_ms']:.2f}) | "
                      f"{p['floor']['median_ms']:.2f} ms ({p['floor']['p95_ms']:.2f}) | {p['ratio']:.2f} | {server} |")
+    profiles = figures.get("profiles") or []
+    if profiles:
+        # the dearest functions by own time at any profiled size, with their times at every size
+        own = {f["function"]: {} for p in profiles for f in p["functions"][:8]}
+        for p in profiles:
+            for f in p["functions"]:
+                if f["function"] in own:
+                    own[f["function"]][p["questions"]] = f
+        sizes = [p["questions"] for p in profiles]
+        lines += ["", "Where a call's server time goes (pg_stat_user_functions; own time, and time with what it "
+                      "calls, ms per RPC call; the clock around each function call adds a little):", "",
+                  "| function | " + " | ".join(f"N={n} own (total)" for n in sizes) + " |",
+                  "|---|" + "---:|" * len(sizes)]
+        for name, by_size in sorted(own.items(), key=lambda kv: -max(f["self_ms"] for f in kv[1].values())):
+            cells = [f"{by_size[n]['self_ms']:.2f} ({by_size[n]['total_ms']:.2f})" if n in by_size else "–" for n in sizes]
+            lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
     hostile = figures.get("hostile")
     if hostile:
         lines += ["", f"Hostile bodies, server time per call against a valid 200-question body "

@@ -6,8 +6,8 @@
 --
 -- SECURITY DEFINER: it reads profiles and merchants past their own policies
 -- (the merchants policy calls this very function). It answers only about the
--- calling user (the JWT's sub, read by interview_private.request_jwt as
--- auth.uid() reads it), never about another.
+-- calling user (the JWT's sub, read by interview_private.request_user_id
+-- as auth.uid() reads it), never about another.
 create or replace function interview_access.may_act_for(p_merchant_id uuid)
 returns boolean
 language plpgsql
@@ -21,7 +21,7 @@ begin
   select p.role, p.merchant_id
   into v_profile
   from public.profiles as p
-  where p.id = (interview_private.request_jwt()).user_id;
+  where p.id = interview_private.request_user_id();
   return interview_private.profile_may_act_for(v_profile.role, v_profile.merchant_id, p_merchant_id);
 end
 $$;

@@ -11,19 +11,17 @@ language plpgsql
 stable
 set search_path = pg_catalog, pg_temp
 as $$
-declare
-  v_jwt record;
 begin
-  v_jwt := interview_private.request_jwt();
   -- Both the verified claim and the session's role: a forged claim alone does
-  -- not make a service call.
-  is_service := coalesce(v_jwt.role, '') = 'service_role'
+  -- not make a service call. (auth.jwt() ->> 'role' and auth.uid(), read by
+  -- interview_private.request_jwt_role and request_user_id: see why there.)
+  is_service := coalesce(interview_private.request_jwt_role(), '') = 'service_role'
                 and pg_catalog.current_setting('role', true) = 'service_role';
   if is_service then
     return;
   end if;
 
-  user_id := v_jwt.user_id;
+  user_id := interview_private.request_user_id();
   if user_id is null then
     raise exception using
       errcode = 'PT401',

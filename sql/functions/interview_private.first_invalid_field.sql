@@ -86,7 +86,7 @@ begin
     cross join lateral pg_catalog.jsonb_each(ob.obj) as e (key, value)
     cross join lateral (select pg_catalog.jsonb_typeof(e.value) as json_type) as t
     cross join lateral (select case when t.json_type = 'string' then e.value #>> '{}' end as raw_text) as s
-    left join rules as r on r.scope = ob.scope and r.field = e.key
+    left join rules as r on r.scope = ob.scope and r.field = e.key and r.field <> '*'  -- a key "*" is no rule
     where t.json_type <> 'null'
   ),
   problems as (
@@ -209,8 +209,12 @@ begin
                                    pg_catalog.char_length(pg_catalog.btrim(e.x #>> '{}', c_blank)))
              end,
              p.hint
-      from pg_catalog.jsonb_array_elements(p.value) with ordinality as e (x, i)
-      where p.kind = 'string_array' and p.json_type = 'array' and pg_catalog.jsonb_array_length(p.value) <= p.max_items
+      from pg_catalog.jsonb_array_elements(
+             case when p.kind = 'string_array' and p.json_type = 'array'
+                       and pg_catalog.jsonb_array_length(p.value) <= p.max_items
+                  then p.value end
+           ) with ordinality as e (x, i)
+      where p.kind = 'string_array'  -- (a one-time filter: the function runs for these rows only)
 
       union all
 

@@ -14,7 +14,7 @@ as $$
 declare
   v_profile record;
 begin
-  user_id := (interview_private.request_jwt()).user_id;
+  user_id := interview_private.request_user_id();
   if user_id is null then
     raise exception using
       errcode = 'PT401',

@@ -13,7 +13,7 @@ stable
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_user_id uuid := (interview_private.request_jwt()).user_id;
+  v_user_id uuid := interview_private.request_user_id();
   v_role public.profile_role;
   v_own_merchant_id uuid;
   v_merchant_id uuid := p_merchant_id;
