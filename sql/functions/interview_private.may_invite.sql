@@ -25,10 +25,8 @@ begin
      or interview_private.role_rank(p_role) > interview_private.role_rank(v_role) then
     return false;
   end if;
-  if v_role = 'admin' then
-    return exists (select from public.merchants as m where m.id = p_merchant_id);
-  end if;
-  return interview_private.merchant_in_tree(v_inviter_merchant_id, p_merchant_id);
+  -- the merchants an owner or admin may invite to are those they may act for
+  return interview_private.profile_may_act_for(v_role, v_inviter_merchant_id, p_merchant_id);
 end
 $$;
 
