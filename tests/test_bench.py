@@ -57,6 +57,24 @@ def test_a_quick_run_has_every_figure(db: TestDatabase, project: Project) -> Non
     assert db.admin.execute("select count(*) as n from public.interview_def_set").fetchone()["n"] >= 200
 
 
+def test_a_profile_counts_the_measured_calls_only(db: TestDatabase) -> None:
+    # warm-up calls are flushed before the first snapshot: the marker counts once per measured call
+    def call(conn: psycopg.Connection) -> None:
+        conn.execute("select interview_private.request_user_id()")
+
+    with psycopg.connect(db.url, autocommit=True) as caller:
+        profile = profile_calls(db.admin, caller, call, 7, questions=0, marker="interview_private.request_user_id",
+                                warmup=5)
+    (only,) = [f for f in profile.functions if f.function == "interview_private.request_user_id"]
+    assert only.calls == 1 and only.total_ms > 0
+
+
+def test_a_profile_whose_marker_never_runs_says_so(db: TestDatabase) -> None:
+    with psycopg.connect(db.url, autocommit=True) as caller:
+        with pytest.raises(ProfileUnavailable, match="did not report"):
+            profile_calls(db.admin, caller, lambda conn: None, 1, questions=0, marker="public.no_such_function")
+
+
 def test_a_profile_needs_a_superuser_session(db: TestDatabase) -> None:
     with psycopg.connect(db.api_url, autocommit=True) as api:
         with pytest.raises(ProfileUnavailable, match="superuser"):

@@ -396,10 +396,8 @@ class Bench:
                     raise RuntimeError(f"the RPC failed during the profile: {response.status} {response.body}")
             for n in sizes:
                 self.progress(f"profile at N={n}: {self.options.calls} RPC calls with track_functions = all")
-                for _ in range(self.options.warmup):
-                    call(caller, n)
                 found.append(profile_calls(self.admin, caller, lambda conn, n=n: call(conn, n), self.options.calls,
-                                           questions=n, marker=f"public.{RPC}"))
+                                           questions=n, marker=f"public.{RPC}", warmup=self.options.warmup))
         return found
 
     def rpc_only(self, questions: int) -> Series:

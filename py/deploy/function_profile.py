@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
+from psycopg.rows import tuple_row
 
 _SNAPSHOT = """
 select f.schemaname || '.' || f.funcname as function, f.calls, f.total_time, f.self_time
@@ -46,9 +47,29 @@ class ProfileUnavailable(RuntimeError):
 
 
 def _snapshot(conn: psycopg.Connection) -> dict[str, tuple[int, float, float]]:
-    conn.execute("select pg_stat_clear_snapshot()")
-    return {str(name): (int(calls), float(total), float(self_))
-            for name, calls, total, self_ in conn.execute(_SNAPSHOT).fetchall()}
+    """Calls, total and self time of every function by name (overloads summed)."""
+    cursor = conn.cursor(row_factory=tuple_row)
+    cursor.execute("select pg_stat_clear_snapshot()")
+    found: dict[str, tuple[int, float, float]] = {}
+    for name, calls, total, self_ in cursor.execute(_SNAPSHOT).fetchall():
+        n, t, s = found.get(name, (0, 0.0, 0.0))
+        found[name] = (n + int(calls), t + float(total), s + float(self_))
+    return found
+
+
+def _flushed(
+    reader: psycopg.Connection, caller: psycopg.Connection, marker: str, at_least: int
+) -> dict[str, tuple[int, float, float]]:
+    """A snapshot taken once the caller's counts are flushed: the marker counted ``at_least`` times."""
+    caller.execute("select pg_stat_force_next_flush()")  # flushed when the session goes idle
+    deadline = time.monotonic() + 10
+    while True:
+        snapshot = _snapshot(reader)
+        if snapshot.get(marker, (0, 0.0, 0.0))[0] >= at_least:
+            return snapshot
+        if time.monotonic() > deadline:
+            raise ProfileUnavailable(f"the server did not report the calls of {marker} within 10 s")
+        time.sleep(0.05)
 
 
 def profile_calls(
@@ -59,28 +80,33 @@ def profile_calls(
     *,
     questions: int,
     marker: str,
+    warmup: int = 0,
 ) -> FunctionProfile:
-    """Run ``call(caller)`` ``calls`` times with ``track_functions = all`` on ``caller``
-    and return each function's calls and times per call, dearest self time first.
-    ``reader`` reads the statistics; ``marker`` is a function every call runs once
-    (to wait until the caller's counts are flushed)."""
+    """Run ``call(caller)`` ``warmup`` times, then ``calls`` times with ``track_functions =
+    all`` on ``caller``, and return each function's calls and times per measured call,
+    dearest self time first. ``reader`` reads the statistics; ``marker`` is a function
+    every call runs once: the snapshots wait until its count shows every call before
+    them (so that no warm-up call lands among the measured ones). Calls of the same
+    functions by other sessions count too, where the server tracks them for everyone
+    (its own ``track_functions`` not ``none``): profile on a quiet database."""
     try:
         caller.execute("set track_functions = 'all'")
     except psycopg.errors.InsufficientPrivilege as exc:
         raise ProfileUnavailable("setting track_functions needs a superuser session") from exc
-    if not reader.execute("select to_regproc('pg_catalog.pg_stat_force_next_flush') is not null").fetchone()[0]:  # type: ignore[index]
+    has_flush = reader.cursor(row_factory=tuple_row).execute(
+        "select to_regproc('pg_catalog.pg_stat_force_next_flush') is not null").fetchone()
+    if not (has_flush and has_flush[0]):
         raise ProfileUnavailable("PostgreSQL 15 or newer is needed (pg_stat_force_next_flush)")
-    before = _snapshot(reader)
-    for _ in range(calls):
-        call(caller)
-    caller.execute("select pg_stat_force_next_flush()")  # flushed when the session goes idle
-    expected = before.get(marker, (0, 0.0, 0.0))[0] + calls
-    deadline = time.monotonic() + 10
-    after = _snapshot(reader)
-    while after.get(marker, (0, 0.0, 0.0))[0] < expected and time.monotonic() < deadline:
-        time.sleep(0.05)
-        after = _snapshot(reader)
-    caller.execute("reset track_functions")
+    try:
+        start = _snapshot(reader).get(marker, (0, 0.0, 0.0))[0]
+        for _ in range(warmup):
+            call(caller)
+        before = _flushed(reader, caller, marker, start + warmup)
+        for _ in range(calls):
+            call(caller)
+        after = _flushed(reader, caller, marker, before.get(marker, (0, 0.0, 0.0))[0] + calls)
+    finally:
+        caller.execute("reset track_functions")
     functions = []
     for name, (n, total, self_) in after.items():
         b_n, b_total, b_self = before.get(name, (0, 0.0, 0.0))
