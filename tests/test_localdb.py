@@ -105,7 +105,10 @@ def test_starts_and_stops_as_a_normal_user() -> None:
 
 def test_ctrl_c_stops_and_removes_the_cluster() -> None:
     script = (
-        "import sys, time\n"
+        "import signal, sys, time\n"
+        # Ctrl-C as at a terminal, even where this test runs with SIGINT ignored (a background job
+        # of a shell without job control inherits SIG_IGN, and Python then never raises KeyboardInterrupt)
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from interview_db.localdb import LocalPostgres\n"
         "with LocalPostgres() as pg:\n"
         "    print(pg.basedir, pg.pid, flush=True)\n"
