@@ -318,10 +318,12 @@ class Bench:
         self._tag += 1
         return f"{os.getpid()}-{self._tag}"
 
-    def rpc_once(self, questions: int) -> float:
+    def rpc_once(self, questions: int, conn: psycopg.Connection | None = None) -> float:
+        """One RPC call of N questions, as PostgREST runs it (on the API connection unless
+        ``conn`` is given), and its client-side time."""
         body = request_body(questions, self._next_tag())
         start = time.perf_counter()
-        response = call_rpc(self.api, RPC, body, self.claims, schema_cache=self.cache)
+        response = call_rpc(conn or self.api, RPC, body, self.claims, schema_cache=self.cache)
         elapsed = time.perf_counter() - start
         if response.status != 200:
             raise RuntimeError(f"the RPC failed during the benchmark: {response.status} {response.body}")
@@ -390,14 +392,11 @@ class Bench:
         sizes = [n for n in (10, 200) if n in self.options.sizes] or [max(self.options.sizes)]
         found = []
         with psycopg.connect(self.admin_url, autocommit=True) as caller:
-            def call(conn: psycopg.Connection, n: int) -> None:
-                response = call_rpc(conn, RPC, request_body(n, self._next_tag()), self.claims, schema_cache=self.cache)
-                if response.status != 200:
-                    raise RuntimeError(f"the RPC failed during the profile: {response.status} {response.body}")
             for n in sizes:
                 self.progress(f"profile at N={n}: {self.options.calls} RPC calls with track_functions = all")
-                found.append(profile_calls(self.admin, caller, lambda conn, n=n: call(conn, n), self.options.calls,
-                                           questions=n, marker=f"public.{RPC}", warmup=self.options.warmup))
+                found.append(profile_calls(self.admin, caller, lambda conn, n=n: self.rpc_once(n, conn),
+                                           self.options.calls, questions=n, marker=f"public.{RPC}",
+                                           warmup=self.options.warmup))
         return found
 
     def rpc_only(self, questions: int) -> Series:
