@@ -99,7 +99,8 @@ def test_the_main_help_documents_the_exit_codes_and_every_command() -> None:
     assert "Exit codes:" in result.output
     for line in ("0  success", "1  failure", "2  wrong usage"):
         assert line in result.output
-    for command in ("migrate", "seed", "status", "rollback", "lint", "demo", "doctor", "export-supabase", "openapi"):
+    for command in ("migrate", "seed", "status", "rollback", "lint", "demo", "doctor", "export-supabase", "openapi",
+                    "quick-check"):
         assert command in main.commands and command in result.output
 
 

@@ -17,6 +17,7 @@ JSON_OPERATORS = {"->", "->>", "#>", "#>>", "?", "?|", "?&", "@>"}
 # The validation and the parse: the only functions that may read the body's JSON.
 READERS = {
     "interview_private.parse_request_key",
+    "interview_private.passes_field_rules",
     "interview_private.first_invalid_field",
     "interview_private.assert_valid_request",
     "interview_private.parse_request",

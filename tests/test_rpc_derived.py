@@ -39,7 +39,8 @@ def test_identical_questions_in_one_array_become_one_step(db: TestDatabase) -> N
 
 
 @pytest.mark.parametrize("variant", ["Why this job?", "why  this job?", "Why\tthis job?", "Why this\njob?",
-                                     "Why \r\n this JOB?", "WHY THIS JOB?"])
+                                     "Why \r\n this JOB?", "WHY THIS JOB?", "Why this\x0bjob?",
+                                     "Why\x0c this job?"])
 def test_whitespace_and_case_variants_share_one_record(db: TestDatabase, variant: str) -> None:
     # the key collapses whitespace only where there is some to collapse: every variant keys as the plain text
     owner = db.owner()

@@ -28,8 +28,12 @@ from .lint import lint_files
 from .localdb import LocalPostgresError
 from .migrations import migrate, rollback, status
 from .onboarding import ROLES, OnboardingError, add_member, add_merchant
+from .field_rules import read_rules
 from .openapi import generate as generate_openapi
 from .project import RPC_NAME, Project, ProjectNotFound, find_project
+from .quick_check import FILE_NAME as QUICK_CHECK_FILE
+from .quick_check import generate as generate_quick_check
+from .quick_check import path as quick_check_path
 from .seeds import SeedError, seed
 from .supabase_export import DEFAULT_BASE, export_supabase
 from .typescript import TYPES_PATH, TypeScriptError, out_of_date
@@ -487,6 +491,49 @@ def _openapi(conn: Any, project: Project) -> str:
         return generate_openapi(conn, project)
     except LookupError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@main.command("quick-check")
+@click.option("--database-url", envvar="DATABASE_URL", metavar="URL",
+              help="Read the rules from this deployed database (or $DATABASE_URL) instead of a disposable local "
+                   "PostgreSQL.")
+@click.option("--write", is_flag=True, help=f"Write sql/functions/{QUICK_CHECK_FILE} instead of standard output.")
+@click.option("--check", is_flag=True, help=f"Compare with the checked-in sql/functions/{QUICK_CHECK_FILE}; exit 1 "
+                                            "when it differs.")
+def quick_check_command(database_url: str | None, write: bool, check: bool) -> None:
+    """Generate the validation's quick check from the rule table.
+
+    interview_private.passes_field_rules(jsonb) is the rule table
+    interview_private.request_field_rules() written out field by field: a valid
+    body passes it in microseconds, and only a body it does not pass is walked
+    field by field for its error. Regenerate it whenever the rules change.
+
+    \b
+    Example:
+      interview-db quick-check --write
+      interview-db quick-check --check
+    """
+    _terminate_on_sigterm()
+    project = _project()
+    echo = _progress(to_stderr=True)
+    with _errors_as_messages(database_url, "quick-check"):
+        if database_url:
+            with connect(database_url) as conn:
+                text = generate_quick_check(read_rules(conn))
+        else:
+            with deployed_local_database(project, echo, seeded=False) as pg, connect(pg.url()) as conn:
+                text = generate_quick_check(read_rules(conn))
+    target = quick_check_path(project)
+    shown = target.relative_to(project.root)
+    if check:
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            raise click.ClickException(f"{shown} is out of date: run `interview-db quick-check --write`")
+        click.secho(f"{shown} is up to date.", fg="green")
+    elif write:
+        target.write_text(text, encoding="utf-8")
+        click.secho(f"Wrote {shown}.", fg="green", err=True)
+    else:
+        click.echo(text, nl=False)
 
 
 @main.command("typescript")

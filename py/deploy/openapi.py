@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import json
 import tomllib
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import psycopg
-from psycopg.rows import class_row
 
 from . import __version__
 from .demo import load_example
+from .field_rules import FieldRule, read_rules
 from .postgrest import call_rpc, service_role_claims
 from .project import RPC_NAME, Project
 
@@ -40,37 +39,6 @@ SCOPE_SCHEMAS = {
     "hiring_for_company": "HiringForCompany",
     "candidate_expectations": "CandidateExpectations",
 }
-
-
-@dataclass(frozen=True)
-class FieldRule:
-    """One row of interview_private.request_field_rules()."""
-
-    scope: str
-    ordinal: int
-    field: str
-    kind: str
-    required: bool
-    min_length: int | None
-    max_length: int | None
-    min_value: Decimal | None
-    max_value: Decimal | None
-    max_items: int | None
-    allowed: list[str] | None
-    nested_scope: str | None
-    hint: str | None
-    description: str | None
-    trimmed: bool | None
-    pattern: str | None
-
-
-def read_rules(conn: psycopg.Connection) -> list[FieldRule]:
-    with conn.cursor(row_factory=class_row(FieldRule)) as cur:
-        return cur.execute(
-            "select scope, ordinal, field, kind, required, min_length, max_length, min_value, max_value, max_items, "
-            "allowed, nested_scope, hint, description, trimmed, pattern from interview_private.request_field_rules() "
-            "order by scope, ordinal"
-        ).fetchall()
 
 
 def _rpc_comment(conn: psycopg.Connection) -> str:

@@ -1,7 +1,8 @@
 -- Validation of a whole create request: every rule that needs only the request,
 -- before anything is looked up or written. First each field by the rule table
--- (interview_private.first_invalid_field: types, bounds, patterns, near-miss
--- keys of a question), then the rules that cannot be a row of it: between the
+-- (the quick check generated from it, interview_private.passes_field_rules, and
+-- for a body it does not pass the walk, interview_private.first_invalid_field:
+-- types, bounds, patterns, near-miss keys of a question), then the rules that cannot be a row of it: between the
 -- questions (interview_private.assert_consistent_questions), between body
 -- fields (a knowledge base for process verification), and the available-till
 -- date (a real date, in the future).
@@ -14,9 +15,13 @@ as $$
 declare
   v_problem record;
 begin
-  v_problem := interview_private.first_invalid_field(p_body);
-  if v_problem.path is not null then
-    perform interview_private.raise_invalid(v_problem.path, v_problem.message, v_problem.hint);
+  -- the quick check passes a valid body; only a body it does not pass is walked
+  -- field by field for the first invalid field and its message
+  if not interview_private.passes_field_rules(p_body) then
+    v_problem := interview_private.first_invalid_field(p_body);
+    if v_problem.path is not null then
+      perform interview_private.raise_invalid(v_problem.path, v_problem.message, v_problem.hint);
+    end if;
   end if;
 
   perform interview_private.assert_consistent_questions(p_body -> 'questions');

@@ -26,7 +26,8 @@ declare
   c_blank constant text := E' \t\r\n';  -- what trimming removes
 begin
   return (
-    with parsed as (
+    -- materialized: the key reads every parsed value again, which inlined would compute it twice
+    with parsed as materialized (
       select (q.n - 1)::integer as n,
              pg_catalog.btrim(x.question, c_blank) as question,
              coalesce(x.mojito_language_code, p_language) as mojito_language_code,
@@ -67,10 +68,11 @@ begin
       select p.*,
              -- Changing this expression stops the reuse of records keyed before.
              -- (The whitespace is collapsed only where there is some to collapse: a run of
-             -- two, or one that is not a space; regexp_replace is the dearest part of the key.)
+             -- two, or one that is not a space, found by one regular expression;
+             -- regexp_replace is the dearest part of the key.)
              case when p_deduplicate then
                pg_catalog.md5(row(
-                 pg_catalog.lower(case when p.question ~ '\s\s' or pg_catalog.translate(p.question, ' ', 'x') ~ '\s'
+                 pg_catalog.lower(case when p.question ~ '\s\s|(?! )\s'
                                        then pg_catalog.regexp_replace(p.question, '\s+', ' ', 'g')
                                        else p.question end),
                  p.mojito_language_code, p.is_without_scoring, p.is_candidate_asking_recruiter, p.is_expert,

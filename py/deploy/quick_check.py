@@ -1,0 +1,256 @@
+"""The quick check of a create request: ``interview_private.passes_field_rules(jsonb)``,
+generated from the rule table ``interview_private.request_field_rules()``.
+
+The validation's walk of the rule table (``interview_private.first_invalid_field``)
+turns every value of the body into a row and joins it to its rule: it finds the
+first invalid field and says why, at a cost of a few microseconds per value and
+about half a millisecond for its plan. A valid body, which is nearly every body,
+needs no message. The quick check is the same rules written out field by field as
+one boolean expression, so a valid body costs a lookup or two per field. It is
+only a filter: ``true`` means every field passes its rule; ``false`` means one may
+not (or the body has something the quick check does not judge, such as a key that
+is not a field), and the validation then walks the rule table for the first
+invalid field and its message. So the quick check must never pass a body that
+the walk refuses, which the tests check against every refusal they know and
+against generated bodies.
+
+The function is written to ``sql/functions/`` and checked in; ``interview-db
+quick-check --check`` (and a test) regenerate it and compare, so it cannot drift
+from the rules. Written here rather than by dynamic SQL at deploy time: the
+conventions allow dynamic SQL only where it is unavoidable, and a checked-in
+file is linted, reviewed and diffed like every other function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from .field_rules import FieldRule
+from .project import Project
+
+FUNCTION = "interview_private.passes_field_rules"
+FILE_NAME = f"{FUNCTION}.sql"
+BLANK = "c_blank"
+
+def path(project: Project) -> Path:
+    return project.functions_dir / FILE_NAME
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _text_array(items: list[str]) -> str:
+    return _literal("{" + ",".join('"' + i.replace("\\", "\\\\").replace('"', '\\"') + '"' for i in items) + "}") + "::text[]"
+
+
+def _number(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+
+
+def _bounds(expression: str, low: object, high: object) -> list[str]:
+    """Bounds as the walk applies them: a null bound is no bound."""
+    if low is not None and high is not None:
+        return [f"{expression} between {low} and {high}"]
+    if low is not None:
+        return [f"{expression} >= {low}"]
+    if high is not None:
+        return [f"{expression} <= {high}"]
+    return []
+
+
+def _text_length(text: str, trimmed: bool) -> str:
+    return f"pg_catalog.char_length(pg_catalog.btrim({text}, {BLANK}))" if trimmed else f"pg_catalog.char_length({text})"
+
+
+def _all(checks: list[str]) -> str:
+    return " and ".join(checks) if checks else "true"
+
+
+@dataclass
+class ArrayLoop:
+    """An array whose items are checked one by one, after the expression that checked
+    its type and length."""
+
+    value: str  # the array, as a SQL expression
+    item: str  # the rule of an item, on v_item
+
+
+@dataclass
+class Generator:
+    rules: list[FieldRule]
+    scopes: dict[str, list[FieldRule]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for rule in sorted(self.rules, key=lambda r: (r.scope, r.ordinal)):
+            self.scopes.setdefault(rule.scope, []).append(rule)
+
+    def _fields(self, scope: str) -> list[FieldRule]:
+        return [r for r in self.scopes.get(scope, []) if r.field != "*"]
+
+    def _others(self, scope: str) -> FieldRule | None:
+        return next((r for r in self.scopes.get(scope, []) if r.field == "*"), None)
+
+    def scope(self, scope: str, obj: str, indent: str, loops: list[ArrayLoop]) -> str:
+        """Every rule of a scope on the JSON object ``obj``, as one expression; the
+        items of its arrays go to ``loops``."""
+        checks = []
+        if self._others(scope) is not None:
+            # closed or typos: any other key, even a null one, is for the walk to judge
+            names = [r.field for r in self._fields(scope)]
+            checks.append(f"({obj} - {_text_array(names)}) = '{{}}'::jsonb")
+        for rule in self._fields(scope):
+            value = f"{obj} -> {_literal(rule.field)}"
+            text = f"({obj} ->> {_literal(rule.field)})"
+            checks.append(self.field(rule, value, text, indent, loops))
+        return f"\n{indent}and ".join(checks)
+
+    def field(self, rule: FieldRule, value: str, text: str, indent: str, loops: list[ArrayLoop]) -> str:
+        """One field's rule on its JSON value: a JSON null is an absent key."""
+        inner = indent + "  "
+        branches = [f"when 'null' then {'false' if rule.required else 'true'}"]
+        for json_type, check in self.kind(rule, value, text, inner, loops):
+            branches.append(f"when '{json_type}' then {check}")
+        body = f"\n{inner}".join(branches)
+        return (f"case coalesce(pg_catalog.jsonb_typeof({value}), 'null')  -- {rule.field}\n"
+                f"{inner}{body}\n{inner}else false end")
+
+    def kind(self, rule: FieldRule, value: str, text: str, indent: str,
+             loops: list[ArrayLoop]) -> list[tuple[str, str]]:
+        kind = rule.kind
+        if kind == "text":
+            checks = _bounds(_text_length(text, rule.trimmed is not False), rule.min_length, rule.max_length)
+            if rule.pattern is not None:
+                checks.append(f"{text} ~ {_literal(rule.pattern)}")
+            return [("string", _all(checks))]
+        if kind == "enum":
+            return [("string", f"{text} = any ({_text_array(list(rule.allowed or []))})")]
+        if kind in ("uuid", "language", "datetime"):
+            return [("string", f"{text} ~ {_literal(rule.pattern or '')}")]
+        if kind in ("integer", "number"):
+            checks = [f"({value})::numeric % 1 = 0"] if kind == "integer" else []
+            checks += _bounds(f"({value})::numeric", None if rule.min_value is None else _number(rule.min_value),
+                              None if rule.max_value is None else _number(rule.max_value))
+            return [("number", _all(checks))]
+        if kind == "boolean":
+            return [("boolean", "true")]
+        if kind == "object":
+            checks = [] if rule.max_length is None else [f"pg_catalog.pg_column_size({value}) <= {rule.max_length}"]
+            if rule.nested_scope:
+                checks.append(self.scope(rule.nested_scope, f"({value})", indent + "  ", loops))
+            return [("object", _all(checks))]
+        if kind == "company":
+            nested = self.scope(rule.nested_scope, f"({value})", indent + "  ", loops) if rule.nested_scope else "true"
+            return [("object", nested),
+                    ("string", _all(_bounds(_text_length(text, True), None, rule.max_length)))]
+        if kind == "string_array":
+            item = _all(_bounds(_text_length("v_item #>> '{}'", True), rule.min_length, rule.max_length))
+            loops.append(ArrayLoop(value, f"pg_catalog.jsonb_typeof(v_item) = 'string' and {item}"))
+            return [("array", _all(_bounds(f"pg_catalog.jsonb_array_length({value})", None, rule.max_items)))]
+        if kind == "questions":
+            return [("array", _all(_bounds(f"pg_catalog.jsonb_array_length({value})", 1, rule.max_items)))]
+        raise ValueError(f"request_field_rules(): field {rule.scope}.{rule.field} has a kind the quick check "
+                         f"does not know: {kind}")
+
+    def questions(self) -> tuple[FieldRule, str, list[ArrayLoop]]:
+        """The questions field, the rule of one item on v_question (an object, or a plain
+        string that is the question text) and the arrays inside an item."""
+        rule = next(r for r in self._fields("body") if r.kind == "questions")
+        scope = rule.nested_scope or "question"
+        question = next(r for r in self._fields(scope) if r.field == "question")
+        string_item = _all(_bounds(_text_length("v_question #>> '{}'", question.trimmed is not False),
+                                   question.min_length, question.max_length))
+        loops: list[ArrayLoop] = []
+        indent = " " * 10
+        obj = self.scope(scope, "v_question", indent + "  ", loops)
+        check = (f"case pg_catalog.jsonb_typeof(v_question)\n"
+                 f"{indent}when 'string' then {string_item}\n"
+                 f"{indent}when 'object' then {obj}\n"
+                 f"{indent}else false end")
+        return rule, check, loops
+
+
+def _loop(loop: ArrayLoop, indent: str) -> str:
+    return (f"{indent}if pg_catalog.jsonb_typeof({loop.value}) = 'array' then\n"
+            f"{indent}  v_array := {loop.value};\n"
+            f"{indent}  for j in 0 .. pg_catalog.jsonb_array_length(v_array) - 1 loop\n"
+            f"{indent}    v_item := v_array -> j;\n"
+            f"{indent}    if not coalesce({loop.item}, false) then\n"
+            f"{indent}      return false;\n"
+            f"{indent}    end if;\n"
+            f"{indent}  end loop;\n"
+            f"{indent}end if;\n")
+
+
+HEADER = """\
+-- Generated by `interview-db quick-check` from interview_private.request_field_rules(); do not edit.
+--
+-- The quick check of a create request body: the rule table's rules written out
+-- field by field, so that a valid body costs a lookup or two per field instead of
+-- a row per value. True when every field passes its rule. False when one does
+-- not, or when the body holds a key that is not a field (even with a null value):
+-- interview_private.assert_valid_request then walks the rule table
+-- (interview_private.first_invalid_field) for the first invalid field and its
+-- message. It must never pass a body the walk refuses (tested against every
+-- refusal the tests know and against generated bodies).
+--
+-- Every check is a PL/pgSQL expression without a subquery (PL/pgSQL evaluates
+-- those without the executor), the items of arrays in loops by index.
+"""
+
+
+def generate(rules: list[FieldRule]) -> str:
+    """The SQL file of the quick check, from the rule table's rows."""
+    generator = Generator(rules)
+    if "body" not in generator.scopes:
+        raise ValueError("request_field_rules() has no body scope")
+    loops: list[ArrayLoop] = []
+    body = generator.scope("body", "p_body", "       ", loops)
+    questions, question_check, question_loops = generator.questions()
+    return (
+        HEADER
+        + f"create or replace function {FUNCTION}(p_body jsonb)\n"
+        "returns boolean\n"
+        "language plpgsql\n"
+        "immutable\n"
+        "parallel safe\n"
+        "set search_path = pg_catalog, pg_temp\n"
+        "as $$\n"
+        "declare\n"
+        f"  {BLANK} constant text := E' \\t\\r\\n';  -- what trimming removes\n"
+        "  v_questions jsonb;\n"
+        "  v_question jsonb;\n"
+        "  v_array jsonb;\n"
+        "  v_item jsonb;\n"
+        "begin\n"
+        "  -- every field, the types and lengths of arrays included\n"
+        "  if not coalesce(pg_catalog.jsonb_typeof(p_body) = 'object'\n"
+        f"       and {body}, false) then\n"
+        "    return false;\n"
+        "  end if;\n"
+        "\n"
+        "  -- the items of the body's arrays of texts\n"
+        + "".join(_loop(loop, "  ") for loop in loops)
+        + "\n"
+        f"  -- each question (the array's type and length were checked above)\n"
+        f"  v_questions := p_body -> {_literal(questions.field)};\n"
+        "  for i in 0 .. pg_catalog.jsonb_array_length(v_questions) - 1 loop\n"
+        "    v_question := v_questions -> i;\n"
+        f"    if not coalesce({question_check}, false) then\n"
+        "      return false;\n"
+        "    end if;\n"
+        + "".join(_loop(loop, "    ") for loop in question_loops)
+        + "  end loop;\n"
+        "  return true;\n"
+        "end\n"
+        "$$;\n"
+        "\n"
+        f"comment on function {FUNCTION}(jsonb) is\n"
+        "  'Whether a create request body passes every rule of request_field_rules, as a quick check generated "
+        "from the table: true when it does; false when a field breaks its rule or the body holds a key that is not "
+        "a field, and then interview_private.first_invalid_field finds the field and its message.';\n"
+        "\n"
+        f"revoke all on function {FUNCTION}(jsonb) from public;\n"
+    )
