@@ -23,6 +23,7 @@ begin
         case when pg_catalog.jsonb_typeof(i.candidate_expectations_json -> lv.level) = 'array'
              then i.candidate_expectations_json -> lv.level end
       ) with ordinality as e (x, ord)
+      where i.candidate_expectations_json is not null  -- (filters the items before the join)
       group by lv.level, pg_catalog.btrim(e.x, E' \t\r\n')
     ),
     baseline as (
