@@ -16,14 +16,23 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   c_max_body_bytes constant integer := 2097152;
-  v_body_bytes bigint := coalesce(p_body_bytes, (select sum(pg_catalog.pg_column_size(v)) from pg_catalog.unnest(p_values) as v));
+  v_body_bytes bigint;
 begin
+  if p_body_bytes is null then
+    v_body_bytes := (select sum(pg_catalog.pg_column_size(v)) from pg_catalog.unnest(p_values) as v);
+  else
+    v_body_bytes := p_body_bytes::bigint;
+  end if;
   if v_body_bytes > c_max_body_bytes then
     perform interview_private.raise_invalid(
       '$',
       pg_catalog.format('the request body is %s bytes; the limit is %s', v_body_bytes, c_max_body_bytes),
       'at most 2 MiB: 200 questions, texts within their lengths, small additional_context and external_data'
     );
+  end if;
+
+  if pg_catalog.cardinality(p_values) = 0 then
+    return;  -- a size only
   end if;
 
   -- JSON nested deeper than any client needs (every walk of it costs stack):

@@ -14,20 +14,26 @@ declare
   v_problem record;
 begin
   -- Without a conditional or multiple-choice item only the two uniqueness rules
-  -- can be broken: when they hold (one aggregate), there is nothing to find.
+  -- can be broken: without ids there is nothing to find, and with ids one
+  -- aggregate says whether any repeats.
   if not pg_catalog.jsonb_path_exists(
     p_questions,
     '$[*] ? (exists(@.conditional_question_main_id) || @.is_conditional == true || @.is_multiple_choice == true)'
-  ) and (
-    select count(distinct u.handle collate pg_catalog."C") = count(u.handle)
-           and count(distinct u.external_id collate pg_catalog."C") = count(u.external_id)
-    from pg_catalog.jsonb_array_elements(p_questions) as q (item)
-    cross join lateral (
-      select nullif(pg_catalog.btrim(q.item ->> 'id', c_blank), '') as handle,
-             nullif(pg_catalog.btrim(q.item ->> 'external_id', c_blank), '') as external_id
-    ) as u
   ) then
-    return;
+    if not pg_catalog.jsonb_path_exists(p_questions, '$[*] ? (exists(@.id) || exists(@.external_id))') then
+      return;
+    end if;
+    if (
+      select count(distinct u.handle collate pg_catalog."C") = count(u.handle)
+             and count(distinct u.external_id collate pg_catalog."C") = count(u.external_id)
+      from pg_catalog.jsonb_array_elements(p_questions) as q (item)
+      cross join lateral (
+        select nullif(pg_catalog.btrim(q.item ->> 'id', c_blank), '') as handle,
+               nullif(pg_catalog.btrim(q.item ->> 'external_id', c_blank), '') as external_id
+      ) as u
+    ) then
+      return;
+    end if;
   end if;
 
   -- Rules between items (window functions and one hash join: linear in the items).

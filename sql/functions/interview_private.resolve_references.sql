@@ -80,16 +80,18 @@ begin
     );
   end if;
 
-  if p_request.knowledge_base_store_id is not null and not exists (
-    select from public.knowledge_base_stores as k
-    where k.id = p_request.knowledge_base_store_id and k.merchant_id = p_merchant_id
-  ) then
-    perform interview_private.raise_invalid(
-      'knowledge_base_store_id',
-      pg_catalog.format('knowledge_base_store_id %s is not a knowledge base store of this merchant',
-                        p_request.knowledge_base_store_id),
-      'the id of a knowledge base store of the target merchant (GET /rest/v1/knowledge_base_stores)'
-    );
+  if p_request.knowledge_base_store_id is not null then
+    if not exists (
+      select from public.knowledge_base_stores as k
+      where k.id = p_request.knowledge_base_store_id and k.merchant_id = p_merchant_id
+    ) then
+      perform interview_private.raise_invalid(
+        'knowledge_base_store_id',
+        pg_catalog.format('knowledge_base_store_id %s is not a knowledge base store of this merchant',
+                          p_request.knowledge_base_store_id),
+        'the id of a knowledge base store of the target merchant (GET /rest/v1/knowledge_base_stores)'
+      );
+    end if;
   end if;
 
   select pg_catalog.format('questions[%s].knowledge_base_id', i.n) as path, i.knowledge_base_id into v_problem
@@ -109,18 +111,20 @@ begin
     );
   end if;
 
-  if p_request.recruiter_profile_id is not null and not exists (
-    select from public.profiles as p
-    where p.id = p_request.recruiter_profile_id
-      and p.merchant_id = p_merchant_id
-      and p.role = any (interview_access.acting_roles())
-  ) then
-    perform interview_private.raise_invalid(
-      'recruiter_profile_id',
-      pg_catalog.format('recruiter_profile_id %s is not a merchant_owner, merchant or admin profile of this merchant',
-                        p_request.recruiter_profile_id),
-      'the id of a profile of the target merchant with role merchant_owner, merchant or admin'
-    );
+  if p_request.recruiter_profile_id is not null then
+    if not exists (
+      select from public.profiles as p
+      where p.id = p_request.recruiter_profile_id
+        and p.merchant_id = p_merchant_id
+        and p.role = any (interview_access.acting_roles())
+    ) then
+      perform interview_private.raise_invalid(
+        'recruiter_profile_id',
+        pg_catalog.format('recruiter_profile_id %s is not a merchant_owner, merchant or admin profile of this merchant',
+                          p_request.recruiter_profile_id),
+        'the id of a profile of the target merchant with role merchant_owner, merchant or admin'
+      );
+    end if;
   end if;
 
   return v_template;
