@@ -10,7 +10,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -440,6 +440,22 @@ def export_supabase_command(directory: Path, seed_file: Path | None, base_timest
     click.echo("Next: supabase db push --db-url \"$SUPABASE_DB_URL\" --include-seed")
 
 
+def _from_deployed_database(database_url: str | None, project: Project, command: str,
+                            produce: Callable[[psycopg.Connection], str]) -> str:
+    """What ``produce`` reads from the deployed database at the URL, or else from a
+    disposable local PostgreSQL deployed for it (without seeds)."""
+    _terminate_on_sigterm()
+    with _errors_as_messages(database_url, command):
+        if database_url:
+            with connect(database_url) as conn:
+                produced = produce(conn)
+        else:
+            with deployed_local_database(project, _progress(to_stderr=True), seeded=False) as pg, \
+                    connect(pg.url()) as conn:
+                produced = produce(conn)
+    return produced
+
+
 @main.command("openapi")
 @click.option("--database-url", envvar="DATABASE_URL", metavar="URL",
               help="Read the rules from this deployed database (or $DATABASE_URL) instead of a disposable local "
@@ -460,16 +476,8 @@ def openapi_command(database_url: str | None, output: Path, check: bool) -> None
       interview-db openapi --output openapi/job_interview_create_from_array.json
       interview-db openapi --check
     """
-    _terminate_on_sigterm()
     project = _project()
-    echo = _progress(to_stderr=True)
-    with _errors_as_messages(database_url, "openapi"):
-        if database_url:
-            with connect(database_url) as conn:
-                document = _openapi(conn, project)
-        else:
-            with deployed_local_database(project, echo, seeded=False) as pg, connect(pg.url()) as conn:
-                document = _openapi(conn, project)
+    document = _from_deployed_database(database_url, project, "openapi", lambda conn: _openapi(conn, project))
     if check:
         checked_in = project.openapi_file.read_text(encoding="utf-8") if project.openapi_file.exists() else ""
         if checked_in != document:
@@ -513,16 +521,9 @@ def quick_check_command(database_url: str | None, write: bool, check: bool) -> N
       interview-db quick-check --write
       interview-db quick-check --check
     """
-    _terminate_on_sigterm()
     project = _project()
-    echo = _progress(to_stderr=True)
-    with _errors_as_messages(database_url, "quick-check"):
-        if database_url:
-            with connect(database_url) as conn:
-                text = generate_quick_check(read_rules(conn))
-        else:
-            with deployed_local_database(project, echo, seeded=False) as pg, connect(pg.url()) as conn:
-                text = generate_quick_check(read_rules(conn))
+    text = _from_deployed_database(database_url, project, "quick-check",
+                                   lambda conn: generate_quick_check(read_rules(conn)))
     target = quick_check_path(project)
     shown = target.relative_to(project.root)
     if check:
