@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 import psycopg
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 from interview_db.bench import request_body
@@ -118,3 +120,20 @@ def test_the_quick_check_never_passes_a_generated_body_the_walk_refuses(db: Test
     assume("\\u0000" not in json.dumps(body))  # jsonb cannot hold it (the RPC refuses it before either runs)
     quick, walk = judge(db, body)
     assert not (quick and walk is not None), (walk, body)
+
+
+def test_the_generator_checks_no_more_than_the_walk_does(db: TestDatabase) -> None:
+    # rules of a shape the walk does not check are refused, not turned into checks
+    # the walk would not make (which could pass what it refuses)
+    with psycopg.connect(db.url) as conn:
+        rules = read_rules(conn)
+    nested = [replace(r, nested_scope="custom_scoring") if (r.scope, r.field) == ("question", "external_data") else r
+              for r in rules]
+    with pytest.raises(ValueError, match="question.external_data"):
+        generate(nested)
+    renamed = [replace(r, field="items") if (r.scope, r.field) == ("body", "questions") else r for r in rules]
+    with pytest.raises(ValueError, match="body.questions"):
+        generate(renamed)
+    # a text rule without a trimming flag is measured untrimmed, as the walk does
+    untrimmed = [replace(r, trimmed=None) if (r.scope, r.field) == ("body", "code") else r for r in rules]
+    assert "pg_catalog.char_length((p_body ->> 'code')) <= 100" in generate(untrimmed)

@@ -86,6 +86,29 @@ class Generator:
     def __post_init__(self) -> None:
         for rule in sorted(self.rules, key=lambda r: (r.scope, r.ordinal)):
             self.scopes.setdefault(rule.scope, []).append(rule)
+        self._check_walk_shape()
+
+    def _check_walk_shape(self) -> None:
+        """The quick check must never pass what the walk refuses, so it checks no more
+        than the walk does: the walk (interview_private.first_invalid_field) knows the
+        questions by the body field "questions" of scope "question", nested objects of
+        the body by their rules, and in a question only candidate_expectations_json (scope
+        candidate_expectations). Rules of another shape need the walk taught first."""
+        if "body" not in self.scopes:
+            raise ValueError("request_field_rules() has no body scope")
+        questions = [r for r in self._fields("body") if r.kind == "questions"]
+        if [(r.field, r.nested_scope) for r in questions] != [("questions", "question")]:
+            raise ValueError("request_field_rules(): the walk knows one questions field, body.questions of scope "
+                             "question")
+        if not any(r.field == "question" for r in self._fields("question")):
+            raise ValueError("request_field_rules(): a question has no field question")
+        for rule in self.rules:
+            if rule.nested_scope is None or rule.scope == "body":
+                continue
+            if (rule.scope, rule.field, rule.nested_scope) != ("question", "candidate_expectations_json",
+                                                               "candidate_expectations"):
+                raise ValueError(f"request_field_rules(): the walk does not check the nested scope of "
+                                 f"{rule.scope}.{rule.field}; teach interview_private.first_invalid_field first")
 
     def _fields(self, scope: str) -> list[FieldRule]:
         return [r for r in self.scopes.get(scope, []) if r.field != "*"]
@@ -121,7 +144,7 @@ class Generator:
              loops: list[ArrayLoop]) -> list[tuple[str, str]]:
         kind = rule.kind
         if kind == "text":
-            checks = _bounds(_text_length(text, rule.trimmed is not False), rule.min_length, rule.max_length)
+            checks = _bounds(_text_length(text, rule.trimmed is True), rule.min_length, rule.max_length)
             if rule.pattern is not None:
                 checks.append(f"{text} ~ {_literal(rule.pattern)}")
             return [("string", _all(checks))]
@@ -160,9 +183,12 @@ class Generator:
         rule = next(r for r in self._fields("body") if r.kind == "questions")
         scope = rule.nested_scope or "question"
         question = next(r for r in self._fields(scope) if r.field == "question")
-        string_item = _all(_bounds(_text_length("v_question #>> '{}'", question.trimmed is not False),
-                                   question.min_length, question.max_length))
+        # a plain string is {"question": <it>}, and never blank (whatever the rule)
         loops: list[ArrayLoop] = []
+        [(_, text_check)] = self.kind(question, "v_question", "(v_question #>> '{}')", "", loops)
+        others_required = any(r.required for r in self._fields(scope) if r.field != "question")
+        string_item = "false" if others_required else (
+            f"pg_catalog.btrim(v_question #>> '{{}}', {BLANK}) <> '' and {text_check}")
         indent = " " * 10
         obj = self.scope(scope, "v_question", indent + "  ", loops)
         check = (f"case pg_catalog.jsonb_typeof(v_question)\n"
@@ -204,8 +230,6 @@ HEADER = """\
 def generate(rules: list[FieldRule]) -> str:
     """The SQL file of the quick check, from the rule table's rows."""
     generator = Generator(rules)
-    if "body" not in generator.scopes:
-        raise ValueError("request_field_rules() has no body scope")
     loops: list[ArrayLoop] = []
     body = generator.scope("body", "p_body", "       ", loops)
     questions, question_check, question_loops = generator.questions()

@@ -361,7 +361,7 @@ begin
   for i in 0 .. pg_catalog.jsonb_array_length(v_questions) - 1 loop
     v_question := v_questions -> i;
     if not coalesce(case pg_catalog.jsonb_typeof(v_question)
-          when 'string' then pg_catalog.char_length(pg_catalog.btrim(v_question #>> '{}', c_blank)) between 1 and 2000
+          when 'string' then pg_catalog.btrim(v_question #>> '{}', c_blank) <> '' and pg_catalog.char_length(pg_catalog.btrim((v_question #>> '{}'), c_blank)) between 1 and 2000
           when 'object' then (v_question - '{"question","id","duration","mojito_language_code","label","is_conditional","conditional_question_main_id","is_without_scoring","is_candidate_asking_recruiter","is_expert","is_multiple_choice","question_alternatives","knowledge_base_id","external_id","external_data","candidate_expectations_json"}'::text[]) = '{}'::jsonb
             and case coalesce(pg_catalog.jsonb_typeof(v_question -> 'question'), 'null')  -- question
               when 'null' then false
