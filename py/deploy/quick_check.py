@@ -6,7 +6,8 @@ turns every value of the body into a row and joins it to its rule: it finds the
 first invalid field and says why, at a cost of a few microseconds per value and
 about half a millisecond for its plan. A valid body, which is nearly every body,
 needs no message. The quick check is the same rules written out field by field as
-one boolean expression, so a valid body costs a lookup or two per field. It is
+PL/pgSQL expressions (and loops over the items of arrays), so a valid body costs a
+lookup or two per field. It is
 only a filter: ``true`` means every field passes its rule; ``false`` means one may
 not (or the body has something the quick check does not judge, such as a key that
 is not a field), and the validation then walks the rule table for the first
@@ -33,6 +34,7 @@ from .project import Project
 FUNCTION = "interview_private.passes_field_rules"
 FILE_NAME = f"{FUNCTION}.sql"
 BLANK = "c_blank"
+
 
 def path(project: Project) -> Path:
     return project.functions_dir / FILE_NAME
@@ -181,7 +183,7 @@ class Generator:
         """The questions field, the rule of one item on v_question (an object, or a plain
         string that is the question text) and the arrays inside an item."""
         rule = next(r for r in self._fields("body") if r.kind == "questions")
-        scope = rule.nested_scope or "question"
+        scope = "question"  # (the walk's shape, checked above)
         question = next(r for r in self._fields(scope) if r.field == "question")
         # a plain string is {"question": <it>}, and never blank (whatever the rule)
         loops: list[ArrayLoop] = []
