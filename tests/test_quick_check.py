@@ -91,10 +91,7 @@ def _place(rule: FieldRule, value: Any) -> dict[str, Any]:
         "hiring_for_company": body.setdefault("hiring_for_company", {}),
         "candidate_expectations": question.setdefault("candidate_expectations_json", {}),
     }
-    if not isinstance(body["hiring_for_company"], dict):
-        body["hiring_for_company"] = {}
-        targets["hiring_for_company"] = body["hiring_for_company"]
-    targets[rule.scope][rule.field if rule.field != "*" else "*"] = value
+    targets[rule.scope][rule.field] = value
     return body
 
 

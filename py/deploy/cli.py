@@ -456,6 +456,16 @@ def _from_deployed_database(database_url: str | None, project: Project, command:
     return produced
 
 
+def _compare_with_checked_in(project: Project, path: Path, generated: str, regenerate: str) -> None:
+    """Exit 1 naming what to run when the checked-in file at ``path`` differs from
+    ``generated`` (or is missing); else say it is up to date."""
+    shown = path.relative_to(project.root)
+    checked_in = path.read_text(encoding="utf-8") if path.exists() else None
+    if checked_in != generated:
+        raise click.ClickException(f"{shown} is out of date: run `{regenerate}`")
+    click.secho(f"{shown} is up to date.", fg="green")
+
+
 @main.command("openapi")
 @click.option("--database-url", envvar="DATABASE_URL", metavar="URL",
               help="Read the rules from this deployed database (or $DATABASE_URL) instead of a disposable local "
@@ -479,13 +489,8 @@ def openapi_command(database_url: str | None, output: Path, check: bool) -> None
     project = _project()
     document = _from_deployed_database(database_url, project, "openapi", lambda conn: _openapi(conn, project))
     if check:
-        checked_in = project.openapi_file.read_text(encoding="utf-8") if project.openapi_file.exists() else ""
-        if checked_in != document:
-            raise click.ClickException(
-                f"{project.openapi_file.relative_to(project.root)} is out of date: "
-                f"run `interview-db openapi --output {project.openapi_file.relative_to(project.root)}`"
-            )
-        click.secho(f"{project.openapi_file.relative_to(project.root)} is up to date.", fg="green")
+        shown = project.openapi_file.relative_to(project.root)
+        _compare_with_checked_in(project, project.openapi_file, document, f"interview-db openapi --output {shown}")
     elif str(output) == "-":
         click.echo(document, nl=False)
     else:
@@ -525,14 +530,11 @@ def quick_check_command(database_url: str | None, write: bool, check: bool) -> N
     text = _from_deployed_database(database_url, project, "quick-check",
                                    lambda conn: generate_quick_check(read_rules(conn)))
     target = quick_check_path(project)
-    shown = target.relative_to(project.root)
     if check:
-        if not target.exists() or target.read_text(encoding="utf-8") != text:
-            raise click.ClickException(f"{shown} is out of date: run `interview-db quick-check --write`")
-        click.secho(f"{shown} is up to date.", fg="green")
+        _compare_with_checked_in(project, target, text, "interview-db quick-check --write")
     elif write:
         target.write_text(text, encoding="utf-8")
-        click.secho(f"Wrote {shown}.", fg="green", err=True)
+        click.secho(f"Wrote {target.relative_to(project.root)}.", fg="green", err=True)
     else:
         click.echo(text, nl=False)
 

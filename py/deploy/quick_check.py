@@ -7,11 +7,10 @@ first invalid field and says why, at a cost of a few microseconds per value and
 about half a millisecond for its plan. A valid body, which is nearly every body,
 needs no message. The quick check is the same rules written out field by field as
 PL/pgSQL expressions (and loops over the items of arrays), so a valid body costs a
-lookup or two per field. It is
-only a filter: ``true`` means every field passes its rule; ``false`` means one may
-not (or the body has something the quick check does not judge, such as a key that
-is not a field), and the validation then walks the rule table for the first
-invalid field and its message. So the quick check must never pass a body that
+lookup or two per field. It is only a filter: ``true`` means every field passes
+its rule; ``false`` means one may not (or the body has something the quick check
+does not judge, such as a key that is not a field), and the validation then walks
+the rule table for the first invalid field and its message. So the quick check must never pass a body that
 the walk refuses, which the tests check against every refusal they know and
 against generated bodies.
 
