@@ -62,14 +62,10 @@ def _function_file(project: Project, name: str) -> str:
     return (project.functions_dir / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def _replaced_once(text: str, old: str, new: str, what: str) -> str:
-    if text.count(old) != 1:
-        raise click.ClickException(f"{what}: its call is no longer in the function as written; update this script")
-    return text.replace(old, new)
-
-
-def _substituted_once(text: str, pattern: re.Pattern[str], new: str, what: str) -> str:
-    result, count = pattern.subn(new, text)
+def _replaced_once(text: str, old: str | re.Pattern[str], new: str, what: str) -> str:
+    """``text`` with ``old`` (a literal or a pattern), which must occur exactly once, replaced by ``new``."""
+    pattern = old if isinstance(old, re.Pattern) else re.compile(re.escape(old))
+    result, count = pattern.subn(lambda _: new, text)
     if count != 1:
         raise click.ClickException(f"{what}: its call is no longer in the function as written; update this script")
     return result
@@ -81,32 +77,20 @@ def version_sql(project: Project, version: str) -> list[str]:
     rpc = _function_file(project, f"public.{RPC_NAME}")
     if version == "deployed":
         return [create, rpc]
-    rpc = _substituted_once(rpc, _VALUE_LIMITS, "", "the limits on the values")
+    rpc = _replaced_once(rpc, _VALUE_LIMITS, "", "the limits on the values")
     if version == "write_only":
         return [WRITE_ONLY.read_text(encoding="utf-8"), rpc]
     if version != "parse_and_write":
         raise click.ClickException(f"no version {version!r}: one of {', '.join(VERSIONS)}")
     for what, old, new in _TAKEN_OUT:
         create = _replaced_once(create, old, new, what)
-    create = _substituted_once(create, _AUTHORIZATION, _OWN_MERCHANT, "the authorization")
+    create = _replaced_once(create, _AUTHORIZATION, _OWN_MERCHANT, "the authorization")
     return [create, rpc]
 
 
 def use_version(conn: psycopg.Connection, project: Project, version: str) -> None:
     for definition in version_sql(project, version):
         conn.execute(definition)  # type: ignore[arg-type]
-
-
-def measure(bench: Bench, questions: int, calls: int) -> tuple[float, float]:
-    """The RPC's and the floor's mean server execution times (ms) over ``calls`` interleaved calls."""
-    for _ in range(20):  # plans cached, pages warm
-        bench.rpc_once(questions)
-        bench.floor_once(questions)
-    bench.admin.execute("select pg_stat_statements_reset()")
-    for _ in range(calls):
-        bench.rpc_once(questions)
-        bench.floor_once(questions)
-    return bench.server_times()
 
 
 def run(url: str, api_url: str, project: Project, sizes: tuple[int, ...], calls: int, rounds: int,
@@ -119,13 +103,15 @@ def run(url: str, api_url: str, project: Project, sizes: tuple[int, ...], calls:
                 start = (round_ - 1) % len(VERSIONS)
                 for version in VERSIONS[start:] + VERSIONS[:start]:
                     use_version(admin, project, version)
-                    bench = Bench(url, api_url, BenchOptions(), lambda _: None)
+                    # the bench's own measurement of each size, server clock included
+                    bench = Bench(url, api_url, BenchOptions(sizes=sizes, calls=calls), lambda _: None)
                     try:
-                        for n in sizes:
-                            rpc, floor = measure(bench, n, calls)
-                            echo(f"{round_:>5}  {version:<16} {n:>4}  {rpc:>10.2f}  {floor:>12.2f}  {rpc / floor:>5.2f}")
+                        points = bench.sizes()
                     finally:
                         bench.close()
+                    for p in points:
+                        echo(f"{round_:>5}  {version:<16} {p.questions:>4}  {p.server_rpc_ms:>10.2f}  "
+                             f"{p.server_floor_ms:>12.2f}  {p.server_ratio:>5.2f}")
         finally:
             use_version(admin, project, "deployed")
 

@@ -10,9 +10,9 @@ PL/pgSQL expressions (and loops over the items of arrays), so a valid body costs
 lookup or two per field. It is only a filter: ``true`` means every field passes
 its rule; ``false`` means one may not (or the body has something the quick check
 does not judge, such as a key that is not a field), and the validation then walks
-the rule table for the first invalid field and its message. So the quick check must never pass a body that
-the walk refuses, which the tests check against every refusal they know and
-against generated bodies.
+the rule table for the first invalid field and its message. So the quick check
+must never pass a body that the walk refuses, which the tests check against every
+refusal they know and against generated bodies.
 
 The function is written to ``sql/functions/`` and checked in; ``interview-db
 quick-check --check`` (and a test) regenerate it and compare, so it cannot drift
