@@ -68,6 +68,21 @@ def sql_checksum(project: Project) -> str:
     return digest.hexdigest()
 
 
+def source_commit(project: Project) -> str:
+    """The commit the checkout is at (with "+changes" when its files differ from it), or ""
+    outside a git checkout (an installed wheel): which code a set of figures was measured on."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(project.root), *args], capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short=12", "HEAD")
+    if commit and git("status", "--porcelain", "--untracked-files=no", "--", "sql"):
+        commit += "+changes"
+    return commit
+
+
 @dataclass
 class BenchOptions:
     sizes: tuple[int, ...] = (1, 10, 50, 200)
@@ -168,6 +183,7 @@ class BenchResult:
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)
     # what was measured, and how: the checksum of the package's SQL and the server's settings
     sql_checksum: str = ""
+    commit: str = ""
     settings: dict[str, str] = field(default_factory=dict)
 
     def evaluate_targets(self) -> None:
@@ -554,13 +570,14 @@ def run_clients(api_url: str, claims: dict[str, Any], clients: int, seconds: flo
 
 
 def run_bench(admin_url: str, api_url: str, options: BenchOptions, progress: Progress,
-              sql_checksum: str = "") -> BenchResult:
+              sql_checksum: str = "", commit: str = "") -> BenchResult:
     bench = Bench(admin_url, api_url, options, progress)
     try:
         version = str(bench.admin.execute("show server_version").fetchone()[0])  # type: ignore[index]
         result = BenchResult(
             postgres_version=version, cores=os.cpu_count() or 0,
             machine=f"{platform.system()} {platform.machine()}", options=asdict(options), sql_checksum=sql_checksum,
+            commit=commit,
         )
         result.settings = {
             str(name): str(value) for name, value in bench.admin.execute(
@@ -711,7 +728,7 @@ def performance_markdown(figures: dict[str, Any]) -> str:
     lines = [
         f"PostgreSQL {figures['postgres_version'].split()[0]}, {figures['cores']} cores, {figures['machine']}; "
         f"server settings: " + ", ".join(f"{k} = {v}" for k, v in sorted(settings.items())) + "; "
-        f"SQL checksum {figures.get('sql_checksum', '')[:12]}.",
+        f"measured at commit {figures.get('commit') or 'unknown'}, SQL checksum {figures.get('sql_checksum', '')[:12]}.",
         "",
         "| questions | RPC median (p95) | floor median (p95) | client ratio | server RPC | server floor | server ratio |",
         "|---:|---:|---:|---:|---:|---:|---:|",

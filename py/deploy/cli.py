@@ -690,7 +690,7 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
       interview-db bench --json bench.json
       interview-db bench --quick
     """
-    from .bench import BENCH_SETTINGS, BenchOptions, format_table, run_bench, sql_checksum
+    from .bench import BENCH_SETTINGS, BenchOptions, format_table, run_bench, source_commit, sql_checksum
 
     _terminate_on_sigterm()
     options = BenchOptions.quick() if quick else BenchOptions()
@@ -711,14 +711,14 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
     with _errors_as_messages(database_url, "bench"):
         if database_url:
             connect(database_url).close()  # one clear line when it is out of reach
-            result = run_bench(database_url, database_url, options, echo, sql_checksum=sql_checksum(project))
+            result = run_bench(database_url, database_url, options, echo, sql_checksum=sql_checksum(project), commit=source_commit(project))
         else:
             # the server's own clock for the ratio to the floor: pg_stat_statements, top-level statements
             with deployed_local_database(project, echo, settings=BENCH_SETTINGS) as pg:
                 with connect(pg.url()) as conn:
                     conn.execute("create extension if not exists pg_stat_statements")
                 result = run_bench(pg.url(), pg.url(user="authenticator"), options, echo,
-                                   sql_checksum=sql_checksum(project))
+                                   sql_checksum=sql_checksum(project), commit=source_commit(project))
     click.echo(format_table(result))
     if verbose and result.scale:
         click.echo("\nPlans of one call on the loaded database:")
