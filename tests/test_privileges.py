@@ -102,7 +102,7 @@ SUPABASE_EXTENSIONS = ("pgcrypto", "fuzzystrmatch")
 # must bypass the caller's table rights, and sets search_path = pg_catalog, pg_temp.
 SECURITY_DEFINER_ALLOWED = {
     RPC_NAMED: "the RPC: writes the set, steps, keys and outbox that the caller has no grants on",
-    RPC_FALLBACK: "the fallback overload: reads the rule table in interview_private to name unknown keys",
+    RPC_FALLBACK: "the fallback overload: creates the interview from the known keys, as the RPC does",
     VERIFY_TOKEN: (
         "checks an embed token against the signing key in interview_private.embed_keys, which no API role may "
         "read; returns only the token's embed, interview and claims, never the key"

@@ -126,7 +126,8 @@ begin
                when 'dropped_empty_item' then pg_catalog.format('%s is empty and was dropped', l.path)
                else pg_catalog.format('%s was rounded up to a whole second, %s', l.path, l.detail)
              end
-           ) || coalesce(pg_catalog.jsonb_build_object('suggestion', near.field), '{}'::jsonb) as warning
+           ) || case when near.field is not null then pg_catalog.jsonb_build_object('suggestion', near.field)
+                     else '{}'::jsonb end as warning
     from listed as l
     left join lateral (
       select f.field
