@@ -216,6 +216,12 @@ def test_extra_keys_of_scoring_and_pdf_export_are_ignored_and_named(db: TestData
 # -- limits the existing API does not state ------------------------------------------
 
 
+def test_a_key_named_like_the_rule_for_other_keys_is_ignored_like_any_other(db: TestDatabase, owner: User) -> None:
+    response, stored = created(db, owner, minimal_body(custom_scoring={"*": "junk"}))
+    assert "*" not in stored["scoring_config"]
+    assert [w["path"] for w in response["warnings"]] == ["custom_scoring.*"]
+
+
 def test_a_pasted_about_us_and_other_company_keys_are_kept(db: TestDatabase, owner: User) -> None:
     about = "We build things. " * 1000  # 17,000 characters
     company = {"name": "Acme", "description": about, "website": " https://acme.example ", "founded": 1999}
