@@ -122,7 +122,7 @@ begin
                                    case l.scope when 'body' then 'field of the request body'
                                                 when 'question' then 'question field'
                                                 else 'key of ' || l.top end)
-                 || coalesce(pg_catalog.format(' (did you mean %s?)', near.field), '')
+                 || coalesce(' (did you mean ' || near.field || '?)', '')
                when 'dropped_empty_item' then pg_catalog.format('%s is empty and was dropped', l.path)
                else pg_catalog.format('%s was rounded up to a whole second, %s', l.path, l.detail)
              end
