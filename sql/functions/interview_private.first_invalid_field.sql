@@ -125,11 +125,9 @@ begin
           and not exists (select from rules as f where f.scope = 'body' and f.field = k.key and f.field <> '*')
         limit c_suggested_keys
       ) as u
-      cross join lateral (select greatest(2, pg_catalog.char_length(r.field) / 4) as most) as d
-      where pg_catalog.char_length(u.key) <= 64
-        and pg_catalog.abs(pg_catalog.char_length(u.key) - pg_catalog.char_length(r.field)) <= d.most
-        and extensions.levenshtein_less_equal(pg_catalog.lower(u.key), r.field, d.most) <= d.most
-      order by extensions.levenshtein_less_equal(pg_catalog.lower(u.key), r.field, d.most), u.key
+      cross join lateral (select interview_private.near_miss_distance(u.key, r.field) as distance) as d
+      where d.distance is not null
+      order by d.distance, u.key
       limit 1
     ) as near on true
     where coalesce(pg_catalog.jsonb_typeof(ob.obj -> r.field), 'null') = 'null'

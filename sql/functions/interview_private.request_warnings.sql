@@ -6,8 +6,7 @@
 -- texts whose min_length is 0: tags, the expectation lists) and rounded (a
 -- fraction of a second of a kind seconds field). Each is {path, code, message}
 -- plus suggestion for an ignored key within a small edit distance of a field of
--- its scope (at least 2 edits, a quarter of a long name; 1 for a name of up to
--- 3 letters).
+-- its scope (interview_private.near_miss_distance).
 --
 -- Order: the body's keys as sent when p_key_positions gives them (the fallback
 -- overload reads them from the body's text), else in the rule table's order;
@@ -45,26 +44,38 @@ begin
       case when pg_catalog.jsonb_typeof(p_body -> 'questions') = 'array' then p_body -> 'questions' end
     ) with ordinality as q (item, n)
   ),
+  questions_rank as (
+    select coalesce((p_key_positions ->> 'questions')::integer, r.ordinal) as top_rank
+    from rules as r
+    where r.scope = 'body' and r.field = 'questions'
+  ),
   objects as (
-    -- (top, n, part) orders them: the body, its nested objects, then each question and its expectations
-    select null::text as top, 0 as n, 0 as part, 'body' as scope, '' as prefix, p_body as obj
+    -- (top_rank, top, n, part) orders them: the body's keys (top_rank per key, below), its
+    -- nested objects, then each question and its expectations; top_rank is the place of the
+    -- top-level key in the body as sent (p_key_positions), else in the rule table
+    select null::integer as top_rank, null::text as top, 0 as n, 0 as part, 'body' as scope, '' as prefix,
+           p_body as obj
     union all
-    select r.field, 0, r.ordinal, r.nested_scope, r.field, p_body -> r.field
+    select coalesce((p_key_positions ->> r.field)::integer, r.ordinal), r.field, 0, r.ordinal, r.nested_scope,
+           r.field, p_body -> r.field
     from rules as r
     where r.scope = 'body' and r.kind = 'object' and r.nested_scope is not null
       and pg_catalog.jsonb_typeof(p_body -> r.field) = 'object'
     union all
-    select 'questions', 1 + q.i, 0, 'question', pg_catalog.format('questions[%s]', q.i), q.item
+    select (select k.top_rank from questions_rank as k), 'questions', 1 + q.i, 0, 'question',
+           pg_catalog.format('questions[%s]', q.i), q.item
     from questions as q
     where pg_catalog.jsonb_typeof(q.item) = 'object'
     union all
-    select 'questions', 1 + q.i, 1, 'candidate_expectations',
+    select (select k.top_rank from questions_rank as k), 'questions', 1 + q.i, 1, 'candidate_expectations',
            pg_catalog.format('questions[%s].candidate_expectations_json', q.i), q.item -> 'candidate_expectations_json'
     from questions as q
     where pg_catalog.jsonb_typeof(q.item -> 'candidate_expectations_json') = 'object'
   ),
   present as (
-    select coalesce(ob.top, e.key) as top, ob.n, ob.part, ob.scope, ob.prefix, e.key, e.value,
+    select case when ob.top is null then coalesce((p_key_positions ->> e.key)::integer, r.ordinal, 2147483647)
+                else ob.top_rank end as top_rank,
+           coalesce(ob.top, e.key) as top, ob.n, ob.part, ob.scope, ob.prefix, e.key, e.value,
            r.ordinal, r.kind, r.min_length, o.kind as others
     from objects as ob
     cross join lateral pg_catalog.jsonb_each(ob.obj) as e (key, value)
@@ -72,13 +83,13 @@ begin
     left join rules as o on o.scope = ob.scope and o.field = '*'
     where pg_catalog.jsonb_typeof(e.value) <> 'null'
   ),
-  found as (
-    select p.top, p.n, p.part, 2147483647 as ordinal, p.key, null::bigint as item, p.scope, p.prefix,
+  found as materialized (
+    select p.top_rank, p.top, p.n, p.part, 2147483647 as ordinal, p.key, null::bigint as item, p.scope, p.prefix,
            'ignored_key' as code, null::text as detail
     from present as p
     where p.kind is null and p.others = 'ignored'
     union all
-    select p.top, p.n, p.part, p.ordinal, p.key, e.i - 1, p.scope, p.prefix, 'dropped_empty_item', null
+    select p.top_rank, p.top, p.n, p.part, p.ordinal, p.key, e.i - 1, p.scope, p.prefix, 'dropped_empty_item', null
     from present as p
     cross join lateral pg_catalog.jsonb_array_elements(
       case when p.kind = 'string_array' and p.min_length = 0 and pg_catalog.jsonb_typeof(p.value) = 'array'
@@ -87,19 +98,21 @@ begin
     where p.kind = 'string_array' and p.min_length = 0  -- (a one-time filter: the function runs for these rows only)
       and pg_catalog.jsonb_typeof(e.x) = 'string' and pg_catalog.btrim(e.x #>> '{}', c_blank) = ''
     union all
-    select p.top, p.n, p.part, p.ordinal, p.key, null, p.scope, p.prefix, 'rounded',
+    select p.top_rank, p.top, p.n, p.part, p.ordinal, p.key, null, p.scope, p.prefix, 'rounded',
            pg_catalog.format('from %s to %s', pg_catalog.left(p.value::text, 40), pg_catalog.ceil(p.value::numeric))
     from present as p
     where p.kind = 'seconds' and pg_catalog.jsonb_typeof(p.value) = 'number' and p.value::numeric % 1 <> 0
   ),
   ordered as (
+    -- the first 51 only (a top-N sort), and how many there are in all
     select f.*,
-           pg_catalog.row_number() over (
-             order by coalesce((p_key_positions ->> f.top)::integer, t.ordinal, 2147483647), f.top, f.n, f.part,
-                      f.ordinal, f.key, f.item) as rank,
-           pg_catalog.count(*) over () as total
-    from found as f
-    left join rules as t on t.scope = 'body' and t.field = f.top and t.field <> '*'
+           pg_catalog.row_number() over (order by f.top_rank, f.top, f.n, f.part, f.ordinal, f.key, f.item) as rank,
+           (select count(*) from found) as total
+    from (
+      select * from found as a
+      order by a.top_rank, a.top, a.n, a.part, a.ordinal, a.key, a.item
+      limit c_listed + 1
+    ) as f
   ),
   listed as (
     select o.*,
@@ -132,16 +145,10 @@ begin
     left join lateral (
       select f.field
       from rules as f
-      cross join lateral (
-        select case when pg_catalog.char_length(f.field) <= 3 then 1
-                    else greatest(2, pg_catalog.char_length(f.field) / 4) end as most
-      ) as d
+      cross join lateral (select interview_private.near_miss_distance(l.key, f.field) as distance) as d
       where l.code = 'ignored_key' and (l.scope <> 'body' or l.scope_rank <= c_suggested_body_keys)
-        and f.scope = l.scope and f.field <> '*'
-        and pg_catalog.char_length(l.key) <= 64
-        and pg_catalog.abs(pg_catalog.char_length(l.key) - pg_catalog.char_length(f.field)) <= d.most
-        and extensions.levenshtein_less_equal(pg_catalog.lower(l.key), f.field, d.most) <= d.most
-      order by extensions.levenshtein_less_equal(pg_catalog.lower(l.key), f.field, d.most), f.ordinal
+        and f.scope = l.scope and f.field <> '*' and d.distance is not null
+      order by d.distance, f.ordinal
       limit 1
     ) as near on true
     union all
