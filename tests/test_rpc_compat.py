@@ -252,6 +252,13 @@ def test_question_durations_from_a_second_to_four_hours_are_stored(
     assert db.steps(response["interview_def_set_id"])[1]["duration"] == duration and "warnings" not in response
 
 
+def test_200_questions_of_four_hours_are_priced_without_overflow(db: TestDatabase, owner: User) -> None:
+    body = minimal_body(recording="video_all", recording_full_session="video_all",
+                        questions=[{"question": f"Q{i}?", "duration": 14400} for i in range(200)])
+    response, stored = created(db, owner, body)
+    assert response["credits_per_session"] == stored["credits_per_session"] == Decimal("3960")  # 1.65 x 2400
+
+
 def test_a_fractional_duration_is_rounded_up_with_a_warning(db: TestDatabase, owner: User) -> None:
     response, _ = created(db, owner, minimal_body(questions=[{"question": "Q?", "duration": 45.5}]))
     assert db.steps(response["interview_def_set_id"])[1]["duration"] == 46
