@@ -90,9 +90,9 @@ def hostile_bodies(template_id: str) -> list[HostileBody]:
         HostileBody("numbers beyond a double in hiring_for_company", _fill(
             lambda i: f'"k{i}": -1e-16383', base + ', "questions": ["Why?"], "hiring_for_company": {', "}}"), 422),
         HostileBody("2 MiB of unknown keys of 64 characters (fallback overload)", _fill(
-            lambda i: json.dumps(f"{i:08d}" + "x" * 56) + ": 1", base + ', "questions": ["Why?"], ', "}"), 200),
+            lambda i: json.dumps(f"{i:08d}" + "x" * 56) + ": 1", base + ', "questions": ["Why?"], ', "}"), 422),
         HostileBody("2 MiB of near-miss unknown keys (fallback overload)", _fill(
-            lambda i: json.dumps(f"nmae{i:06d}") + ": 1", base + ', "questions": ["Why?"], ', "}"), 200),
+            lambda i: json.dumps(f"nmae{i:06d}") + ": 1", base + ', "questions": ["Why?"], ', "}"), 422),
         HostileBody("2 MiB of extra keys in question objects (more than 200 questions)", _fill(
             lambda i: f'{{"question": "Q{i}?", ' + ", ".join(f'"x{i:03d}{j:04d}": true' for j in range(60)) + "}",
             base + ', "questions": [', "]}", budget=BODY_LIMIT - 4096), 422),
