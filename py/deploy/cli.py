@@ -653,7 +653,7 @@ def _print_demo(demo: DemoResult) -> None:
             click.echo(f"  {step.position:>3}  {step.kind:<20} {text}")
     if demo.rejected is not None:
         click.echo("")
-        click.secho("The same call with a question of 5 seconds:", bold=True)
+        click.secho("The same call with a question of 5 hours:", bold=True)
         click.secho(f"HTTP {demo.rejected.status}", fg="yellow")
         click.echo(json.dumps(demo.rejected.body, indent=2))
     click.echo("")
