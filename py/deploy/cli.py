@@ -164,6 +164,8 @@ def migrate_command(database_url: str, as_json: bool) -> None:
         click.echo(f"  dropped function {signature} (no file in sql/functions defines it)")
     for repair in result.repaired:
         click.echo(f"  repaired drift: {repair}")
+    for item in result.left_alone:
+        click.secho(f"  left alone (not the package's; review it): {item}", fg="yellow")
     if not result.changed:
         click.secho("Nothing to do: the database is up to date.", fg="green")
     else:

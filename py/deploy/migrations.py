@@ -36,7 +36,7 @@ from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
 from yoyo.connections import parse_uri
 from yoyo.migrations import Migration, default_migration_table
 
-from . import drift, functions
+from . import drift, exposure, functions
 from .db import DeployError, connect, database_error, describe_url
 from .functions import BOOKKEEPING_SCHEMA, FunctionFile, read_function_files
 from .project import Project
@@ -92,6 +92,7 @@ class MigrateResult:
     functions_applied: list[str] = field(default_factory=list)
     functions_dropped: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)  # drift put back as deployed
+    left_alone: list[str] = field(default_factory=list)  # exposure through objects not the package's (exposure.py)
     fingerprint_recorded: bool = False
 
     @property
@@ -389,6 +390,22 @@ def _repair_tables(conn: psycopg.Connection, judged: _Drift, result: MigrateResu
             result.repaired.append(d.describe())
 
 
+def _repair_exposure(
+    conn: psycopg.Connection, project: Project, scope: drift.Scope, result: MigrateResult, progress: Progress
+) -> None:
+    """The package's schema privileges put back as its migrations leave them; what
+    API roles reach through objects that are not the package's is named, not touched."""
+    with conn.transaction():
+        found = exposure.find(conn, project.migration_files(), project.exposed_schemas(),
+                              [*scope.functions, *scope.tables])
+        for repair in exposure.repair(conn, found):
+            progress(f"repairing {repair}")
+            result.repaired.append(repair)
+    for item in found.foreign:
+        progress(f"left alone (not the package's): {item}")
+    result.left_alone = found.foreign
+
+
 # -- commands --------------------------------------------------------------
 
 
@@ -443,6 +460,7 @@ def _migrate(
         result.shim_applied = True
     _ensure_bookkeeping(conn)
     _repair_tables(conn, judged, result, progress)
+    _repair_exposure(conn, project, scope, result, progress)
     with _yoyo(url) as backend:
         result.broke_stale_lock = _break_stale_yoyo_lock(backend)
         if result.broke_stale_lock:
