@@ -49,7 +49,7 @@ from .shim import (  # apply_shim, has_auth_schema, is_local_shim: also imported
     has_auth_schema,
     is_local_shim,
 )
-from .supabase_export import deployed_by_cli, pushed_state
+from .supabase_export import deployed_by_cli, pushed_function_states, pushed_state
 
 __all__ = [
     "DeployError", "EditedMigrationError", "MigrateResult", "MigrationError", "NewerDeploymentError",
@@ -555,6 +555,8 @@ def _status(
     if planned is not None:
         function_states = [FunctionFileState(f.name, planned.states[f.name]) for f in sorted(files, key=lambda f: f.name)]
         function_states += [FunctionFileState(name, "removed") for name in planned.removed]
+    elif pushed is not None and pushed.functions_version:
+        function_states = _pushed_function_states(pushed, files, judged.drifts)
     return StatusResult(
         database=describe_url(url),
         supabase=platform.supabase,
@@ -567,6 +569,20 @@ def _status(
         fingerprint=judged.recorded is not None,
         newer_migrations=newer,
     )
+
+
+def _pushed_function_states(pushed: Any, files: list[FunctionFile], drifts: list[drift.Drift]) -> list[FunctionFileState]:
+    """Function files of a database deployed by `supabase db push`: as pushed, and then as the catalog has them."""
+    states = pushed_function_states(pushed, files)
+    missing = {d.identity.split("(")[0] for d in drifts if d.kind == "function" and d.missing}
+    drifted = {d.identity.split("(")[0] for d in drifts if d.kind == "function" and not d.missing}
+    for f in files:
+        names = {h.qualified_name for h in f.defines}
+        if states[f.name] == "applied" and names & missing:
+            states[f.name] = "missing"
+        elif states[f.name] == "applied" and names & drifted:
+            states[f.name] = "drifted"
+    return [FunctionFileState(f.name, states[f.name]) for f in sorted(files, key=lambda f: f.name)]
 
 
 def rollback(url: str, project: Project, count: int = 1, progress: Progress = _quiet) -> list[str]:

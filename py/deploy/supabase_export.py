@@ -121,6 +121,7 @@ class PushedState:
     edited: list[str] = field(default_factory=list)
     functions_version: str | None = None  # the newest interview_functions revision applied
     functions_drifted: bool = False
+    functions_statements: list[str] = field(default_factory=list)  # what that revision ran, normalised
 
     @property
     def deployed(self) -> bool:
@@ -485,9 +486,35 @@ def pushed_state(conn: psycopg.Connection, project: Project) -> PushedState:
     revisions = [(str(version), _recorded(stmts)) for version, name, stmts in rows if name == FUNCTIONS_NAME]
     if revisions:
         state.functions_version, applied = revisions[-1]
+        state.functions_statements = applied
         expected = package_statements(functions_definitions(project))
         state.functions_drifted = applied[len(applied) - len(expected):] != expected
     return state
+
+
+def pushed_function_states(pushed: PushedState, files: list[FunctionFile]) -> dict[str, str]:
+    """Each function file's state in a database deployed by `supabase db push`, from the
+    newest pushed revision of the function files: applied (every statement of the file
+    was in it), changed (the file defines a function it created, with other statements
+    now), or new (none of its functions was pushed)."""
+    ran = set(pushed.functions_statements)
+    pushed_names: set[str] = set()
+    for statement in pushed.functions_statements:
+        if statement.lstrip().lower().startswith("create"):
+            try:
+                pushed_names |= {h.qualified_name for h in function_headers(statement)}
+            except pglast.parser.ParseError:
+                continue
+    states: dict[str, str] = {}
+    for file in files:
+        own = package_statements(file.text)
+        if own and all(statement in ran for statement in own):
+            states[file.name] = "applied"
+        elif any(h.qualified_name in pushed_names for h in file.defines):
+            states[file.name] = "changed"
+        else:
+            states[file.name] = "new"
+    return states
 
 
 def _recorded(stored: list[str]) -> list[str]:
