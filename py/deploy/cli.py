@@ -390,12 +390,17 @@ def merchant_list_command(database_url: str, as_json: bool) -> None:
     if as_json:
         _emit_json([asdict(m) for m in merchants])
         return
-    if not merchants:
-        click.echo("No merchants yet: interview-db merchant add NAME makes one.")
-    for m in merchants:
-        parent = f", sub-merchant of {m.parent_merchant_id}" if m.parent_merchant_id else ""
-        coaching = ", coaching portal on" if m.coaching_enabled else ""
-        click.echo(f"{m.merchant_id}  {m.name!r}: {m.members} member(s){parent}{coaching}")
+    _print_list(merchants, "No merchants yet: interview-db merchant add NAME makes one.", lambda m: (
+        f"{m.merchant_id}  {m.name!r}: {m.members} member(s)"
+        + (f", sub-merchant of {m.parent_merchant_id}" if m.parent_merchant_id else "")
+        + (", coaching portal on" if m.coaching_enabled else "")))
+
+
+def _print_list(items: list[Any], empty: str, line: Callable[[Any], str]) -> None:
+    for item in items:
+        click.echo(line(item))
+    if not items:
+        click.echo(empty)
 
 
 @main.group("member")
@@ -451,11 +456,9 @@ def member_list_command(merchant_id: str | None, database_url: str, as_json: boo
     if as_json:
         _emit_json([asdict(m) for m in members])
         return
-    if not members:
-        click.echo("No members yet: interview-db member add --merchant ID --email EMAIL --role ROLE adds one.")
-    for m in members:
-        where = f"{m.merchant_name!r} ({m.merchant_id})" if m.merchant_id else "every merchant"
-        click.echo(f"{m.user_id}  {m.email or '(no auth user)'}: {m.role} of {where}")
+    _print_list(members, "No members yet: interview-db member add --merchant ID --email EMAIL --role ROLE adds one.",
+                lambda m: f"{m.user_id}  {m.email or '(no auth user)'}: {m.role} of "
+                          + (f"{m.merchant_name!r} ({m.merchant_id})" if m.merchant_id else "every merchant"))
 
 
 @main.command("lint")

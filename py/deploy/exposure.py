@@ -25,12 +25,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pglast
 import psycopg
 from pglast import ast
 from pglast.enums.parsenodes import ObjectType, RoleSpecType
 from psycopg import sql
 
+from .drift import migration_statements
 from .functions import BOOKKEEPING_SCHEMA
 
 API_ROLES = ("anon", "authenticated", "service_role", "authenticator", "public")
@@ -66,27 +66,17 @@ def _names(node: object) -> str:
 def package_schemas(paths: Iterable[Path]) -> list[str]:
     """The schemas the migrations create, and the bookkeeping schema."""
     found = {BOOKKEEPING_SCHEMA}
-    for stmt in _statements(paths):
+    for stmt in migration_statements(paths):
         if isinstance(stmt, ast.CreateSchemaStmt) and stmt.schemaname:
             found.add(str(stmt.schemaname))
     return sorted(found)
-
-
-def _statements(paths: Iterable[Path]) -> Iterable[object]:
-    for path in paths:
-        try:
-            parsed = pglast.parse_sql(path.read_text(encoding="utf-8"))
-        except pglast.parser.ParseError:
-            continue  # lint and the migration itself report it
-        for raw in parsed:
-            yield raw.stmt
 
 
 def defined_schema_grants(paths: Iterable[Path], schemas: Iterable[str]) -> set[tuple[str, str, str]]:
     """(schema, role, privilege) that the migrations, applied in order, leave granted on ``schemas``."""
     wanted = set(schemas)
     granted: set[tuple[str, str, str]] = set()
-    for stmt in _statements(paths):
+    for stmt in migration_statements(paths):
         if not (isinstance(stmt, ast.GrantStmt) and stmt.objtype == ObjectType.OBJECT_SCHEMA):
             continue
         privileges = ([str(p.priv_name).upper() for p in stmt.privileges] if stmt.privileges
