@@ -7,6 +7,7 @@ line on stderr with exit 1 or 2, never a traceback."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from urllib.parse import urlsplit
@@ -69,7 +70,11 @@ def test_every_command_answers_a_bad_connection_string_in_one_line_without_the_p
     if command.startswith("doctor"):  # doctor reports: a failed "reachable" check, exit 1
         assert "reachable" in result.stdout
     else:
-        assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1, everything
+        # with --json the error is also a JSON object on stdout; without it stdout stays empty
+        expected = ({"error": result.stderr.strip().removeprefix("Error: ")} if "--json" in COMMANDS[command]
+                    else None)
+        assert (json.loads(result.stdout) if result.stdout else None) == expected, everything
+        assert len(result.stderr.strip().splitlines()) == 1, everything
         assert result.stderr.startswith("Error: ")
 
 
