@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from interview_db.cli import main
 
-from .helpers import TestDatabase
+from .helpers import TestDatabase, wait_for
 
 
 def test_demo_exits_0_and_shows_a_created_interview_and_a_clear_422() -> None:
@@ -305,9 +305,12 @@ def test_ctrl_c_exits_130_with_one_line_and_applies_nothing(empty_db: str) -> No
         process = subprocess.Popen([sys.executable, "-m", "interview_db", "migrate", "--database-url", empty_db],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert process.stdout is not None
-        for line in process.stdout:  # migrate's progress: it is now blocked on the lock
+        for line in process.stdout:  # migrate's progress: it is about to wait for the lock
             if "waiting for another interview-db process" in line:
                 break
+        wait_for(lambda: holder.execute(  # and its statement is waiting on the server (where Ctrl-C cancels it)
+            "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like %s",
+            ("%pg_advisory_lock%",)).fetchone()[0] == 1 or None, "migrate waits for the advisory lock")
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=120)
         assert process.returncode == 130, stderr
