@@ -344,7 +344,7 @@ def test_each_probe_checks_the_status_and_the_field_it_names(db: TestDatabase) -
         results = {r.probe.label: r for r in api_check.call_every_rpc(conn)}
     create = results["job_interview_create_from_array (a valid embedded interview, as owner)"]
     assert [(r.status, r.details) for r in results.values() if r.probe is not create.probe and
-            r.probe.function == "job_interview_create_from_array"] == [(422, "questions[0].duration"), (422, "nmae")]
+            r.probe.function == "job_interview_create_from_array"] == [(422, "questions[0].duration"), (422, "name")]
     assert create.status == 200
     assert results["verify_embed_token (a malformed token, as service role)"].details == "malformed"
     # a probe answered with another field than the one it must name is a failure
@@ -388,7 +388,7 @@ def test_a_dropped_helper_of_the_create_call_fails_the_api_check_on_a_valid_call
 
     assert found["ok"] is False
     assert "job_interview_create_from_array (a valid embedded interview, as owner): HTTP 404 42883" in found["summary"]
-    assert "a question of 5 seconds" not in found["summary"]  # the validation still works: only the write fails
+    assert "a question of 5 hours" not in found["summary"]  # the validation still works: only the write fails
 
 
 def test_a_role_that_may_not_act_as_the_api_roles_is_not_judged(db: TestDatabase) -> None:

@@ -84,10 +84,12 @@ def probes(merchant_id: str, template_id: str | None, language: str | None) -> l
     if template_id and language:  # the reference data is there (the seed check says when not)
         found.append(Probe("job_interview_create_from_array", "a valid embedded interview", "owner", body, 200))
     found += [
-        Probe("job_interview_create_from_array", "a question of 5 seconds", "owner",
-              {**body, "questions": [{"question": "Tell us about yourself.", "duration": 5}]}, 422,
+        Probe("job_interview_create_from_array", "a question of 5 hours", "owner",
+              {**body, "questions": [{"question": "Tell us about yourself.", "duration": 18000}]}, 422,
               "questions[0].duration"),
-        Probe("job_interview_create_from_array", "an unknown key", "owner", {**body, "nmae": "typo"}, 422, "nmae"),
+        # the fallback overload: an unknown key is ignored, so a typo of a required field is the missing field
+        Probe("job_interview_create_from_array", "a typo of a required field", "owner",
+              {**{k: v for k, v in body.items() if k != "name"}, "nmae": "typo"}, 422, "name"),
         Probe("merchant_invitation_create", "a valid invitation", "owner",
               {"merchant_id": merchant_id, "role": "merchant", "email": "doctor-probe@example.invalid"}, 200),
         Probe("merchant_invitation_create", "a malformed email", "owner",
