@@ -472,11 +472,23 @@ def test_doctor_reports_the_backlog_due_retrying_dead_and_oldest_age(db: TestDat
     # One retrying, and the oldest due delivery an hour old: no relay is running.
     ids = [d["id"] for d in deliveries(db, endpoint["id"]) if d["status"] == "pending"]
     db.admin.execute("update interview_private.webhook_deliveries set attempts = 1 where id = %s", (ids[0],))
-    db.admin.execute("update interview_private.webhook_deliveries set created_at = now() - interval '1 hour' "
+    db.admin.execute("update interview_private.webhook_deliveries set next_attempt_at = now() - interval '1 hour' "
                      "where id = %s", (ids[1],))
     code, check = webhooks()
     assert code == 1 and check["ok"] is False and check["fix"] == RELAY
     assert check["summary"] == "2 due, 1 retrying, 4 dead; oldest due for 60 min: is a relay running?"
+
+    # Created long ago but due only since its backoff ended a minute ago: no alarm.
+    db.admin.execute("update interview_private.webhook_deliveries set created_at = now() - interval '5 hours', "
+                     "next_attempt_at = now() - interval '1 minute' where status = 'pending'")
+    code, check = webhooks()
+    assert code == 0 and check["summary"].startswith("2 due, 1 retrying, 4 dead; oldest due for 6")  # 60-69 s
+    # A disabled endpoint's deliveries are no relay's to send: held, not due.
+    assert call(db, "webhook_endpoint_update", {"endpoint_id": endpoint["id"], "enabled": False}, owner).status == 200
+    db.admin.execute("update interview_private.webhook_deliveries set next_attempt_at = now() - interval '2 hours' "
+                     "where status = 'pending'")
+    code, check = webhooks()
+    assert code == 0 and check["summary"].startswith("0 due, 0 retrying, 4 dead, 2 held by disabled endpoints (")
 
 
 # -- bench -----------------------------------------------------------------------------
