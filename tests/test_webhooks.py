@@ -501,6 +501,7 @@ def test_the_bench_measures_delivery_rate_and_latency(db: TestDatabase) -> None:
         BenchResult,
         bench_webhooks,
         format_table,
+        performance_markdown,
     )
 
     bench = Bench(db.url, db.api_url, BenchOptions.quick(), lambda _: None)
@@ -512,9 +513,18 @@ def test_the_bench_measures_delivery_rate_and_latency(db: TestDatabase) -> None:
     assert point.events == 20 and point.events_per_second > 0 and point.drain_seconds > 0
     assert point.latency.calls == 20 and 0 < point.latency.median_ms <= point.latency.p95_ms
     assert db.admin.execute("select count(*) as n from interview_private.webhook_deliveries "
-                            "where status = 'delivered'").fetchone()["n"] == 40
-    table = format_table(BenchResult("15", 2, "test", {}, webhooks=point))
+                            "where status = 'delivered'").fetchone()["n"] == 60  # 20 + 20 + 20 beside the tarpit
+    noisy = point.noisy
+    assert noisy is not None and noisy.tarpit_endpoints == 20 and noisy.honest_events == 20
+    assert noisy.tarpit_attempts_in_flight == noisy.merchant_limit == 8  # the tarpit holds no more than its share
+    assert noisy.honest_latency.p95_ms < noisy.timeout_seconds * 1000  # never waits for a tarpit's timeout
+    assert db.admin.execute("select count(*) as n from public.webhook_endpoints").fetchone()["n"] == 1
+    result = BenchResult("15", 2, "test", {}, webhooks=point)
+    table = format_table(result)
     assert "events/s delivered" in table and "created-to-delivered latency: median" in table
+    assert "beside a merchant with 20 tarpit endpoints (8 attempts held)" in table
+    markdown = performance_markdown({**json.loads(result.to_json()), "sizes": []})
+    assert "Beside a merchant with 20 endpoints that never answer (8 attempts held" in markdown
 
 
 def test_the_relay_command_fails_in_one_line_where_it_cannot_work(empty_db: str) -> None:
