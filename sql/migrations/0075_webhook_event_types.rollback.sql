@@ -18,4 +18,6 @@ alter table interview_private.outbox_events
 comment on column public.webhook_endpoints.event_types is
   'The event types this endpoint receives: interview.created, interview.expectations_requested.';
 
+-- The validation reads the enum: without it the function cannot run (migrate re-creates it).
+drop function interview_private.valid_webhook_event_types(text, text[]);
 drop type interview_private.webhook_event_type;
