@@ -129,29 +129,11 @@ class Receiver:
         if answer == "timeout":
             time.sleep(self.hang_seconds)
         if answer == "trickle":  # 200, no length, connection: close, then a byte every 0.25 s
-            request.send_response(200)
-            request.send_header("connection", "close")
-            request.end_headers()
-            for _ in range(400):
-                try:
-                    request.wfile.write(b"x")
-                    request.wfile.flush()
-                except OSError:
-                    return
-                time.sleep(0.25)
             request.close_connection = True
+            _dribble(request, ("connection", "close"), 400, 0.25)
             return
         if answer == "drip":  # a complete status line, then the body a byte at a time
-            request.send_response(200)
-            request.send_header("content-length", "1000")
-            request.end_headers()
-            for _ in range(1000):
-                try:
-                    request.wfile.write(b"x")
-                    request.wfile.flush()
-                except OSError:
-                    return
-                time.sleep(0.1)
+            _dribble(request, ("content-length", "1000"), 1000, 0.1)
             return
         status = {"ok": 204, "500": 500, "timeout": 204, "redirect": 302}[answer] if verified or answer != "ok" else 401
         request.send_response(status)
@@ -162,3 +144,17 @@ class Receiver:
         request.end_headers()
         if payload:
             request.wfile.write(payload)
+
+
+def _dribble(request: BaseHTTPRequestHandler, header: tuple[str, str], count: int, interval: float) -> None:
+    """A 200 with ``header``, then a body of ``count`` bytes, one every ``interval`` seconds."""
+    request.send_response(200)
+    request.send_header(*header)
+    request.end_headers()
+    for _ in range(count):
+        try:
+            request.wfile.write(b"x")
+            request.wfile.flush()
+        except OSError:
+            return
+        time.sleep(interval)

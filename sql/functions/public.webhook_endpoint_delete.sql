@@ -11,16 +11,8 @@ volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
-declare
-  v_merchant_id uuid;
 begin
-  select e.merchant_id
-  into v_merchant_id
-  from public.webhook_endpoints as e
-  where e.id = webhook_endpoint_delete.endpoint_id
-  for update;
-  perform interview_private.webhook_manager_merchant(v_merchant_id, 'endpoint_id');
-
+  perform interview_private.managed_webhook_endpoint(webhook_endpoint_delete.endpoint_id);
   delete from public.webhook_endpoints as e where e.id = webhook_endpoint_delete.endpoint_id;
   return pg_catalog.jsonb_build_object('id', webhook_endpoint_delete.endpoint_id, 'deleted', true);
 end

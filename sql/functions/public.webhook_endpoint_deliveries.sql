@@ -14,17 +14,12 @@ create or replace function public.webhook_endpoint_deliveries(
 )
 returns jsonb
 language plpgsql
-stable
+volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
-declare
-  v_merchant_id uuid;
 begin
-  select e.merchant_id into v_merchant_id
-  from public.webhook_endpoints as e
-  where e.id = webhook_endpoint_deliveries.endpoint_id;
-  perform interview_private.webhook_manager_merchant(v_merchant_id, 'endpoint_id');
+  perform interview_private.managed_webhook_endpoint(webhook_endpoint_deliveries.endpoint_id);
   if webhook_endpoint_deliveries.status is not null
      and webhook_endpoint_deliveries.status not in ('pending', 'delivered', 'dead') then
     perform interview_private.raise_invalid('status', 'status must be pending, delivered or dead', 'pending, delivered, dead');

@@ -16,16 +16,10 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_merchant_id uuid;
   v_secret bytea := extensions.gen_random_bytes(32);
   v_rotated_at timestamptz;
 begin
-  select e.merchant_id
-  into v_merchant_id
-  from public.webhook_endpoints as e
-  where e.id = webhook_endpoint_rotate_secret.endpoint_id
-  for update;
-  perform interview_private.webhook_manager_merchant(v_merchant_id, 'endpoint_id');
+  perform interview_private.managed_webhook_endpoint(webhook_endpoint_rotate_secret.endpoint_id);
 
   delete from interview_private.webhook_endpoint_previous_secrets as p
   where p.endpoint_id = webhook_endpoint_rotate_secret.endpoint_id and p.valid_until <= pg_catalog.now();
