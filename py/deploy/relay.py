@@ -346,6 +346,21 @@ class Relay:
             if list(conn.notifies(timeout=min(0.2, remaining), stop_after=1)):
                 return
 
+    def _wait_busy(self, conn: psycopg.Connection[dict[str, Any]],
+                   in_flight: list[Future[tuple[AttemptResult, str]]]) -> None:
+        """With attempts in flight and room for more: until one of them ends, a
+        notification (a new event may be claimed at once), or the poll interval."""
+        finished = threading.Event()
+        for future in in_flight:
+            future.add_done_callback(lambda _: finished.set())
+        deadline = time.monotonic() + self.options.poll_seconds
+        while not self.stopping and not finished.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            if list(conn.notifies(timeout=min(0.05, remaining), stop_after=1)):
+                return
+
     def _sleep(self, seconds: float) -> None:
         self._stop.wait(seconds)
 
@@ -383,8 +398,10 @@ class Relay:
                             self.stats.claims += 1
                             self.log.claimed(self.relay_id, len(claimed), len(in_flight))
                     if in_flight:
-                        if not claimed or len(in_flight) >= options.concurrency:
+                        if len(in_flight) >= options.concurrency:
                             wait(list(in_flight), timeout=options.poll_seconds, return_when=FIRST_COMPLETED)
+                        elif not claimed:
+                            self._wait_busy(conn, list(in_flight))
                         continue
                     if self.stopping or options.once:
                         break
