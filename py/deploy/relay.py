@@ -33,6 +33,7 @@ import math
 import os
 import random
 import secrets
+import select
 import signal
 import socket
 import sys
@@ -349,17 +350,26 @@ class Relay:
     def _wait_busy(self, conn: psycopg.Connection[dict[str, Any]],
                    in_flight: list[Future[tuple[AttemptResult, str]]]) -> None:
         """With attempts in flight and room for more: until one of them ends, a
-        notification (a new event may be claimed at once), or the poll interval."""
-        finished = threading.Event()
-        for future in in_flight:
-            future.add_done_callback(lambda _: finished.set())
-        deadline = time.monotonic() + self.options.poll_seconds
-        while not self.stopping and not finished.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            if list(conn.notifies(timeout=min(0.05, remaining), stop_after=1)):
-                return
+        notification (a new event may be claimed at once), or the poll interval.
+        One select() on the connection's socket and a pipe the attempts' ends write to."""
+        if list(conn.notifies(timeout=0, stop_after=1)):  # those that came during other queries
+            return
+        wake, waker = socket.socketpair()
+        try:
+            def ring(_: object) -> None:
+                try:
+                    waker.send(b"x")
+                except OSError:
+                    pass
+
+            for future in in_flight:
+                future.add_done_callback(ring)
+            readable, _, _ = select.select([conn.fileno(), wake], [], [], self.options.poll_seconds)
+            if conn.fileno() in readable:
+                list(conn.notifies(timeout=0, stop_after=1))
+        finally:
+            waker.close()
+            wake.close()
 
     def _sleep(self, seconds: float) -> None:
         self._stop.wait(seconds)
