@@ -133,24 +133,36 @@ def test_a_relay_killed_mid_batch_then_restarted_delivers_every_event_with_stabl
 def test_two_relays_at_once_deliver_each_event_once(db: TestDatabase, tmp_path: Path) -> None:
     with Receiver(delay_seconds=0.05) as receiver:
         owner = db.owner()
-        add_endpoint(db, owner, receiver, "shared")
+        paths = [f"shared{i}" for i in range(3)]
+        for path in paths:
+            add_endpoint(db, owner, receiver, path)
         logs = [tmp_path / f"relay{i}.log" for i in range(2)]
-        relays = [start_relay(db.url, log, "--batch-size", "3") for log in logs]
+        # one attempt at a time each: with three endpoints, neither relay can take all the work
+        relays = [start_relay(db.url, log, "--batch-size", "3", "--concurrency", "1") for log in logs]
         try:
             wait_for(lambda: all(log.exists() and log_events(log) for log in logs), "both relays have started",
                      timeout=60)
-            create_interviews(db, owner, 15)  # 30 events, while both relays wait for them
-            wait_for(lambda: all_delivered(db, 30), "all 30 deliveries are delivered", timeout=90)
+            create_interviews(db, owner, 10)  # 20 events x 3 endpoints, while both relays wait for them
+            wait_for(lambda: all_delivered(db, 60), "all 60 deliveries are delivered", timeout=90)
         finally:
             codes = [stop(r) for r in relays]
         assert codes == [0, 0]
 
-        ids = [m.webhook_id for m in receiver.received]
-        assert len(ids) == 30 and len(set(ids)) == 30
+        for path in paths:
+            ids = [m.webhook_id for m in receiver.of(path)]
+            assert len(ids) == 20 and len(set(ids)) == 20
         assert all(m.verified for m in receiver.received)
         workers = db.admin.execute("select count(distinct relay) as n from interview_private.webhook_attempts"
                                    ).fetchone()["n"]
         assert workers == 2  # both relays took part
+        overlapping = db.admin.execute(
+            "select count(*) as n from interview_private.webhook_attempts as a "
+            "join interview_private.webhook_deliveries as d on d.id = a.delivery_id "
+            "join interview_private.webhook_attempts as b on b.id > a.id "
+            "join interview_private.webhook_deliveries as e on e.id = b.delivery_id and e.endpoint_id = d.endpoint_id "
+            "where a.started_at < b.started_at + b.latency_ms * interval '1 ms' "
+            "and b.started_at < a.started_at + a.latency_ms * interval '1 ms'").fetchone()["n"]
+        assert overlapping == 0  # never two attempts at once to one endpoint, whichever relays made them
 
 
 # -- the database restarted under a running relay ------------------------------------
