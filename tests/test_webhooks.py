@@ -852,3 +852,26 @@ def test_a_test_event_is_signed_and_sent_now_for_its_merchant_only(db: TestDatab
     assert off.status == 200
     disabled = call(db, "webhook_endpoint_test", {"endpoint_id": endpoint["id"]}, owner)
     assert disabled.status == 409 and disabled.body["details"] == "endpoint_id"
+
+
+def test_a_running_relay_prunes_by_itself(db: TestDatabase, receiver: Receiver) -> None:
+    import threading
+
+    owner = db.owner()
+    endpoint = add_endpoint(db, owner, receiver, "pruned", event_types=["interview.created"])
+    create_interviews(db, owner, 2)
+    relay(db).run()
+    db.admin.execute("update interview_private.webhook_deliveries set delivered_at = now() - interval '31 days'")
+
+    r = relay(db, once=False, poll_seconds=0.1)
+    worker = threading.Thread(target=r.run, daemon=True)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 20
+        while deliveries(db, endpoint["id"]):
+            assert time.monotonic() < deadline, "the relay did not prune"
+            time.sleep(0.1)
+    finally:
+        r.request_stop()
+        worker.join(timeout=10)
+    assert r.stats.pruned == 2 and attempts(db, endpoint["id"]) == []
