@@ -875,3 +875,24 @@ def test_a_running_relay_prunes_by_itself(db: TestDatabase, receiver: Receiver) 
         r.request_stop()
         worker.join(timeout=10)
     assert r.stats.pruned == 2 and attempts(db, endpoint["id"]) == []
+
+
+def test_event_types_are_declared_once_in_the_enum(db: TestDatabase) -> None:
+    owner = db.owner()
+    unknown = call(db, "webhook_endpoint_create", {"url": "https://hooks.example.test/a",
+                                                   "event_types": ["interview.archived"]}, owner)
+    assert unknown.status == 422 and unknown.body["details"] == "event_types[0]"
+    assert unknown.body["hint"] == ", ".join(BOTH)
+
+    db.admin.execute("alter type interview_private.webhook_event_type add value 'interview.archived'")
+
+    known = call(db, "webhook_endpoint_create", {"url": "https://hooks.example.test/a",
+                                                 "event_types": ["interview.archived"]}, owner)
+    assert known.status == 200, known.body  # the validation and the table's check both read the enum
+    every = call(db, "webhook_endpoint_create", {"url": "https://hooks.example.test/b"}, owner)
+    assert every.body["event_types"] == [*BOTH, "interview.archived"]
+    db.admin.execute("insert into interview_private.outbox_events (event_type, merchant_id, interview_def_set_id, "
+                     "payload) values ('interview.archived', %s, gen_random_uuid(), '{}')", (owner.merchant_id,))
+    with pytest.raises(psycopg.errors.CheckViolation):
+        db.admin.execute("insert into interview_private.outbox_events (event_type, merchant_id, interview_def_set_id, "
+                         "payload) values ('interview.deleted', %s, gen_random_uuid(), '{}')", (owner.merchant_id,))
