@@ -428,6 +428,10 @@ class Relay:
                     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                     if options.once:
                         raise RelayError(f"database error: {reason}") from exc
+                    if self.stopping:  # what is left unrecorded is due again when its lease ends
+                        self.log.emit("reconnect", f"database unavailable ({reason}) while stopping: "
+                                      f"{len(in_flight)} attempts left unrecorded", relay=self.relay_id, reason=reason)
+                        break
                     if conn is not None:
                         conn.close()
                         conn = None

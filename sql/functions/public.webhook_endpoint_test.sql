@@ -16,7 +16,8 @@ declare
   v_event_id bigint;
   v_delivery_id uuid;
 begin
-  v_endpoint := interview_private.managed_webhook_endpoint(webhook_endpoint_test.endpoint_id);
+  perform interview_private.managed_webhook_endpoint(webhook_endpoint_test.endpoint_id);
+  select e.* into v_endpoint from public.webhook_endpoints as e where e.id = webhook_endpoint_test.endpoint_id;
   if not v_endpoint.enabled then
     raise exception using
       errcode = 'PT409',

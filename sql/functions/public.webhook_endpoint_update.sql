@@ -23,7 +23,8 @@ declare
   v_current public.webhook_endpoints;
   v_event_types text[];
 begin
-  v_current := interview_private.managed_webhook_endpoint(webhook_endpoint_update.endpoint_id);
+  perform interview_private.managed_webhook_endpoint(webhook_endpoint_update.endpoint_id);
+  select e.* into v_current from public.webhook_endpoints as e where e.id = webhook_endpoint_update.endpoint_id;
 
   v_event_types := interview_private.valid_webhook_event_types(
     coalesce(webhook_endpoint_update.url, v_current.url),

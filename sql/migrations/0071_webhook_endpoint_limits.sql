@@ -1,5 +1,16 @@
 -- One endpoint per (merchant, URL), and what the relay records about an
--- endpoint that keeps failing: since when, and why it was disabled.
+-- endpoint that keeps failing: since when, and why it was disabled. Merchants
+-- already past webhook_settings.max_endpoints_per_merchant keep their endpoints
+-- (the cap refuses new ones); duplicates must be removed first (one clear error).
+do $$
+begin
+  if exists (select from public.webhook_endpoints group by merchant_id, url having pg_catalog.count(*) > 1) then
+    raise exception 'public.webhook_endpoints has several endpoints with one merchant_id and url: delete the extra ones first'
+      using hint = 'select merchant_id, url, count(*) from public.webhook_endpoints group by 1, 2 having count(*) > 1';
+  end if;
+end
+$$;
+
 alter table public.webhook_endpoints
   add column failing_since timestamptz,
   add column disabled_at timestamptz,
