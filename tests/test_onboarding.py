@@ -211,7 +211,7 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> dict[str, cli
 
 
 DATABASE_COMMANDS = {"migrate", "seed", "status", "rollback", "doctor", "demo", "openapi", "quick-check", "bench",
-                     "relay", "merchant add", "member add", "merchant list", "member list"}
+                     "relay", "prune", "merchant add", "member add", "merchant list", "member list"}
 
 
 def test_every_command_that_takes_a_database_reads_database_url_or_the_environment() -> None:

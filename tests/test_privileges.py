@@ -53,6 +53,10 @@ MERCHANT_CREATE = "public.merchant_create(jsonb,jsonb,jsonb)"
 WEBHOOK_CREATE = "public.webhook_endpoint_create(text,text[],uuid,text,boolean)"
 WEBHOOK_UPDATE = "public.webhook_endpoint_update(uuid,text,text[],boolean,text)"
 WEBHOOK_ROTATE = "public.webhook_endpoint_rotate_secret(uuid)"
+WEBHOOK_DELETE = "public.webhook_endpoint_delete(uuid)"
+WEBHOOK_TEST = "public.webhook_endpoint_test(uuid)"
+WEBHOOK_DELIVERIES = "public.webhook_endpoint_deliveries(uuid,text,timestamp with time zone,integer)"
+WEBHOOK_REPLAY = "public.webhook_delivery_replay(uuid)"
 
 # The reviewed allowlist: (object, privilege) -> the roles that may hold it, and why.
 ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
@@ -84,6 +88,8 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     (WEBHOOK_CREATE, "EXECUTE"): ("authenticated",),
     (WEBHOOK_UPDATE, "EXECUTE"): ("authenticated",),
     (WEBHOOK_ROTATE, "EXECUTE"): ("authenticated",),
+    # What merchants see and do with deliveries: the same owners and admins.
+    **{(f, "EXECUTE"): ("authenticated",) for f in (WEBHOOK_DELETE, WEBHOOK_TEST, WEBHOOK_DELIVERIES, WEBHOOK_REPLAY)},
     # Supabase's own: the JWT claim helpers that RLS policies call (the local
     # shim defines them exactly as Supabase does, executable by everyone).
     **{(f"auth.{f}()", "EXECUTE"): EVERYONE for f in ("uid", "role", "email", "jwt")},
@@ -130,6 +136,21 @@ SECURITY_DEFINER_ALLOWED = {
     WEBHOOK_ROTATE: (
         "replaces the secret in interview_private.webhook_endpoint_secrets, which no API role may read or write; "
         "owners and admins of the endpoint's merchant; the new secret is returned once"
+    ),
+    WEBHOOK_DELETE: (
+        "deletes from public.webhook_endpoints (no write grants to API roles), cascading to its secrets and "
+        "deliveries; owners and admins of the endpoint's merchant"
+    ),
+    WEBHOOK_TEST: (
+        "writes a webhook.test event and its one delivery in interview_private; owners and admins of the "
+        "endpoint's merchant"
+    ),
+    WEBHOOK_DELIVERIES: (
+        "reads the endpoint's deliveries and attempts in interview_private (never a secret); owners and admins "
+        "of the endpoint's merchant"
+    ),
+    WEBHOOK_REPLAY: (
+        "makes a dead delivery in interview_private pending again; owners and admins of its endpoint's merchant"
     ),
     "interview_access.may_act_for(uuid)": (
         "the RLS policies' membership test: reads profiles and merchants past their own policies (the merchants "

@@ -921,9 +921,13 @@ def _numbers(text: str, option: str) -> tuple[int, ...]:
 @click.option("--allow-private-targets", is_flag=True,
               help="Allow http and loopback/private/link-local targets (local development and tests only).")
 @click.option("--batch-size", type=click.IntRange(1, 100), default=10, show_default=True,
-              help="Deliveries claimed per batch.")
+              help="Most deliveries claimed by one query.")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=16, show_default=True,
+              help="Attempts in flight at once (at most one per endpoint).")
+@click.option("--merchant-limit", type=click.IntRange(1, 256), default=8, show_default=True,
+              help="Attempts in flight at once for one merchant, across all relays.")
 @click.option("--lease-seconds", type=click.FloatRange(0.5), default=60.0, show_default=True,
-              help="How long a claim holds a delivery before another relay may take it.")
+              help="How long a claim holds a delivery before another relay may take it; at least --timeout + 1.")
 @click.option("--max-attempts", type=click.IntRange(1), default=12, show_default=True,
               help="Attempts before a delivery is dead.")
 @click.option("--backoff-base", type=click.FloatRange(0.01), default=10.0, show_default=True,
@@ -931,29 +935,36 @@ def _numbers(text: str, option: str) -> tuple[int, ...]:
 @click.option("--backoff-max", type=click.FloatRange(0.01), default=21600.0, show_default=True,
               help="Longest wait between two attempts, in seconds.")
 @click.option("--timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
-              help="Seconds to connect and to wait for each response.")
+              help="Seconds for a whole attempt: DNS, connect, TLS, request and the complete answer.")
 @click.option("--poll-interval", type=click.FloatRange(0.05), default=1.0, show_default=True,
               help="Seconds between looks for due retries (new events wake the relay at once).")
+@click.option("--prune-every", type=click.FloatRange(0), default=3600.0, show_default=True,
+              help="Seconds between prunes of what retention allows (0: never; see interview-db prune).")
 def relay_command(database_url: str, once: bool, as_json: bool, allow_private_targets: bool, batch_size: int,
-                  lease_seconds: float, max_attempts: int, backoff_base: float, backoff_max: float,
-                  timeout: float, poll_interval: float) -> None:
+                  concurrency: int, merchant_limit: int, lease_seconds: float, max_attempts: int,
+                  backoff_base: float, backoff_max: float, timeout: float, poll_interval: float,
+                  prune_every: float) -> None:
     """Deliver the outbox's events to merchant webhook endpoints (Standard Webhooks).
 
-    Runs until SIGTERM or Ctrl-C (the delivery in flight is finished and
-    recorded, the rest of its batch released), or with --once until nothing is
-    due. Several relays may run at once. Use a direct connection (port 5432)
-    as the database owner, not the pooler's transaction mode.
+    Runs until SIGTERM or Ctrl-C (the attempts in flight finish, within
+    --timeout, and are recorded), or with --once until nothing is due. Several
+    relays may run at once. Use a direct connection (port 5432) as the database
+    owner, not the pooler's transaction mode.
 
     \b
     Example:
       interview-db relay --database-url "$SUPABASE_DB_URL"
       interview-db relay --once --json
     """
-    from .relay import Relay, RelayError, RelayLog, RelayOptions, RetryPolicy, stop_on_signals
+    from .relay import Relay, RelayError, RelayLog, RelayOptions, RetryPolicy, lease_problem, stop_on_signals
 
+    problem = lease_problem(lease_seconds, timeout)
+    if problem:
+        raise click.UsageError(f"--lease-seconds: {problem}")
     options = RelayOptions(
         batch_size=batch_size, lease_seconds=lease_seconds, timeout_seconds=timeout, poll_seconds=poll_interval,
-        allow_private_targets=allow_private_targets, once=once,
+        allow_private_targets=allow_private_targets, once=once, concurrency=concurrency,
+        merchant_limit=merchant_limit, prune_seconds=prune_every,
         retry=RetryPolicy(base_seconds=backoff_base, max_seconds=backoff_max, max_attempts=max_attempts),
     )
     with _errors_as_messages(database_url, "relay"):
@@ -964,6 +975,36 @@ def relay_command(database_url: str, once: bool, as_json: bool, allow_private_ta
             relay.run()
         except RelayError as exc:
             raise click.ClickException(redact(str(exc), database_url)) from exc
+
+
+@main.command("prune")
+@database_url_option
+@click.option("--older-than-days", type=click.FloatRange(0, min_open=True), metavar="DAYS",
+              help="Prune what is final and older than this (default: webhook_settings.retain_delivered, 30 days).")
+def prune_command(database_url: str, older_than_days: float | None) -> None:
+    """Delete delivered webhook deliveries, their attempts and published outbox events past retention.
+
+    Pending and dead deliveries, and the events they belong to, are kept. Every
+    relay does this once an hour; this command is for cron.
+
+    \b
+    Example:
+      interview-db prune --database-url "$SUPABASE_DB_URL"
+    """
+    from datetime import timedelta
+
+    older = timedelta(days=older_than_days) if older_than_days else None
+    totals = {"deliveries": 0, "events": 0, "published": 0}
+    with _errors_as_messages(database_url, "prune"), connect(database_url) as conn:
+        while True:
+            row = conn.execute("select * from interview_private.prune_webhooks(%s)", (older,)).fetchone()
+            counts = dict(zip(("deliveries", "events", "published"), row or (0, 0, 0), strict=True))
+            for key, value in counts.items():
+                totals[key] += value
+            if counts["deliveries"] + counts["events"] < 10000:
+                break
+    click.echo(f"pruned {totals['deliveries']} delivered deliveries (with their attempts) and {totals['events']} "
+               f"published events; {totals['published']} events marked published")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -246,13 +246,18 @@ def _seed(conn: psycopg.Connection, project: Project, diagnosis: Diagnosis, upda
         diagnosis.add("seed", False, summary, fix)
 
 
+# Only what a relay may send counts as due (an enabled endpoint's pending delivery),
+# and its age runs from when it became due (next_attempt_at: after its backoff, or
+# when a dead relay's lease ended), not from its creation.
 WEBHOOK_BACKLOG_SQL = """
-select count(*) filter (where d.status = 'pending' and d.next_attempt_at <= now()) as due,
-       count(*) filter (where d.status = 'pending' and d.attempts > 0) as retrying,
+select count(*) filter (where d.status = 'pending' and e.enabled and d.next_attempt_at <= now()) as due,
+       count(*) filter (where d.status = 'pending' and e.enabled and d.attempts > 0) as retrying,
        count(*) filter (where d.status = 'dead') as dead,
-       coalesce(extract(epoch from now() - min(d.created_at) filter (
-         where d.status = 'pending' and d.next_attempt_at <= now())), 0)::float8 as oldest_due_seconds
+       coalesce(extract(epoch from now() - min(d.next_attempt_at) filter (
+         where d.status = 'pending' and e.enabled and d.next_attempt_at <= now())), 0)::float8 as oldest_due_seconds,
+       count(*) filter (where d.status = 'pending' and not e.enabled) as held
 from interview_private.webhook_deliveries as d
+join public.webhook_endpoints as e on e.id = d.endpoint_id
 where d.status <> 'delivered'
 """
 RELAY = 'interview-db relay --database-url "$DATABASE_URL"'
@@ -260,13 +265,16 @@ WEBHOOK_STALE_SECONDS = 15 * 60  # due this long and still undelivered: no relay
 
 
 def _webhooks(conn: psycopg.Connection, diagnosis: Diagnosis) -> None:
-    """The webhook backlog: due, retrying, dead, and the age of the oldest due delivery."""
+    """The webhook backlog: due (what a relay may send now), retrying, dead, held by
+    disabled endpoints, and how long the oldest due delivery has been due."""
     if _scalar(conn, "select to_regclass('interview_private.webhook_deliveries') is null"):
         return  # not deployed yet: the deployment check says what to run
     row = conn.execute(WEBHOOK_BACKLOG_SQL).fetchone()
     assert row is not None
-    due, retrying, dead, oldest = int(row[0]), int(row[1]), int(row[2]), float(row[3])
+    due, retrying, dead, oldest, held = int(row[0]), int(row[1]), int(row[2]), float(row[3]), int(row[4])
     summary = f"{due} due, {retrying} retrying, {dead} dead"
+    if held:
+        summary += f", {held} held by disabled endpoints"
     if due:
         summary += f"; oldest due for {_age(oldest)}"
     if due and oldest > WEBHOOK_STALE_SECONDS:
