@@ -981,7 +981,8 @@ def relay_command(database_url: str, once: bool, as_json: bool, allow_private_ta
 @database_url_option
 @click.option("--older-than-days", type=click.FloatRange(0, min_open=True), metavar="DAYS",
               help="Prune what is final and older than this (default: webhook_settings.retain_delivered, 30 days).")
-def prune_command(database_url: str, older_than_days: float | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON (an error too).")
+def prune_command(database_url: str, older_than_days: float | None, as_json: bool) -> None:
     """Delete delivered webhook deliveries, their attempts and published outbox events past retention.
 
     Pending and dead deliveries, and the events they belong to, are kept. Every
@@ -1003,6 +1004,9 @@ def prune_command(database_url: str, older_than_days: float | None) -> None:
                 totals[key] += value
             if counts["deliveries"] + counts["events"] < 10000:
                 break
+    if as_json:
+        _emit_json(totals)
+        return
     click.echo(f"pruned {totals['deliveries']} delivered deliveries (with their attempts) and {totals['events']} "
                f"published events; {totals['published']} events marked published")
 
