@@ -322,8 +322,13 @@ class LocalPostgres:
                 self._process = None
                 return False
             try:
-                with psycopg.connect(self.url(), connect_timeout=2):
+                with psycopg.connect(self.url(), connect_timeout=2) as conn:
+                    # another cluster started at the same moment may hold the port this one failed to bind
+                    datadir = conn.execute("select pg_catalog.current_setting('data_directory')").fetchone()
+                if datadir is not None and Path(datadir[0]).resolve() == self.datadir.resolve():
                     return True
+                self.stop()
+                return False
             except psycopg.OperationalError:
                 time.sleep(0.05)
         self.stop()
