@@ -247,12 +247,12 @@ class Floor:
     def _statements(self, n: int) -> tuple[str, str]:
         if n not in self._sql:
             questions = ", ".join(["(%s, %s, %s, 'en', 120, %s)"] * n)
-            steps = ", ".join(["(%s, %s, %s::public.interview_step_kind, %s, %s, %s)"] * (n + 2))
+            steps = ", ".join(["(%s, %s, %s, %s::public.interview_step_kind, %s, %s, %s)"] * (n + 2))
             self._sql[n] = (
                 "insert into public.interview_def_question (id, merchant_id, question, mojito_language_code, duration, "
                 f"dedup_key) values {questions}",
-                "insert into public.interview_def_step (interview_def_set_id, position, kind, question_id, text, "
-                f"caller_question_id) values {steps}",
+                "insert into public.interview_def_step (interview_def_set_id, merchant_id, position, kind, question_id, "
+                f"text, caller_question_id) values {steps}",
             )
         return self._sql[n]
 
@@ -264,10 +264,11 @@ class Floor:
         question_params: list[Any] = []
         for qid, q in zip(question_ids, body["questions"], strict=True):
             question_params += [qid, self.merchant_id, q["question"], str(uuid.uuid4())]
-        step_params: list[Any] = [set_id, 1, "welcome", None, "Hello and welcome!", None]
+        m = self.merchant_id
+        step_params: list[Any] = [set_id, m, 1, "welcome", None, "Hello and welcome!", None]
         for i, (qid, q) in enumerate(zip(question_ids, body["questions"], strict=True)):
-            step_params += [set_id, i + 2, "question", qid, None, q["id"]]
-        step_params += [set_id, n + 2, "thank_you", None, "Thank you for your time!", None]
+            step_params += [set_id, m, i + 2, "question", qid, None, q["id"]]
+        step_params += [set_id, m, n + 2, "thank_you", None, "Thank you for your time!", None]
         expectations = {"weak": ["w"], "moderate": ["m"], "strong": ["s"], "generated": True, "role": body["name"]}
         with conn.transaction():
             conn.execute(
@@ -448,8 +449,9 @@ class Bench:
                        'Loaded question ' || g || '?', 'en', 120, md5(%(run)s || '-k' || g)::uuid
                 from generate_series(1, %(sets)s * %(per_set)s) as g"""),
             ("steps", f"""
-                insert into public.interview_def_step (interview_def_set_id, position, kind, question_id, text)
-                select md5(%(run)s || '-s' || s)::uuid, p,
+                insert into public.interview_def_step (interview_def_set_id, merchant_id, position, kind, question_id,
+                  text)
+                select md5(%(run)s || '-s' || s)::uuid, md5(%(run)s || '-m' || (1 + s %% %(merchants)s))::uuid, p,
                        (case p when 1 then 'welcome' when {steps_per_set} then 'thank_you' else 'question' end)
                          ::public.interview_step_kind,
                        case when p between 2 and {steps_per_set - 1}
