@@ -13,7 +13,9 @@ Three measurements on one database:
 3. concurrency: calls per second with several clients, each a process with its
    own connection, for a fixed time;
 4. webhooks (optional, --webhook-events N): events delivered per second by one
-   relay to a receiver on 127.0.0.1, and the created-to-delivered latency.
+   relay to a receiver on 127.0.0.1, and the created-to-delivered latency;
+5. reads (optional, --reads / --read-sets N,...): every kind of reader's reads
+   through RLS at N sets, beside the superuser's filtered read (read_bench).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from .hostile import TARGET as HOSTILE_TARGET
 from .hostile import HostileResult, format_hostile, measure
 from .postgrest import SchemaCache, call_rpc, user_claims
 from .project import RPC_NAME, Project
+from .read_bench import ReadPoint, format_reads, read_targets, run_reads
 
 RPC = RPC_NAME
 TEMPLATE_ID = "5b6f0c3e-2a51-4f0e-9d4c-1a7e3c9b0001"  # the voice template of the seeds
@@ -97,6 +100,9 @@ class BenchOptions:
     hostile_repeats: int = 3  # 0 skips the hostile bodies
     webhook_events: int = 0
     profile: bool = True  # where the time goes, function by function (needs a superuser session)
+    read_sets: tuple[int, ...] = ()  # the read section at each of these sizes (empty: skipped)
+    reads_only: bool = False  # only the read section
+    read_repeats: int = 5
 
     @classmethod
     def quick(cls) -> BenchOptions:
@@ -179,6 +185,7 @@ class BenchResult:
     concurrency: list[ConcurrencyPoint] = field(default_factory=list)
     hostile: HostileResult | None = None
     webhooks: WebhookPoint | None = None
+    reads: list[ReadPoint] = field(default_factory=list)
     profiles: list[FunctionProfile] = field(default_factory=list)
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)
     # what was measured, and how: the checksum of the package's SQL and the server's settings
@@ -189,7 +196,9 @@ class BenchResult:
     def evaluate_targets(self) -> None:
         by_size = {p.questions: p for p in self.sizes}
         targets: dict[str, dict[str, Any]] = {}
-        for n, bound in ((10, 1.6), (200, 1.3)):
+        # the guards of the create path (issue 23 retired 1.6 and 1.3: a design that keeps the
+        # whole contract measured about 2.1-2.3 and 1.50-1.55; 2.1 and 1.45 are the aim)
+        for n, bound in ((10, 2.4), (200, 1.6)):
             server = by_size[n].server_ratio if n in by_size else None
             if server is not None:
                 targets[f"server rpc/floor at N={n} <= {bound}"] = {"value": server, "met": server <= bound}
@@ -208,6 +217,7 @@ class BenchResult:
         if worst is not None:
             targets[f"worst hostile body <= {HOSTILE_TARGET:g} x a valid 200-question body"] = {
                 "value": worst.ratio, "met": worst.ratio <= HOSTILE_TARGET}
+        targets.update(read_targets(self.reads))
         self.targets = targets
 
     def to_json(self) -> str:
@@ -587,19 +597,22 @@ def run_bench(admin_url: str, api_url: str, options: BenchOptions, progress: Pro
                 "'full_page_writes', 'shared_buffers', 'max_connections', 'pg_stat_statements.track') order by name"
             ).fetchall()
         }
-        result.sizes = bench.sizes()
-        if options.profile:
-            try:
-                result.profiles = bench.profiles()
-            except ProfileUnavailable as exc:
-                progress(f"no function profile: {exc}")
-        if options.hostile_repeats:
-            progress("hostile bodies")
-            result.hostile = measure(bench.api, bench.claims, TEMPLATE_ID, options.hostile_repeats, progress)
-        result.scale = bench.scale() if options.scale_sets else None
-        result.concurrency = bench.concurrency()
-        if options.webhook_events:
-            result.webhooks = bench_webhooks(bench, options.webhook_events)
+        if not options.reads_only:
+            result.sizes = bench.sizes()
+            if options.profile:
+                try:
+                    result.profiles = bench.profiles()
+                except ProfileUnavailable as exc:
+                    progress(f"no function profile: {exc}")
+            if options.hostile_repeats:
+                progress("hostile bodies")
+                result.hostile = measure(bench.api, bench.claims, TEMPLATE_ID, options.hostile_repeats, progress)
+            result.scale = bench.scale() if options.scale_sets else None
+            result.concurrency = bench.concurrency()
+            if options.webhook_events:
+                result.webhooks = bench_webhooks(bench, options.webhook_events)
+        if options.read_sets:
+            result.reads = run_reads(admin_url, api_url, options.read_sets, progress, options.read_repeats)
     finally:
         bench.close()
     result.evaluate_targets()
@@ -636,6 +649,7 @@ def format_table(result: BenchResult) -> str:
         lines += ["", f"Webhooks (one relay, a receiver on 127.0.0.1, {w.events} events)",
                   f"  {w.events_per_second:.1f} events/s delivered ({w.events} in {w.drain_seconds:.2f} s)",
                   f"  created-to-delivered latency: median {w.latency.median_ms:.1f} ms, p95 {w.latency.p95_ms:.1f} ms"]
+    lines += format_reads(result.reads)
     if result.targets:
         lines += ["", "Targets"]
         for name, t in result.targets.items():
