@@ -72,7 +72,7 @@ PLANNED_READERS = ("owner", "admin")  # whose plans the result keeps
 class ReadTime:
     server_ms: float  # median execution time through RLS, as the reader
     superuser_ms: float | None  # the same read as the superuser, filtered by merchant_id (None: reads everything)
-    rows: int
+    rows: int  # rows the read returns; for a count, the count
 
 
 @dataclass
@@ -165,7 +165,7 @@ class ReadBench:
                 select md5('{run}-s' || g)::uuid, {_merchant(run, self._set_merchant(merchants))}, '{TEMPLATE_ID}',
                        'en', 'Role ' || g, 'remote', 'A loaded interview.', 'active', 'interview', 'merchant_public',
                        'intermediate', 'normal', 2, '{{"max_score": 100}}', 1, now(),
-                       now() - ((g * 7919) % 1000003) * interval '1 second'
+                       now() - ((g::bigint * 7919) % 1000003) * interval '1 second'
                 from generate_series({first_s}, {sets}) as g"""),
             ("steps", f"""
                 insert into public.interview_def_step (interview_def_set_id, merchant_id, position, kind, question_id,
@@ -237,11 +237,12 @@ class ReadBench:
                     conn.execute("select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
                                  (claims["role"], json.dumps(claims)))
                 plan = conn.execute(f"explain (analyze, timing off, format json) {query}").fetchone()[0][0]  # type: ignore[index]
-                if i == 0:  # warm-up; its plan is the one kept
+                if i == 0:  # warm-up: the plan kept, and what the read returns (a count: its value)
                     plan_text = "\n".join(r[0] for r in conn.execute(f"explain (costs off) {query}").fetchall())
+                    result = conn.execute(query).fetchall()
+                    rows = int(result[0][0]) if query.startswith("select count(*)") else len(result)
                     continue
                 times.append(float(plan["Execution Time"]))
-                rows = int(plan["Plan"]["Actual Rows"])
         return round(statistics.median(times), 3), rows, plan_text
 
     def measure(self, load_seconds: float) -> ReadPoint:
