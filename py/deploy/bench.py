@@ -102,7 +102,7 @@ class BenchOptions:
     profile: bool = True  # where the time goes, function by function (needs a superuser session)
     read_sets: tuple[int, ...] = ()  # the read section at each of these sizes (empty: skipped)
     reads_only: bool = False  # only the read section
-    read_repeats: int = 5
+    read_repeats: int = 7
 
     @classmethod
     def quick(cls) -> BenchOptions:

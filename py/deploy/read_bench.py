@@ -101,7 +101,7 @@ def _merchant(run: str, g: str) -> str:
 class ReadBench:
     """Loads the read database in stages (N grows) and measures every reader's reads."""
 
-    def __init__(self, admin_url: str, api_url: str, progress: Progress, repeats: int = 5) -> None:
+    def __init__(self, admin_url: str, api_url: str, progress: Progress, repeats: int = 7) -> None:
         self.admin = psycopg.connect(admin_url, autocommit=True)
         self.api = psycopg.connect(api_url, autocommit=True)
         self.progress = progress
@@ -306,7 +306,7 @@ def format_reads(points: list[ReadPoint]) -> list[str]:
 
 
 def run_reads(admin_url: str, api_url: str, sizes: tuple[int, ...], progress: Progress,
-              repeats: int = 5) -> list[ReadPoint]:
+              repeats: int = 7) -> list[ReadPoint]:
     bench = ReadBench(admin_url, api_url, progress, repeats)
     points = []
     try:

@@ -5,9 +5,14 @@
 -- and staff (interview_access.acting_roles()): their own merchant and every
 -- sub-merchant below it, at any depth, found by one walk down the parents'
 -- index (merchants_parent_merchant_id_idx), so its cost is the size of their
--- own tree, whatever the depth (a chain of 500: 500 index probes). Anyone
--- else: empty. UNION (not UNION ALL) would end the walk even if a cycle
+-- own tree, whatever the depth (a chain of 500: 500 index probes, about 2 ms).
+-- Anyone else: empty. UNION (not UNION ALL) would end the walk even if a cycle
 -- appeared (interview_private.merchants_forbid_cycles forbids them).
+--
+-- The walk is pinned to the index (no sequential scan, hash or merge join):
+-- the planner cannot know how deep the recursion goes and, for a table of a
+-- thousand merchants, picks a hash join that reads every merchant at every
+-- level (a chain of 500: 67 to 117 ms, measured, instead of 2.3 ms).
 create or replace function interview_private.profile_merchant_ids(
   p_role public.profile_role,
   p_own_merchant_id uuid
@@ -16,6 +21,9 @@ returns uuid[]
 language plpgsql
 stable
 set search_path = pg_catalog, pg_temp
+set enable_seqscan = off
+set enable_hashjoin = off
+set enable_mergejoin = off
 as $$
 begin
   if p_role is null or not p_role = any (interview_access.acting_roles()) then
