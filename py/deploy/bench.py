@@ -777,6 +777,15 @@ def performance_markdown(figures: dict[str, Any]) -> str:
                   "| body | bytes | status | server time | × valid |", "|---|---:|---:|---:|---:|"]
         for p in hostile["points"]:
             lines.append(f"| {p['name']} | {p['bytes']:,} | {p['status']} | {p['server_ms']:.2f} ms | {p['ratio']:.2f} |")
+    for point in figures.get("reads") or []:
+        reads = list(next(iter(point["times"].values())))
+        lines += ["", f"Reads through RLS at {point['sets']:,} sets ({point['steps']:,} steps, {point['merchants']:,} "
+                      "merchants): server ms, median, and the superuser's read with a merchant_id filter:", "",
+                  "| reader | " + " | ".join(reads) + " |", "|---|" + "---:|" * len(reads)]
+        for reader, times in point["times"].items():
+            cells = [f"{t['server_ms']:.2f}" + (f" ({t['superuser_ms']:.2f})" if t["superuser_ms"] is not None else "")
+                     for t in times.values()]
+            lines.append(f"| {reader} | " + " | ".join(cells) + " |")
     if figures.get("targets"):
         lines += ["", "| target | measured | |", "|---|---:|---|"]
         for name, t in figures["targets"].items():
