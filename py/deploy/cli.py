@@ -840,11 +840,16 @@ def _print_demo(demo: DemoResult) -> None:
 @click.option("--verbose", is_flag=True, help="Print the plan of every statement one RPC call runs (scale test).")
 @click.option("--webhook-events", type=click.IntRange(0), default=0,
               help="Also measure webhook delivery: N events by one relay to a local receiver (default 0: skip).")
+@click.option("--reads", is_flag=True,
+              help="Measure only the read section: every kind of reader's reads through RLS (default at 100000 sets).")
+@click.option("--read-sets", metavar="N[,N...]",
+              help="Interview sets of the read section, comma-separated (e.g. 100000,1000000; loaded in stages).")
 @click.option("--readme", "readme_path", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
               help="With --json: rewrite the generated performance block of this README from the figures.")
 def bench_command(database_url: str | None, json_path: Path | None, quick: bool, calls: int | None,
                   sizes: str | None, scale_sets: int | None, clients: str | None, seconds: float | None,
-                  verbose: bool, webhook_events: int, readme_path: Path | None) -> None:
+                  verbose: bool, webhook_events: int, reads: bool, read_sets: str | None,
+                  readme_path: Path | None) -> None:
     """Measure the RPC against its floor, at scale and under concurrency.
 
     The floor is the same rows written by plain multi-row INSERTs in one
@@ -854,6 +859,7 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
     Example:
       interview-db bench --json bench.json
       interview-db bench --quick
+      interview-db bench --reads --read-sets 100000,1000000 --json reads.json
     """
     from .bench import BENCH_SETTINGS, BenchOptions, format_table, run_bench, source_commit, sql_checksum
 
@@ -871,6 +877,15 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
         options.seconds = seconds
     options.verbose = verbose
     options.webhook_events = webhook_events
+    if read_sets:
+        try:
+            options.read_sets = tuple(int(n) for n in read_sets.split(","))
+        except ValueError:
+            raise click.BadParameter("comma-separated numbers of sets, e.g. 100000,1000000",
+                                     param_hint="--read-sets") from None
+    if reads:
+        options.reads_only = True
+        options.read_sets = options.read_sets or (100_000,)
     project = _project()
     echo = _progress(to_stderr=True)
     with _errors_as_messages(database_url, "bench"):
