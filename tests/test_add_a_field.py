@@ -75,7 +75,8 @@ def test_adding_an_optional_text_field_is_the_rule_the_column_the_storing_lines_
     assert before == {k: v for k, v in _files(project.root).items() if k in before}
 
     # 1. the rule row
-    _edit(tmp_path / RULE_LIST, "      description => 'Repeat a call safely: the same key and body return the first response.'),\n",
+    last_body_rule = "      description => 'Repeat a call safely: the same key and body return the first response.'),\n"
+    _edit(tmp_path / RULE_LIST, last_body_rule,
           f"    interview_private.field_rule('body', '{FIELD}', 'text',\n"
           f"      max_length => 500, description => 'A note kept with the interview.'),\n")
     # 2. the column (and, while the request's type lives in migrations, its attribute)
