@@ -1,7 +1,7 @@
 """The rule table is the one list of the request's fields: every file that repeats it
 is generated from it (``interview-db generate``) and checked in as generated, and
 adding an optional text field stored on the set is the rule row, a migration, the
-lines that store it and the regeneration, with no other file edited."""
+insert's column and value, and the regeneration, with no other file edited."""
 
 from __future__ import annotations
 
@@ -23,12 +23,12 @@ from .helpers import TestDatabase, copy_project, minimal_body, rule_fields
 
 FIELD = "interview_note"
 RULE_LIST = "sql/functions/interview_private.request_field_rule_list.sql"
-PARSE = "sql/functions/interview_private.parse_request.sql"
 CREATE = "sql/functions/interview_private.create_interview.sql"
 MIGRATION = "sql/migrations/0100_interview_note.sql"
 GENERATED = {
     "sql/functions/public.job_interview_create_from_array.sql",
     "sql/functions/interview_private.passes_field_rules.sql",
+    "sql/functions/interview_private.parse_request_texts.sql",
     "openapi/job_interview_create_from_array.json",
     "types/interview-db.ts",
 }
@@ -65,7 +65,7 @@ def _edit(path: Path, after: str, added: str) -> None:
     path.write_text(text.replace(after, after + added), encoding="utf-8")
 
 
-def test_adding_an_optional_text_field_is_the_rule_the_column_the_storing_lines_and_the_regeneration(
+def test_adding_an_optional_text_field_is_the_rule_the_column_the_insert_and_the_regeneration(
     pg_server: LocalPostgres, empty_db: str, project: Project, tmp_path: Path
 ) -> None:
     copy = copy_project(project, tmp_path)
@@ -88,9 +88,7 @@ def test_adding_an_optional_text_field_is_the_rule_the_column_the_storing_lines_
     (tmp_path / MIGRATION.replace(".sql", ".rollback.sql")).write_text(
         f"alter type interview_private.create_request drop attribute {FIELD};\n"
         f"alter table public.interview_def_set drop column {FIELD};\n", encoding="utf-8")
-    # 3. the lines that store it: parsed by name, written by the insert
-    _edit(tmp_path / PARSE, "  v_request.is_embedded := coalesce((p_body ->> 'is_embedded')::boolean, false);\n",
-          f"  v_request.{FIELD} := nullif(pg_catalog.btrim(p_body ->> '{FIELD}', c_blank), '');\n")
+    # 3. the line that stores it: the insert's column and value (the parse of a plain text is generated)
     _edit(tmp_path / CREATE, "instructional_video_custom_text, is_embedded,", f" {FIELD},")
     _edit(tmp_path / CREATE, "    v_request.is_embedded,\n", f"    v_request.{FIELD},\n")
     # 4. the regeneration, on the database it deploys to
@@ -103,7 +101,7 @@ def test_adding_an_optional_text_field_is_the_rule_the_column_the_storing_lines_
 
     after = _files(tmp_path)
     edited = {path for path in after if before.get(path) != after[path]}
-    assert edited == {RULE_LIST, MIGRATION, MIGRATION.replace(".sql", ".rollback.sql"), PARSE, CREATE} | GENERATED
+    assert edited == {RULE_LIST, MIGRATION, MIGRATION.replace(".sql", ".rollback.sql"), CREATE} | GENERATED
     assert FIELD in (tmp_path / "openapi/job_interview_create_from_array.json").read_text(encoding="utf-8")
     assert f"{FIELD}?:" in (tmp_path / "types/interview-db.ts").read_text(encoding="utf-8")
 

@@ -2,6 +2,8 @@
 -- every cast, trim, default, date parse, tag merge and normalisation happens
 -- here, and the questions become an interview_private.question_item[]
 -- (interview_private.parse_questions). Everything after it reads the record.
+-- The plain texts are parsed by their rules in interview_private.parse_request_texts
+-- (generated from the rule table), so a text field stored as sent needs no line here.
 --
 -- A JSON null is an absent key at the top level (PostgREST hands it over as
 -- SQL null) and inside the objects: null members of custom_scoring,
@@ -22,13 +24,11 @@ declare
   v_request interview_private.create_request;
   v_company jsonb;
 begin
-  -- each attribute by name (never by position): a new field is one line here,
-  -- wherever its attribute stands in the type
-  v_request.name := pg_catalog.btrim(p_body ->> 'name', c_blank);
-  v_request.location := pg_catalog.btrim(p_body ->> 'location', c_blank);
+  -- the plain texts by their rules (generated), then every other attribute by
+  -- name, never by position: wherever an attribute stands in the type
+  v_request := interview_private.parse_request_texts(p_body);
   v_request.interview_template_id := (p_body ->> 'interview_template_id')::uuid;
   v_request.mojito_language_code := p_body ->> 'mojito_language_code';
-  v_request.description := pg_catalog.btrim(p_body ->> 'description', c_blank);
   v_request.status := (p_body ->> 'status')::public.interview_status;
   v_request.type := (p_body ->> 'type')::public.interview_kind;
   v_request.visibility := (p_body ->> 'visibility')::public.interview_visibility;
@@ -48,10 +48,6 @@ begin
   v_request.interview_attempts := coalesce((p_body ->> 'interview_attempts')::numeric::integer, 1);
   v_request.questions_random_subset := (p_body ->> 'questions_random_subset')::numeric;
   v_request.max_followups := (p_body ->> 'max_followups')::numeric::integer;
-  v_request.code := nullif(pg_catalog.btrim(p_body ->> 'code', c_blank), '');
-  v_request.cover_image_url := nullif(pg_catalog.btrim(p_body ->> 'cover_image_url', c_blank), '');
-  v_request.interview_department := nullif(pg_catalog.btrim(p_body ->> 'interview_department', c_blank), '');
-  v_request.interview_salary := nullif(pg_catalog.btrim(p_body ->> 'interview_salary', c_blank), '');
   v_request.interview_available_till := interview_private.parse_available_till(p_body ->> 'interview_available_till');
   v_request.recruiter_profile_id := (p_body ->> 'recruiter_profile_id')::uuid;
   v_company := p_body -> 'hiring_for_company';
@@ -89,17 +85,11 @@ begin
     then '{"template": "classic"}'::jsonb
          || interview_private.parse_nested_object(nullif(p_body -> 'pdf_export_auto_config', 'null'), 'pdf_export_auto_config') end;
   v_request.knowledge_base_store_id := (p_body ->> 'knowledge_base_store_id')::uuid;
-  v_request.description_long := nullif(p_body ->> 'description_long', '');
-  v_request.candidate_expectations := nullif(pg_catalog.btrim(p_body ->> 'candidate_expectations', c_blank), '');
   v_request.candidate_expectations_json :=
     interview_private.parse_nested_object(nullif(p_body -> 'candidate_expectations_json', 'null'), 'candidate_expectations');
   v_request.custom_scoring := interview_private.parse_nested_object(nullif(p_body -> 'custom_scoring', 'null'), 'custom_scoring');
   v_request.additional_context := nullif(p_body -> 'additional_context', 'null');
   v_request.instructional_video := coalesce((p_body ->> 'instructional_video')::boolean, false);
-  v_request.instructional_video_custom_text :=
-    nullif(pg_catalog.btrim(p_body ->> 'instructional_video_custom_text', c_blank), '');
-  v_request.welcome_message := nullif(pg_catalog.btrim(p_body ->> 'welcome_message', c_blank), '');
-  v_request.thank_you_message := nullif(pg_catalog.btrim(p_body ->> 'thank_you_message', c_blank), '');
   v_request.is_embedded := coalesce((p_body ->> 'is_embedded')::boolean, false);
   return v_request;
 end
