@@ -101,7 +101,7 @@ def test_the_main_help_documents_the_exit_codes_and_every_command() -> None:
     for line in ("0  success", "1  failure", "2  wrong usage"):
         assert line in result.output
     for command in ("migrate", "seed", "status", "rollback", "lint", "demo", "doctor", "export-supabase", "openapi",
-                    "quick-check"):
+                    "quick-check", "generate"):
         assert command in main.commands and command in result.output
 
 
@@ -239,6 +239,7 @@ ARGUMENTS = {
     "member add": ["--merchant", UUID, "--email", "a@b.example", "--role", "merchant"],
     "openapi": ["--output", "/proc/nope/openapi.json"], "quick-check": ["--check"], "demo": [],
     "bench": ["--quick", "--json", "/proc/nope/bench.json"],
+    "generate": ["--check"],
 }
 OFFLINE = {  # commands that need no database: an unwritable or missing path instead
     "export-supabase": ["/proc/nope"],

@@ -29,6 +29,8 @@ from .localdb import LocalPostgresError
 from .migrations import migrate, rollback, status
 from .onboarding import ROLES, OnboardingError, add_member, add_merchant, list_members, list_merchants
 from .field_rules import read_rules
+from .generated_files import generate_all
+from .generated_files import out_of_date as generated_out_of_date
 from .openapi import generate as generate_openapi
 from .project import RPC_NAME, Project, ProjectNotFound, find_project
 from .quick_check import FILE_NAME as QUICK_CHECK_FILE
@@ -696,6 +698,65 @@ def quick_check_command(database_url: str | None, write: bool, check: bool, as_j
             _emit_json({"text": text})
         else:
             click.echo(text, nl=False)
+
+
+@main.command("generate")
+@click.option("--database-url", envvar="DATABASE_URL", metavar="URL",
+              help="Read the rules from this deployed database (or $DATABASE_URL) instead of a disposable local "
+                   "PostgreSQL.")
+@click.option("--write", is_flag=True, help="Write every generated file (the default only lists them).")
+@click.option("--check", is_flag=True, help="Compare every generated file with its checked-in text; exit 1 naming "
+                                            "those that differ.")
+@click.option("--json", "as_json", is_flag=True, help="Say what was done as JSON (an error too).")
+def generate_command(database_url: str | None, write: bool, check: bool, as_json: bool) -> None:
+    """Regenerate every file generated from the rule table, or check them all.
+
+    The rule table interview_private.request_field_rules() is the one list of the
+    request's fields. Generated from it and checked in: the RPC's named signature
+    (sql/functions/public.job_interview_create_from_array.sql), the quick check
+    (sql/functions/interview_private.passes_field_rules.sql), the parse of the
+    plain texts (sql/functions/interview_private.parse_request_texts.sql), the
+    OpenAPI document and the TypeScript types. Run it after any change of the
+    rules or of the request's type.
+
+    \b
+    Example:
+      interview-db generate --write
+      interview-db generate --check
+    """
+    if write and check:
+        raise click.UsageError("give --write or --check, not both")
+    project = _project()
+    texts: dict[Path, str] = {}
+
+    def produce(conn: psycopg.Connection) -> str:
+        try:
+            texts.update(generate_all(conn, project))
+        except (LookupError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        return ""
+
+    _from_deployed_database(database_url, project, "generate", produce)
+    shown = [str(path.relative_to(project.root)) for path in texts]
+    if check:
+        stale = [str(path.relative_to(project.root)) for path in generated_out_of_date(project, texts)]
+        if stale:
+            raise click.ClickException(f"out of date: {', '.join(stale)}: run `interview-db generate --write`")
+        if as_json:
+            _emit_json({"paths": shown, "up_to_date": True})
+        else:
+            click.secho(f"{len(shown)} generated files are up to date.", fg="green")
+    elif write:
+        for path, text in texts.items():
+            _write(path, text)
+        if as_json:
+            _emit_json({"written": shown})
+        else:
+            click.secho(f"Wrote {', '.join(shown)}.", fg="green", err=True)
+    elif as_json:
+        _emit_json({"paths": shown})
+    else:
+        click.echo("\n".join(shown))
 
 
 @main.command("typescript")
