@@ -15,6 +15,7 @@ catalog drifted from what was deployed (see drift.py).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Callable, Iterable
@@ -321,7 +322,7 @@ def plan(
 @dataclass
 class FunctionPhase:
     applied: list[str] = field(default_factory=list)
-    dropped: list[str] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)  # no file defines them: dropped after the commit
 
 
 def _error(file: FunctionFile, statement: Statement, exc: psycopg.Error) -> FunctionFileError:
@@ -336,6 +337,47 @@ def _error(file: FunctionFile, statement: Statement, exc: psycopg.Error) -> Func
     where = re.search(r"PL/pgSQL function .* (line \d+)", context) or re.search(r"(near line \d+)", context)
     detail = f" (function body {where.group(1)})" if where else ""
     return FunctionFileError(f"{file.label} line {line}: {message}{detail}")
+
+
+def exists(conn: psycopg.Connection, signature: str) -> bool:
+    return conn.execute("select pg_catalog.to_regprocedure(%s) is not null", (signature,)).fetchone() == (True,)
+
+
+def drop(conn: psycopg.Connection, signature: str, why: str) -> None:
+    """Drop one function (its catalog signature); a clear error when objects depend on it."""
+    _drop(conn, signature, why)
+
+
+def _check_droppable(conn: psycopg.Connection, signature: str) -> None:
+    """Drop and restore at once (a savepoint): fails now, inside the upgrade's
+    transaction, when something depends on a function the second step would drop."""
+    with contextlib.suppress(_Undo):
+        with conn.transaction():
+            _drop(conn, signature, "is defined by no file in sql/functions any more")
+            raise _Undo
+
+
+class _Undo(Exception):
+    pass
+
+
+# A deployed function's body that names another: schema.name( or "schema"."name"(
+_CALLERS_SQL = """
+select p.oid::regprocedure::text
+from pg_catalog.pg_proc as p join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+where n.nspname not in ('pg_catalog', 'information_schema')
+  and p.oid::regprocedure::text <> all(%s)
+  and p.prosrc operator(pg_catalog.~*) %s
+order by 1
+"""
+
+
+def callers(conn: psycopg.Connection, name: str, going: list[str]) -> list[str]:
+    """Deployed functions (other than ``going``) whose body names ``name`` (schema.name)
+    followed by ``(``: a scan of pg_proc.prosrc, quoted or not, any case."""
+    schema, _, bare = name.partition(".")
+    pattern = (rf'(^|[^\w."])"?{re.escape(schema)}"?\s*\.\s*"?{re.escape(bare)}"?\s*\(')
+    return [str(r[0]) for r in conn.execute(_CALLERS_SQL, (going, pattern)).fetchall()]
 
 
 def _drop(conn: psycopg.Connection, signature: str, why: str) -> None:
@@ -423,6 +465,8 @@ def deploy(
                 with conn.transaction():
                     _run_file(conn, file)
             except _FileFailed as failed:
+                if isinstance(failed.exc, psycopg.errors.LockNotAvailable):
+                    raise failed.exc from None  # the upgrade tries again
                 if failed.exc.sqlstate not in _DEFERRABLE_SQLSTATES:
                     raise _error(failed.file, failed.statement, failed.exc) from None
                 deferred.append((file, failed))
@@ -442,11 +486,20 @@ def deploy(
             defined[file.name] = records[file.name].functions
     everything = {s for signatures in defined.values() for s in signatures}
     names = package_function_names(function_plan.files) + [s.split("(")[0] for r in records.values() for s in r.functions]
-    for signature in live_signatures(conn, sorted(set(names))):
-        if signature not in everything:
-            progress(f"dropping {signature}: no file in sql/functions defines it")
-            _drop(conn, signature, "is defined by no file in sql/functions any more")
-            phase.dropped.append(signature)
+    going = [s for s in live_signatures(conn, sorted(set(names))) if s not in everything]
+    kept_names = {s.split("(")[0] for s in everything}
+    for signature in going:
+        name = signature.split("(")[0]
+        if name not in kept_names:  # the name goes away: nothing deployed may still call it
+            calling = callers(conn, name, going)
+            if calling:
+                raise DeployError(
+                    f"{signature} is defined by no file in sql/functions any more, but deployed function(s) "
+                    f"call {name}: {', '.join(calling)}; restore its file or change the callers first; "
+                    "nothing was changed"
+                )
+        _check_droppable(conn, signature)
+        phase.deferred.append(signature)
 
     table = sql.Identifier(BOOKKEEPING_SCHEMA)
     conn.execute(sql.SQL("delete from {}.function_files").format(table))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -90,7 +91,8 @@ class MigrateResult:
     migrations_applied: list[str] = field(default_factory=list)
     checksums_recorded: list[str] = field(default_factory=list)
     functions_applied: list[str] = field(default_factory=list)
-    functions_dropped: list[str] = field(default_factory=list)
+    functions_dropped: list[str] = field(default_factory=list)  # after every older transaction ended
+    functions_left: list[str] = field(default_factory=list)  # old ones kept: older transactions ran on
     repaired: list[str] = field(default_factory=list)  # drift put back as deployed
     fingerprint_recorded: bool = False
 
@@ -101,6 +103,7 @@ class MigrateResult:
             or self.migrations_applied
             or self.functions_applied
             or self.functions_dropped
+            or self.functions_left
             or self.checksums_recorded
             or self.repaired
         )
@@ -210,25 +213,31 @@ def _ensure_bookkeeping(conn: psycopg.Connection) -> None:
 
 
 class _Backend(PostgresqlPsycopgBackend):
-    """yoyo's psycopg backend on a connection made by db.connect."""
+    """yoyo's psycopg backend on the deploying connection (made by db.connect).
 
-    conninfo = ""
+    yoyo then shares the session that holds the advisory lock, and its
+    bookkeeping (``_yoyo_migration``, ``_yoyo_log``) is written inside the
+    upgrade's one transaction: a nested ``backend.transaction()`` is a savepoint."""
+
+    shared: psycopg.Connection | None = None
 
     def connect(self, dburi: object) -> psycopg.Connection:
         self.schema = BOOKKEEPING_SCHEMA
-        return connect(self.conninfo)
+        assert self.shared is not None
+        return self.shared
 
 
 @contextmanager
-def _yoyo(url: str) -> Iterator[DatabaseBackend]:
-    backend_class = type("Backend", (_Backend,), {"conninfo": url})
+def _yoyo(conn: psycopg.Connection) -> Iterator[DatabaseBackend]:
+    backend_class = type("Backend", (_Backend,), {"shared": conn})
     backend = backend_class(parse_uri(f"postgresql+psycopg:///interview?schema={BOOKKEEPING_SCHEMA}"),
                             default_migration_table)
     try:
         backend.init_database()
         yield backend
     finally:
-        backend.connection.close()
+        if not conn.closed and not conn.broken:
+            conn.execute("reset search_path")  # yoyo set it for the session
 
 
 def _break_stale_yoyo_lock(backend: DatabaseBackend) -> str | None:
@@ -334,27 +343,122 @@ def _process_steps(backend: DatabaseBackend, migration: Migration, direction: st
 
 
 def _apply_migration(backend: DatabaseBackend, migration: Migration) -> None:
-    """Apply, mark and checksum one migration in a single transaction."""
-    with backend.transaction():
+    """Apply, mark and checksum one migration, inside the caller's transaction
+    (yoyo's nested transactions are savepoints)."""
+    try:
         _process_steps(backend, migration, "apply")
-        backend.log_migration(migration, "apply")
-        backend.mark_one(migration, log=False)
-        backend.execute(
-            f"insert into {BOOKKEEPING_SCHEMA}.migration_checksums (migration_id, sha256) values (:id, :sha) "
-            "on conflict (migration_id) do update set sha256 = excluded.sha256, recorded_at = now()",
-            {"id": migration.id, "sha": sha256_file(Path(migration.path))},
-        )
+    except psycopg.errors.LockNotAvailable:
+        raise
+    except psycopg.Error as exc:
+        raise DeployError(
+            f"migration {migration.id} failed and was rolled back, with the whole upgrade: "
+            f"{exc.diag.message_primary or exc}"
+        ) from None
+    backend.log_migration(migration, "apply")
+    backend.mark_one(migration, log=False)
+    backend.execute(
+        f"insert into {BOOKKEEPING_SCHEMA}.migration_checksums (migration_id, sha256) values (:id, :sha) "
+        "on conflict (migration_id) do update set sha256 = excluded.sha256, recorded_at = now()",
+        {"id": migration.id, "sha": sha256_file(Path(migration.path))},
+    )
 
 
 def _rollback_migration(backend: DatabaseBackend, migration: Migration) -> None:
-    with backend.transaction():
+    """Undo one migration inside the caller's transaction."""
+    try:
         _process_steps(backend, migration, "rollback")
-        backend.log_migration(migration, "rollback")
-        backend.unmark_one(migration, log=False)
-        backend.execute(
-            f"delete from {BOOKKEEPING_SCHEMA}.migration_checksums where migration_id = :id",
-            {"id": migration.id},
-        )
+    except psycopg.errors.LockNotAvailable:
+        raise
+    except psycopg.Error as exc:
+        raise DeployError(
+            f"rollback of {migration.id} failed and was undone, with the whole rollback: "
+            f"{exc.diag.message_primary or exc}"
+        ) from None
+    backend.log_migration(migration, "rollback")
+    backend.unmark_one(migration, log=False)
+    backend.execute(
+        f"delete from {BOOKKEEPING_SCHEMA}.migration_checksums where migration_id = :id",
+        {"id": migration.id},
+    )
+
+
+def refuse_untransactional(migrations: list[Migration]) -> None:
+    """An upgrade is one transaction: a migration that must run outside one
+    (yoyo's ``-- transactional: false``) cannot be part of it."""
+    for migration in migrations:
+        migration.load()
+        if not migration.use_transactions:
+            raise DeployError(
+                f"migration {migration.id} must run outside a transaction (transactional: false), and every "
+                "upgrade runs as one transaction so that no caller sees half of it; such migrations are not "
+                "supported yet: split it into a transactional migration; nothing was changed"
+            )
+
+
+@dataclass(frozen=True)
+class LockPolicy:
+    """How an upgrade takes its locks: never wait more than ``timeout`` seconds
+    for one (so API calls never queue behind a deploy that waits), and try the
+    whole transaction again up to ``attempts`` times."""
+
+    timeout: float = 5.0
+    attempts: int = 5
+    drain_timeout: float = 60.0  # how long the second step waits for older transactions
+
+
+def _in_one_transaction(
+    conn: psycopg.Connection, backend: DatabaseBackend, policy: LockPolicy, progress: Progress,
+    work: Callable[[], None], what: str,
+) -> int:
+    """Run ``work`` in one transaction with ``lock_timeout``; retry when a lock is not granted.
+
+    Returns the attempt that committed. Any other error rolls everything back."""
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            with backend.transaction():
+                conn.execute("select pg_catalog.set_config('lock_timeout', %s, true)",
+                             (f"{max(1, int(policy.timeout * 1000))}ms",))
+                work()
+            return attempt
+        except psycopg.errors.LockNotAvailable as exc:
+            if attempt == policy.attempts:
+                raise DeployError(
+                    f"{what}: a lock was not granted within {policy.timeout:g}s, {attempt} times "
+                    f"({exc.diag.message_primary or exc}); a long transaction holds it. Nothing was changed; "
+                    "run it again later or with a longer --lock-timeout"
+                ) from None
+            progress(f"a lock was not granted within {policy.timeout:g}s (attempt {attempt} of "
+                     f"{policy.attempts}): rolled back, trying again")
+            time.sleep(min(0.2 * 2 ** attempt, 3.0))
+    raise AssertionError("unreachable")
+
+
+_OLDER_TRANSACTIONS_SQL = """
+select l.virtualxid
+from pg_catalog.pg_locks as l join pg_catalog.pg_stat_activity as a on a.pid = l.pid
+where l.locktype = 'virtualxid' and l.granted and l.mode = 'ExclusiveLock'
+  and l.pid <> pg_catalog.pg_backend_pid() and a.datname = pg_catalog.current_database()
+"""
+
+
+def wait_for_older_transactions(conn: psycopg.Connection, timeout: float, progress: Progress = _quiet) -> bool:
+    """Wait until every transaction of this database that is running now has ended
+    (as CREATE INDEX CONCURRENTLY waits out older snapshots: by their virtual
+    transaction ids). ``conn`` must be in autocommit. False when ``timeout`` passed."""
+    older = {str(r[0]) for r in conn.execute(_OLDER_TRANSACTIONS_SQL).fetchall()}
+    deadline = time.monotonic() + timeout
+    told = False
+    while older:
+        older &= {str(r[0]) for r in conn.execute(_OLDER_TRANSACTIONS_SQL).fetchall()}
+        if not older:
+            break
+        if time.monotonic() > deadline:
+            return False
+        if not told and time.monotonic() > deadline - timeout + 1:
+            progress(f"waiting for {len(older)} transaction(s) that began before the upgrade to end")
+            told = True
+        time.sleep(0.05)
+    return True
 
 
 # -- drift -----------------------------------------------------------------
@@ -408,26 +512,27 @@ def _refuse_pushed(conn: psycopg.Connection, what: str) -> None:
         )
 
 
-def migrate(url: str, project: Project, progress: Progress = _quiet) -> MigrateResult:
-    """Bring the database up to date: shim when needed, migrations, function files; repair drift."""
+def migrate(
+    url: str, project: Project, progress: Progress = _quiet, policy: LockPolicy | None = None,
+) -> MigrateResult:
+    """Bring the database up to date: shim when needed, then every pending migration
+    and every changed function file in one transaction; repair drift; then drop, once
+    no call can be inside them, the functions whose signatures went away."""
+    policy = policy or LockPolicy()
     result = MigrateResult(database=describe_url(url))
     migrations, files, scope = _read(project)
     with connect(url) as conn:
         try:
             with migrate_lock(conn, progress) as waited:
                 result.waited_for_lock = waited
-                _migrate(conn, url, project, migrations, files, scope, result, progress)
+                _migrate(conn, project, migrations, files, scope, result, progress, policy)
         except psycopg.Error as exc:
             raise database_error(exc, url, "migrate") from exc
     return result
 
 
-def _migrate(
-    conn: psycopg.Connection, url: str, project: Project, migrations: Any, files: list[FunctionFile],
-    scope: drift.Scope, result: MigrateResult, progress: Progress,
-) -> None:
+def _refuse_foreign(conn: psycopg.Connection, project: Project) -> Platform:
     platform: Platform = detect(conn)
-    result.supabase = platform.supabase
     if platform.foreign_auth:
         raise DeployError(
             "this PostgreSQL has an auth schema of its own (no auth.users, auth.uid() or API roles): it is "
@@ -436,56 +541,108 @@ def _migrate(
     _refuse_pushed(conn, "migrate would apply every migration a second time")
     check_extensions(conn)
     check_history(project, list(_applied(conn)), "with interview-db migrate")
+    return platform
+
+
+def _pending(migrations: Any, applied: dict[str, datetime] | list[str]) -> list[Migration]:
+    return [m for m in migrations if m.id not in applied]
+
+
+def _migrate(
+    conn: psycopg.Connection, project: Project, migrations: Any, files: list[FunctionFile],
+    scope: drift.Scope, result: MigrateResult, progress: Progress, policy: LockPolicy,
+) -> None:
+    platform = _refuse_foreign(conn, project)
+    result.supabase = platform.supabase
+    refuse_untransactional(_pending(migrations, _applied(conn)))
     judged = _judge_drift(conn, scope)
     if not platform.auth:
         progress("plain PostgreSQL (no auth schema): applying the Supabase shim")
         result.pgcrypto = apply_shim(conn, project)
         result.shim_applied = True
     _ensure_bookkeeping(conn)
-    _repair_tables(conn, judged, result, progress)
-    with _yoyo(url) as backend:
+    deferred: list[str] = []
+    with _yoyo(conn) as backend:
         result.broke_stale_lock = _break_stale_yoyo_lock(backend)
         if result.broke_stale_lock:
             progress(result.broke_stale_lock)
         with backend.lock():
             applied = _applied_ids(backend)
             result.checksums_recorded = _check_edits(conn, list(migrations), applied)
-            for migration in backend.to_apply(migrations):
-                progress(f"applying migration {migration.id}")
-                try:
+            pending = list(backend.to_apply(migrations))
+
+            def upgrade() -> None:
+                nonlocal deferred
+                result.migrations_applied, result.repaired = [], []
+                _repair_tables(conn, judged, result, progress)
+                for migration in pending:
+                    progress(f"applying migration {migration.id}")
                     _apply_migration(backend, migration)
-                except psycopg.Error as exc:
-                    raise DeployError(
-                        f"migration {migration.id} failed and was rolled back: {exc.diag.message_primary or exc}"
-                    ) from None
-                result.migrations_applied.append(migration.id)
-    _function_phase(conn, files, scope, judged, result, progress)
+                    result.migrations_applied.append(migration.id)
+                deferred = _function_phase(conn, files, scope, judged, result, progress)
+
+            progress(f"upgrading in one transaction: {len(pending)} migration(s), then the function files")
+            _in_one_transaction(conn, backend, policy, progress, upgrade, "migrate")
+    if result.changed:
+        progress("committed: every session now sees the new release")
+    if deferred:
+        _drop_when_no_call_is_inside(conn, deferred, scope, result, progress, policy)
 
 
 def _function_phase(
     conn: psycopg.Connection, files: list[FunctionFile], scope: drift.Scope, judged: _Drift,
     result: MigrateResult, progress: Progress,
-) -> None:
-    """Every function file that must run, the drops, the owner repairs and the
-    fingerprint: one transaction, so no caller ever sees half of it."""
+) -> list[str]:
+    """Every function file that must run, the owner repairs and the fingerprint,
+    inside the upgrade's transaction. Returns the signatures no file defines any
+    more: they are dropped after the commit (see _drop_when_no_call_is_inside)."""
     drifted = {d.identity for d in judged.drifts if d.kind == "function" and not d.extra}
-    with conn.transaction():
-        functions.set_search_path(conn)
-        planned = functions.plan(conn, files, drifted)
-        phase = functions.deploy(conn, planned, progress) if not planned.nothing_to_do else functions.FunctionPhase()
-        result.functions_applied = phase.applied
-        result.functions_dropped = phase.dropped
-        result.repaired += [d.describe() for d in judged.drifts
-                            if d.kind == "function" and not d.extra and not d.missing]
-        for signature, owner in functions.foreign_owners(conn, [f for f in files]):
-            progress(f"{signature} is owned by {owner}: giving it to the deployer")
-            functions.take_ownership(conn, signature)
-            if not any(r.startswith(f"{signature}: ") for r in result.repaired):
-                result.repaired.append(f"{signature}: owner was {owner}, not the deployer")
-        result.repaired += [d.describe() for d in judged.drifts if d.kind == "function" and d.extra]
-        if result.changed or judged.recorded is None or judged.drifts:
+    functions.set_search_path(conn)
+    planned = functions.plan(conn, files, drifted)
+    phase = functions.deploy(conn, planned, progress) if not planned.nothing_to_do else functions.FunctionPhase()
+    result.functions_applied = phase.applied
+    result.repaired += [d.describe() for d in judged.drifts
+                        if d.kind == "function" and not d.extra and not d.missing]
+    for signature, owner in functions.foreign_owners(conn, [f for f in files]):
+        progress(f"{signature} is owned by {owner}: giving it to the deployer")
+        functions.take_ownership(conn, signature)
+        if not any(r.startswith(f"{signature}: ") for r in result.repaired):
+            result.repaired.append(f"{signature}: owner was {owner}, not the deployer")
+    result.repaired += [d.describe() for d in judged.drifts if d.kind == "function" and d.extra]
+    if result.changed or phase.deferred or judged.recorded is None or judged.drifts:
+        drift.record(conn, scope)
+        result.fingerprint_recorded = True
+    return phase.deferred
+
+
+def _drop_when_no_call_is_inside(
+    conn: psycopg.Connection, signatures: list[str], scope: drift.Scope, result: MigrateResult,
+    progress: Progress, policy: LockPolicy,
+) -> None:
+    """The second step of an upgrade: a call that entered an old function before the
+    commit may still be running it, so its signature is dropped only once every
+    transaction that began before the commit has ended. When they do not end in
+    time the functions stay (unused: no file and no deployed function calls them)
+    and the next migrate drops them."""
+    progress(f"waiting for calls that began before the commit, then dropping {len(signatures)} old function(s)")
+    if not wait_for_older_transactions(conn, policy.drain_timeout, progress):
+        result.functions_left = signatures
+        progress(f"transactions older than the upgrade still run after {policy.drain_timeout:g}s: "
+                 f"{len(signatures)} old function(s) stay until the next migrate")
+        return
+    with _yoyo(conn) as backend:
+
+        def drop() -> None:
+            functions.set_search_path(conn)
+            result.functions_dropped = []
+            for signature in signatures:
+                if functions.exists(conn, signature):
+                    progress(f"dropping {signature}: no file in sql/functions defines it")
+                    functions.drop(conn, signature, "is defined by no file in sql/functions any more")
+                    result.functions_dropped.append(signature)
             drift.record(conn, scope)
-            result.fingerprint_recorded = True
+
+        _in_one_transaction(conn, backend, policy, progress, drop, "dropping the old functions")
 
 
 def status(url: str, project: Project) -> StatusResult:
@@ -564,7 +721,7 @@ def rollback(url: str, project: Project, count: int = 1, progress: Progress = _q
                 if not has_bookkeeping(conn):
                     raise DeployError("no applied migration to roll back: interview-db migrate never ran here")
                 check_history(project, list(_applied(conn)), "with interview-db migrate")
-                with _yoyo(url) as backend:
+                with _yoyo(conn) as backend:
                     stale = _break_stale_yoyo_lock(backend)
                     if stale:
                         progress(stale)
@@ -572,16 +729,15 @@ def rollback(url: str, project: Project, count: int = 1, progress: Progress = _q
                         candidates = list(backend.to_rollback(migrations))[:count]
                         if not candidates:
                             raise DeployError("no applied migration to roll back")
-                        for migration in candidates:
-                            progress(f"rolling back migration {migration.id}")
-                            try:
+
+                        def undo() -> None:
+                            rolled_back.clear()
+                            for migration in candidates:
+                                progress(f"rolling back migration {migration.id}")
                                 _rollback_migration(backend, migration)
-                            except psycopg.Error as exc:
-                                raise DeployError(
-                                    f"rollback of {migration.id} failed and was undone: "
-                                    f"{exc.diag.message_primary or exc}"
-                                ) from None
-                            rolled_back.append(migration.id)
+                                rolled_back.append(migration.id)
+
+                        _in_one_transaction(conn, backend, LockPolicy(), progress, undo, "rollback")
                 with conn.transaction():  # what the catalog is now is what was deployed
                     functions.set_search_path(conn)
                     drift.record(conn, scope)
