@@ -34,6 +34,7 @@ from .project import Project
 from .shim import MIGRATION_SEARCH_PATH
 
 BOOKKEEPING_SCHEMA = "interview_deploy"
+API_SCHEMA = "public"  # the schema PostgREST exposes
 _INPUT_MODES = {
     FunctionParameterMode.FUNC_PARAM_IN,
     FunctionParameterMode.FUNC_PARAM_INOUT,
@@ -322,7 +323,8 @@ def plan(
 @dataclass
 class FunctionPhase:
     applied: list[str] = field(default_factory=list)
-    deferred: list[str] = field(default_factory=list)  # no file defines them: dropped after the commit
+    # no file defines them: retired (signature -> its signature in the bookkeeping schema), dropped after the commit
+    deferred: dict[str, str] = field(default_factory=dict)
 
 
 def _error(file: FunctionFile, statement: Statement, exc: psycopg.Error) -> FunctionFileError:
@@ -355,6 +357,26 @@ def _check_droppable(conn: psycopg.Connection, signature: str) -> None:
         with conn.transaction():
             _drop(conn, signature, "is defined by no file in sql/functions any more")
             raise _Undo
+
+
+def retire(conn: psycopg.Connection, signature: str) -> str:
+    """Move a function out of the API's reach without dropping it: renamed into the
+    bookkeeping schema (no API grants), it keeps its oid, so a call already inside it
+    (or holding a plan that names it) finishes; no new call can resolve it. Returns its
+    signature there, for the drop once no call can be inside it."""
+    oid = conn.execute("select pg_catalog.to_regprocedure(%s)::oid", (signature,)).fetchone()[0]  # type: ignore[index]
+    conn.execute(sql.SQL("alter function {} rename to {}").format(sql.SQL(signature), sql.Identifier(f"retired_{oid}")))
+    renamed = conn.execute("select %s::oid::regprocedure::text", (oid,)).fetchone()[0]  # type: ignore[index]
+    conn.execute(sql.SQL("alter function {} set schema {}").format(sql.SQL(renamed), sql.Identifier(BOOKKEEPING_SCHEMA)))
+    return str(conn.execute("select %s::oid::regprocedure::text", (oid,)).fetchone()[0])  # type: ignore[index]
+
+
+def retired(conn: psycopg.Connection) -> list[str]:
+    """Functions retired by an upgrade and not dropped yet."""
+    return [str(r[0]) for r in conn.execute(
+        "select p.oid::regprocedure::text from pg_catalog.pg_proc as p "
+        "where p.pronamespace = pg_catalog.to_regnamespace(%s) and p.proname ~ '^retired_[0-9]+$' order by 1",
+        (BOOKKEEPING_SCHEMA,)).fetchall()]
 
 
 class _Undo(Exception):
@@ -499,7 +521,11 @@ def deploy(
                     "nothing was changed"
                 )
         _check_droppable(conn, signature)
-        phase.deferred.append(signature)
+        # PostgREST resolves public functions by name and keys: an old overload there
+        # would make the call ambiguous (300 PGRST203), so it is retired now. Other
+        # schemas' old functions stay where they are, for old code still running to
+        # find them by name; nothing new calls them.
+        phase.deferred[signature] = retire(conn, signature) if signature.startswith(f"{API_SCHEMA}.") else signature
 
     table = sql.Identifier(BOOKKEEPING_SCHEMA)
     conn.execute(sql.SQL("delete from {}.function_files").format(table))

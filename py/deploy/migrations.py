@@ -531,6 +531,54 @@ def migrate(
     return result
 
 
+@dataclass
+class UpgradePlan:
+    """What ``migrate`` would do, in order; nothing is changed to find out."""
+
+    database: str = ""
+    supabase: bool = False
+    shim: bool = False  # the Supabase shim first (plain PostgreSQL)
+    migrations: list[str] = field(default_factory=list)  # in the upgrade's transaction, in this order
+    function_files: list[dict[str, str]] = field(default_factory=list)  # {"path", "state"}, in this order
+    drop_after_commit: list[str] = field(default_factory=list)  # signatures no file defines any more
+    repairs: list[str] = field(default_factory=list)  # drift put back as deployed
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not (self.shim or self.migrations or self.function_files or self.drop_after_commit or self.repairs)
+
+
+def plan(url: str, project: Project) -> UpgradePlan:
+    """``migrate --plan``: every check migrate makes, then what it would apply, in order."""
+    migrations, files, scope = _read(project)
+    result = UpgradePlan(database=describe_url(url))
+    with connect(url) as conn:
+        try:
+            platform = _refuse_foreign(conn, project)
+            result.supabase, result.shim = platform.supabase, not platform.auth
+            applied = _applied(conn)
+            pending = _pending(migrations, applied)
+            refuse_untransactional(pending)
+            stored = _checksums(conn)
+            edited = [m.id for m in migrations
+                      if m.id in applied and m.id in stored and stored[m.id] != sha256_file(Path(m.path))]
+            if edited:
+                raise EditedMigrationError(f"applied migration(s) edited since they were applied: {', '.join(edited)}")
+            result.migrations = [m.id for m in pending]
+            judged = _judge_drift(conn, scope)
+            drifted = {d.identity for d in judged.drifts if d.kind == "function" and not d.extra}
+            with conn.transaction(force_rollback=True):
+                functions.set_search_path(conn)
+                conn.execute("set transaction read only")
+                planned = functions.plan(conn, files, drifted)
+            result.function_files = [{"path": f.name, "state": planned.states[f.name]} for f in planned.run]
+            result.drop_after_commit = planned.stale
+            result.repairs = [d.describe() for d in judged.drifts if d.kind == "table" and not d.extra and not d.missing]
+        except psycopg.Error as exc:
+            raise database_error(exc, url, "planning the upgrade") from exc
+    return result
+
+
 def _refuse_foreign(conn: psycopg.Connection, project: Project) -> Platform:
     platform: Platform = detect(conn)
     if platform.foreign_auth:
@@ -561,7 +609,7 @@ def _migrate(
         result.pgcrypto = apply_shim(conn, project)
         result.shim_applied = True
     _ensure_bookkeeping(conn)
-    deferred: list[str] = []
+    deferred: dict[str, str] = {}
     with _yoyo(conn) as backend:
         result.broke_stale_lock = _break_stale_yoyo_lock(backend)
         if result.broke_stale_lock:
@@ -585,14 +633,15 @@ def _migrate(
             _in_one_transaction(conn, backend, policy, progress, upgrade, "migrate")
     if result.changed:
         progress("committed: every session now sees the new release")
+    deferred |= {old: old for old in functions.retired(conn) if old not in deferred.values()}  # left by a run before
     if deferred:
-        _drop_when_no_call_is_inside(conn, deferred, scope, result, progress, policy)
+        _drop_when_no_call_is_inside(conn, deferred, result, progress, policy)
 
 
 def _function_phase(
     conn: psycopg.Connection, files: list[FunctionFile], scope: drift.Scope, judged: _Drift,
     result: MigrateResult, progress: Progress,
-) -> list[str]:
+) -> dict[str, str]:
     """Every function file that must run, the owner repairs and the fingerprint,
     inside the upgrade's transaction. Returns the signatures no file defines any
     more: they are dropped after the commit (see _drop_when_no_call_is_inside)."""
@@ -616,17 +665,18 @@ def _function_phase(
 
 
 def _drop_when_no_call_is_inside(
-    conn: psycopg.Connection, signatures: list[str], scope: drift.Scope, result: MigrateResult,
+    conn: psycopg.Connection, signatures: dict[str, str], result: MigrateResult,
     progress: Progress, policy: LockPolicy,
 ) -> None:
-    """The second step of an upgrade: a call that entered an old function before the
-    commit may still be running it, so its signature is dropped only once every
-    transaction that began before the commit has ended. When they do not end in
-    time the functions stay (unused: no file and no deployed function calls them)
-    and the next migrate drops them."""
+    """The second step of an upgrade. In its transaction a function no file defines
+    any more was retired (moved into the bookkeeping schema, out of the API's reach,
+    its oid kept), as a call that entered it before the commit may still be running
+    it; it is dropped once every transaction that began before the commit has ended.
+    When they do not end in time the functions stay retired (no file, no deployed
+    function and no API role reaches them) and the next migrate drops them."""
     progress(f"waiting for calls that began before the commit, then dropping {len(signatures)} old function(s)")
     if not wait_for_older_transactions(conn, policy.drain_timeout, progress):
-        result.functions_left = signatures
+        result.functions_left = list(signatures)
         progress(f"transactions older than the upgrade still run after {policy.drain_timeout:g}s: "
                  f"{len(signatures)} old function(s) stay until the next migrate")
         return
@@ -635,12 +685,11 @@ def _drop_when_no_call_is_inside(
         def drop() -> None:
             functions.set_search_path(conn)
             result.functions_dropped = []
-            for signature in signatures:
-                if functions.exists(conn, signature):
+            for signature, retired in signatures.items():
+                if functions.exists(conn, retired):
                     progress(f"dropping {signature}: no file in sql/functions defines it")
-                    functions.drop(conn, signature, "is defined by no file in sql/functions any more")
+                    functions.drop(conn, retired, "is defined by no file in sql/functions any more")
                     result.functions_dropped.append(signature)
-            drift.record(conn, scope)
 
         _in_one_transaction(conn, backend, policy, progress, drop, "dropping the old functions")
 
