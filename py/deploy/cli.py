@@ -26,7 +26,7 @@ from .disposable import deploy, deployed_local_database
 from .doctor import diagnose
 from .lint import lint_files
 from .localdb import LocalPostgresError
-from .migrations import LockPolicy, UpgradePlan, migrate, plan, rollback, status
+from .migrations import LockPolicy, RollbackResult, UpgradePlan, migrate, plan, rollback, status
 from .onboarding import ROLES, OnboardingError, add_member, add_merchant
 from .field_rules import read_rules
 from .openapi import generate as generate_openapi
@@ -303,19 +303,35 @@ def status_command(database_url: str, as_json: bool) -> None:
 @database_url_option
 @click.option("--count", default=1, show_default=True, type=click.IntRange(1),
               help="How many of the newest migrations to roll back.")
-def rollback_command(database_url: str, count: int) -> None:
-    """Roll back the newest applied migration(s).
+@click.option("--yes", is_flag=True, help="Do it (without it: print the plan and change nothing).")
+@click.option("--allow-data-loss", is_flag=True, help="Also drop tables that hold rows.")
+def rollback_command(database_url: str, count: int, yes: bool, allow_data_loss: bool) -> None:
+    """Roll back the newest applied migration(s), in one transaction.
+
+    Prints the plan and the rows of every table it would drop; changes nothing
+    without --yes, and drops no table holding rows without --allow-data-loss.
 
     \b
     Example:
       interview-db rollback --database-url "$DATABASE_URL" --count 1
+      interview-db rollback --database-url "$DATABASE_URL" --count 1 --yes
     """
     project = _project()
+
+    def show(planned: RollbackResult) -> None:
+        click.echo(f"Plan: roll back {len(planned.migrations)} migration(s), newest first, in one transaction:")
+        for mid in planned.migrations:
+            click.echo(f"  {mid}")
+        for table, rows in planned.tables.items():
+            click.echo(f"  drops table {table}: {rows} row(s)")
+
     with _errors_as_messages(database_url, "rollback"):
-        done = rollback(database_url, project, count=count, progress=_progress())
-    for mid in done:
-        click.echo(f"  rolled back {mid}")
-    click.secho("Done.", fg="green")
+        done = rollback(database_url, project, count=count, progress=_progress(), yes=yes,
+                        allow_data_loss=allow_data_loss, on_plan=show)
+    lost = sum(done.tables.values())
+    click.secho(f"Rolled back {len(done.rolled_back)} migration(s) ({', '.join(done.rolled_back)}); "
+                f"dropped {len(done.tables)} table(s) holding {lost} row(s). Function files were not redeployed: "
+                "run the target release's `interview-db migrate` next.", fg="green")
 
 
 @main.group("merchant")

@@ -29,6 +29,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pglast
+import pglast.ast
+import pglast.enums
 import psycopg
 from psycopg import sql
 from yoyo import read_migrations
@@ -757,12 +760,43 @@ def _status(
     )
 
 
-def rollback(url: str, project: Project, count: int = 1, progress: Progress = _quiet) -> list[str]:
-    """Roll back the last ``count`` applied migrations, newest first."""
+@dataclass
+class RollbackResult:
+    """A rollback's plan (newest first, and the rows of every table it would drop) and what it did."""
+
+    migrations: list[str] = field(default_factory=list)
+    tables: dict[str, int] = field(default_factory=dict)  # table it drops -> rows it holds now
+    rolled_back: list[str] = field(default_factory=list)
+
+
+def _dropped_tables(migration: Migration) -> list[str]:
+    """Tables a migration's rollback file drops (schema.name), read with pglast."""
+    path = Path(migration.path).with_suffix(".rollback.sql")
+    if not path.exists():
+        return []
+    found = []
+    for raw in pglast.parse_sql(path.read_text(encoding="utf-8")):
+        stmt = raw.stmt
+        if isinstance(stmt, pglast.ast.DropStmt) and stmt.removeType == pglast.enums.ObjectType.OBJECT_TABLE:
+            for names in stmt.objects:
+                parts = [n.sval for n in names]
+                found.append(".".join(parts if len(parts) > 1 else ["public", *parts]))
+    return found
+
+
+def rollback(
+    url: str, project: Project, count: int = 1, progress: Progress = _quiet, *, yes: bool = False,
+    allow_data_loss: bool = False, on_plan: Callable[[RollbackResult], None] | None = None,
+) -> RollbackResult:
+    """Roll back the last ``count`` applied migrations, newest first, in one transaction.
+
+    The plan (and the rows of every table it would drop) goes to ``on_plan`` first;
+    without ``yes`` nothing is changed, and a table holding rows is dropped only
+    with ``allow_data_loss``."""
     if count < 1:
         raise DeployError("--count must be at least 1")
     migrations, files, scope = _read(project)
-    rolled_back: list[str] = []
+    result = RollbackResult()
     with connect(url) as conn:
         try:
             with migrate_lock(conn, progress):
@@ -778,18 +812,38 @@ def rollback(url: str, project: Project, count: int = 1, progress: Progress = _q
                         candidates = list(backend.to_rollback(migrations))[:count]
                         if not candidates:
                             raise DeployError("no applied migration to roll back")
+                        result.migrations = [m.id for m in candidates]
+                        for migration in candidates:
+                            for table in _dropped_tables(migration):
+                                if table not in result.tables and conn.execute(
+                                        "select to_regclass(%s) is not null", (table,)).fetchone() == (True,):
+                                    result.tables[table] = int(conn.execute(
+                                        sql.SQL("select count(*) from {}").format(
+                                            sql.Identifier(*table.split(".")))).fetchone()[0])  # type: ignore[index]
+                        if on_plan:
+                            on_plan(result)
+                        if not yes:
+                            raise DeployError(
+                                f"rollback would undo {len(candidates)} migration(s) and drop "
+                                f"{len(result.tables)} table(s) (the plan above); run it again with --yes to "
+                                "do it; nothing was changed")
+                        full = {t: n for t, n in result.tables.items() if n}
+                        if full and not allow_data_loss:
+                            raise DeployError(
+                                "rollback would drop table(s) holding rows: "
+                                + ", ".join(f"{t} ({n} rows)" for t, n in full.items())
+                                + "; export them first, or add --allow-data-loss; nothing was changed")
 
                         def undo() -> None:
-                            rolled_back.clear()
+                            result.rolled_back = []
                             for migration in candidates:
                                 progress(f"rolling back migration {migration.id}")
                                 _rollback_migration(backend, migration)
-                                rolled_back.append(migration.id)
+                                result.rolled_back.append(migration.id)
+                            functions.set_search_path(conn)
+                            drift.record(conn, scope)
 
                         _in_one_transaction(conn, backend, LockPolicy(), progress, undo, "rollback")
-                with conn.transaction():  # what the catalog is now is what was deployed
-                    functions.set_search_path(conn)
-                    drift.record(conn, scope)
         except psycopg.Error as exc:
             raise database_error(exc, url, "rollback") from None
-    return rolled_back
+    return result

@@ -1,0 +1,53 @@
+"""rollback cannot destroy data by accident: a plan with row counts, --yes, --allow-data-loss, one transaction."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from interview_db.cli import main
+from interview_db.db import DeployError
+from interview_db.migrations import rollback
+
+from .helpers import TestDatabase, minimal_body, scalar
+
+
+def _applied(url: str) -> int:
+    return int(scalar(url, "select count(*) from interview_deploy._yoyo_migration"))
+
+
+def test_rollback_count_99_on_a_database_with_data_destroys_nothing_without_both_flags(db: TestDatabase) -> None:
+    owner = db.owner()
+    assert db.rpc(minimal_body(idempotency_key="kept", is_embedded=True), owner).status == 200
+    before = (_applied(db.url), db.counts())
+
+    shown = CliRunner().invoke(main, ["rollback", "--count", "99", "--database-url", db.url])
+    assert shown.exit_code == 1 and "--yes" in shown.output
+    assert "drops table interview_private.idempotency_keys: 1 row(s)" in shown.output
+    assert (_applied(db.url), db.counts()) == before
+
+    refused = CliRunner().invoke(main, ["rollback", "--count", "99", "--yes", "--database-url", db.url])
+    assert refused.exit_code == 1 and "--allow-data-loss" in refused.output
+    assert "interview_private.idempotency_keys (1 rows)" in refused.output
+    assert (_applied(db.url), db.counts()) == before
+
+
+def test_a_rollback_that_fails_part_way_undoes_every_step(db: TestDatabase) -> None:
+    before = _applied(db.url)
+    # a hand-made view on a table an early rollback drops: the last step of --count 99 fails
+    db.admin.execute("create view public.zz_hold as select * from public.merchants")
+    with pytest.raises(DeployError, match="failed and was undone"):
+        rollback(db.url, _project(), count=99, yes=True, allow_data_loss=True)
+    assert _applied(db.url) == before
+    assert scalar(db.url, "select to_regclass('interview_private.idempotency_keys') is not null")
+
+
+def test_an_empty_table_is_dropped_with_yes_alone(db: TestDatabase) -> None:
+    done = CliRunner().invoke(main, ["rollback", "--count", "1", "--yes", "--database-url", db.url])
+    assert done.exit_code == 0, done.output
+    assert "Rolled back 1 migration(s)" in done.output
+
+
+def _project():  # type: ignore[no-untyped-def]
+    from interview_db.project import find_project
+    return find_project()
