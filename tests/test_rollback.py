@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
 from interview_db.cli import main
 from interview_db.db import DeployError
-from interview_db.migrations import rollback
+from interview_db.migrations import migrate, rollback
 
-from .helpers import TestDatabase, minimal_body, scalar
+from .helpers import TestDatabase, copy_project, minimal_body, scalar
 
 
 def _applied(url: str) -> int:
@@ -51,3 +53,28 @@ def test_an_empty_table_is_dropped_with_yes_alone(db: TestDatabase) -> None:
 def _project():  # type: ignore[no-untyped-def]
     from interview_db.project import find_project
     return find_project()
+
+
+def test_a_rollback_leaves_functions_that_match_the_schema(db: TestDatabase, tmp_path: Path) -> None:
+    owner = db.owner()
+    project = _project()
+    done = rollback(db.url, project, count=1, yes=True)
+    assert done.rolled_back == ["0040_merchant_invitations"] and done.target == "0031_webhook_deliveries"
+    assert done.functions_applied and "public.merchant_invitation_create" in " ".join(done.functions_dropped)
+    assert scalar(db.url, "select count(*) from pg_proc where proname like 'merchant_invitation%'") == 0
+    assert db.rpc(minimal_body(idempotency_key="after-rollback"), owner).status == 200
+    assert migrate(db.url, project).migrations_applied == ["0040_merchant_invitations"]  # and forward again
+    assert scalar(db.url, "select count(*) from pg_proc where proname like 'merchant_invitation%'") > 0
+
+
+def test_a_rollback_without_the_target_release_at_hand_is_refused_with_the_reason(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    copy = copy_project(_project(), tmp_path / "no-git")
+    before = _applied(db.url)
+    with pytest.raises(DeployError, match="cannot be read from git history .* --functions-from"):
+        rollback(db.url, copy, count=1, yes=True)
+    assert _applied(db.url) == before
+    with pytest.raises(DeployError, match="is not the release of schema 0031_webhook_deliveries"):
+        rollback(db.url, copy, count=1, yes=True, functions_from=copy.root)
+    assert _applied(db.url) == before

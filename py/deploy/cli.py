@@ -305,7 +305,10 @@ def status_command(database_url: str, as_json: bool) -> None:
               help="How many of the newest migrations to roll back.")
 @click.option("--yes", is_flag=True, help="Do it (without it: print the plan and change nothing).")
 @click.option("--allow-data-loss", is_flag=True, help="Also drop tables that hold rows.")
-def rollback_command(database_url: str, count: int, yes: bool, allow_data_loss: bool) -> None:
+@click.option("--functions-from", type=click.Path(file_okay=False, exists=True, path_type=Path), metavar="DIR",
+              help="A tree (sql/) of the release it goes back to, when git history is not at hand.")
+def rollback_command(database_url: str, count: int, yes: bool, allow_data_loss: bool,
+                     functions_from: Path | None) -> None:
     """Roll back the newest applied migration(s), in one transaction.
 
     Prints the plan and the rows of every table it would drop; changes nothing
@@ -324,14 +327,19 @@ def rollback_command(database_url: str, count: int, yes: bool, allow_data_loss: 
             click.echo(f"  {mid}")
         for table, rows in planned.tables.items():
             click.echo(f"  drops table {table}: {rows} row(s)")
+        click.echo(f"  then deploys the function files of schema {planned.target or 'none'} "
+                   f"(from {planned.functions_from})")
 
     with _errors_as_messages(database_url, "rollback"):
-        done = rollback(database_url, project, count=count, progress=_progress(), yes=yes,
-                        allow_data_loss=allow_data_loss, on_plan=show)
+        done = rollback(database_url, project, count=count, progress=_migrate_progress(False, False), yes=yes,
+                        allow_data_loss=allow_data_loss, on_plan=show, functions_from=functions_from)
     lost = sum(done.tables.values())
-    click.secho(f"Rolled back {len(done.rolled_back)} migration(s) ({', '.join(done.rolled_back)}); "
-                f"dropped {len(done.tables)} table(s) holding {lost} row(s). Function files were not redeployed: "
-                "run the target release's `interview-db migrate` next.", fg="green")
+    click.secho(f"Rolled back {len(done.rolled_back)} migration(s) ({', '.join(done.rolled_back)}) to schema "
+                f"{done.target or 'none'}; dropped {len(done.tables)} table(s) holding {lost} row(s); applied "
+                f"{len(done.functions_applied)} function file(s) of that release, dropped "
+                f"{len(done.functions_dropped)} function(s) it does not define"
+                + (f", {len(done.functions_left)} left for the next migrate" if done.functions_left else "") + ".",
+                fg="green")
 
 
 @main.group("merchant")

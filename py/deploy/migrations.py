@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,7 +41,7 @@ from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
 from yoyo.connections import parse_uri
 from yoyo.migrations import Migration, default_migration_table
 
-from . import drift, functions
+from . import drift, functions, releases
 from .db import DeployError, connect, database_error, describe_url
 from .functions import BOOKKEEPING_SCHEMA, FunctionFile, read_function_files
 from .project import Project
@@ -638,7 +639,7 @@ def _migrate(
         progress("committed: every session now sees the new release")
     deferred |= {old: old for old in functions.retired(conn) if old not in deferred.values()}  # left by a run before
     if deferred:
-        _drop_when_no_call_is_inside(conn, deferred, result, progress, policy)
+        _drop_when_no_call_is_inside(conn, deferred, scope, result, progress, policy)
 
 
 def _function_phase(
@@ -668,7 +669,7 @@ def _function_phase(
 
 
 def _drop_when_no_call_is_inside(
-    conn: psycopg.Connection, signatures: dict[str, str], result: MigrateResult,
+    conn: psycopg.Connection, signatures: dict[str, str], scope: drift.Scope, result: MigrateResult,
     progress: Progress, policy: LockPolicy,
 ) -> None:
     """The second step of an upgrade. In its transaction a function no file defines
@@ -693,6 +694,7 @@ def _drop_when_no_call_is_inside(
                     progress(f"dropping {signature}: no file in sql/functions defines it")
                     functions.drop(conn, retired, "is defined by no file in sql/functions any more")
                     result.functions_dropped.append(signature)
+            drift.record(conn, scope)  # the catalog without them is what was deployed
 
         _in_one_transaction(conn, backend, policy, progress, drop, "dropping the old functions")
 
@@ -766,7 +768,12 @@ class RollbackResult:
 
     migrations: list[str] = field(default_factory=list)
     tables: dict[str, int] = field(default_factory=dict)  # table it drops -> rows it holds now
+    target: str | None = None  # the schema (newest migration) it leaves
+    functions_from: str = ""  # where the target release's function files come from
     rolled_back: list[str] = field(default_factory=list)
+    functions_applied: list[str] = field(default_factory=list)  # the target release's files
+    functions_dropped: list[str] = field(default_factory=list)  # functions the target release does not define
+    functions_left: list[str] = field(default_factory=list)
 
 
 def _dropped_tables(migration: Migration) -> list[str]:
@@ -787,16 +794,30 @@ def _dropped_tables(migration: Migration) -> list[str]:
 def rollback(
     url: str, project: Project, count: int = 1, progress: Progress = _quiet, *, yes: bool = False,
     allow_data_loss: bool = False, on_plan: Callable[[RollbackResult], None] | None = None,
+    functions_from: Path | None = None,
 ) -> RollbackResult:
     """Roll back the last ``count`` applied migrations, newest first, in one transaction.
 
     The plan (and the rows of every table it would drop) goes to ``on_plan`` first;
     without ``yes`` nothing is changed, and a table holding rows is dropped only
-    with ``allow_data_loss``."""
+    with ``allow_data_loss``. In the same transaction the function files of the
+    release it goes back to (from git history, or ``functions_from``) replace
+    today's, so that the functions match the schema."""
     if count < 1:
         raise DeployError("--count must be at least 1")
-    migrations, files, scope = _read(project)
+    migrations, _, _ = _read(project)
     result = RollbackResult()
+    with tempfile.TemporaryDirectory(prefix="interview-db-rollback-") as scratch:
+        _rollback(url, project, migrations, count, progress, yes, allow_data_loss, on_plan, functions_from,
+                  Path(scratch), result)
+    return result
+
+
+def _rollback(
+    url: str, project: Project, migrations: Any, count: int, progress: Progress, yes: bool, allow_data_loss: bool,
+    on_plan: Callable[[RollbackResult], None] | None, functions_from: Path | None, scratch: Path,
+    result: RollbackResult,
+) -> None:
     with connect(url) as conn:
         try:
             with migrate_lock(conn, progress):
@@ -813,6 +834,17 @@ def rollback(
                         if not candidates:
                             raise DeployError("no applied migration to roll back")
                         result.migrations = [m.id for m in candidates]
+                        remaining = sorted(set(_applied(conn)) - set(result.migrations))
+                        result.target = remaining[-1] if remaining else None
+                        if functions_from is not None:
+                            target_tree = releases.checked(Project(root=functions_from), result.target)
+                            result.functions_from = str(functions_from)
+                        else:
+                            target_tree = releases.release_before(project, result.migrations[-1], result.target,
+                                                                  scratch)
+                            result.functions_from = f"git history of {project.root}"
+                        target_files = read_function_files(target_tree) if result.target else []
+                        target_scope = drift.scope_of(target_tree, target_files)
                         for migration in candidates:
                             for table in _dropped_tables(migration):
                                 if table not in result.tables and conn.execute(
@@ -834,16 +866,25 @@ def rollback(
                                 + ", ".join(f"{t} ({n} rows)" for t, n in full.items())
                                 + "; export them first, or add --allow-data-loss; nothing was changed")
 
+                        deferred: dict[str, str] = {}
+
                         def undo() -> None:
+                            nonlocal deferred
                             result.rolled_back = []
                             for migration in candidates:
                                 progress(f"rolling back migration {migration.id}")
                                 _rollback_migration(backend, migration)
                                 result.rolled_back.append(migration.id)
                             functions.set_search_path(conn)
-                            drift.record(conn, scope)
+                            planned = functions.plan(conn, target_files)
+                            phase = functions.deploy(conn, planned, progress)
+                            result.functions_applied, deferred = phase.applied, phase.deferred
+                            drift.record(conn, target_scope)
 
                         _in_one_transaction(conn, backend, LockPolicy(), progress, undo, "rollback")
+                if deferred:
+                    dropped = MigrateResult()
+                    _drop_when_no_call_is_inside(conn, deferred, target_scope, dropped, progress, LockPolicy())
+                    result.functions_dropped, result.functions_left = dropped.functions_dropped, dropped.functions_left
         except psycopg.Error as exc:
             raise database_error(exc, url, "rollback") from None
-    return result
