@@ -56,7 +56,7 @@ def test_rollback_of_the_last_migration_and_migrate_again(empty_db: str, project
     migrate(empty_db, project)
     last = project.migration_files()[-1].stem
 
-    assert rollback(empty_db, project, yes=True, allow_data_loss=True).rolled_back == [last]
+    assert rollback(empty_db, project, yes=True, allow_data_loss=True, keep_functions=True).rolled_back == [last]
     assert status(empty_db, project).pending_migrations == [last]
     assert scalar(empty_db, "select count(*) from interview_deploy._yoyo_log where operation = 'rollback'") == 1
 
@@ -67,7 +67,7 @@ def test_rollback_of_the_last_migration_and_migrate_again(empty_db: str, project
 
 def test_rollback_undoes_what_a_migration_made(empty_db: str, project: Project) -> None:
     migrate(empty_db, project)
-    while (done := rollback(empty_db, project, yes=True, allow_data_loss=True).rolled_back) != ["0009_private_records"]:
+    while (done := rollback(empty_db, project, yes=True, allow_data_loss=True, keep_functions=True).rolled_back) != ["0009_private_records"]:
         assert done
     assert scalar(empty_db, "select to_regclass('interview_private.embed_keys')") is None
     assert migrate(empty_db, project).migrations_applied[0] == "0009_private_records"
@@ -146,7 +146,7 @@ def test_rolling_back_a_type_and_migrating_again_restores_the_functions_using_it
 ) -> None:
     migrate(empty_db, project)
     type_migration = "0011_request_field_rule_type"
-    while (done := rollback(empty_db, project, yes=True, allow_data_loss=True).rolled_back) != [type_migration]:
+    while (done := rollback(empty_db, project, yes=True, allow_data_loss=True, keep_functions=True).rolled_back) != [type_migration]:
         assert done  # roll back down to the migration that creates the type
     assert scalar(empty_db, "select to_regprocedure('interview_private.request_field_rule_list()')") is None
     assert "interview_private.request_field_rule_list.sql" in status(empty_db, project).drifted_functions
@@ -405,7 +405,7 @@ def test_status_and_doctor_after_rolling_back_two_migrations_are_answers_not_err
     from interview_db.doctor import diagnose
 
     migrate(empty_db, project)
-    assert len(rollback(empty_db, project, count=2, yes=True, allow_data_loss=True).rolled_back) == 2
+    assert len(rollback(empty_db, project, count=2, yes=True, allow_data_loss=True, keep_functions=True).rolled_back) == 2
 
     state = status(empty_db, project)
     assert len(state.pending_migrations) == 2

@@ -44,10 +44,14 @@ def test_a_rollback_that_fails_part_way_undoes_every_step(db: TestDatabase) -> N
     assert scalar(db.url, "select to_regclass('interview_private.idempotency_keys') is not null")
 
 
-def test_an_empty_table_is_dropped_with_yes_alone(db: TestDatabase) -> None:
-    done = CliRunner().invoke(main, ["rollback", "--count", "1", "--yes", "--database-url", db.url])
+def test_a_schema_no_release_had_is_refused_unless_told_to_keep_the_functions(db: TestDatabase) -> None:
+    before = _applied(db.url)
+    refused = CliRunner().invoke(main, ["rollback", "--count", "1", "--yes", "--database-url", db.url])
+    assert refused.exit_code == 1 and "no release had that schema" in refused.output
+    assert _applied(db.url) == before
+    done = CliRunner().invoke(main, ["rollback", "--count", "1", "--yes", "--keep-functions", "--database-url", db.url])
     assert done.exit_code == 0, done.output
-    assert "Rolled back 1 migration(s)" in done.output
+    assert "Rolled back 1 migration(s) (0040_merchant_invitations) to schema 0031_webhook_deliveries" in done.output
 
 
 def _project():  # type: ignore[no-untyped-def]
@@ -58,12 +62,13 @@ def _project():  # type: ignore[no-untyped-def]
 def test_a_rollback_leaves_functions_that_match_the_schema(db: TestDatabase, tmp_path: Path) -> None:
     owner = db.owner()
     project = _project()
-    done = rollback(db.url, project, count=1, yes=True)
-    assert done.rolled_back == ["0040_merchant_invitations"] and done.target == "0031_webhook_deliveries"
+    # {0001..0012} is the schema of a release (before 0040, 0030 and 0013-0018 were merged)
+    done = rollback(db.url, project, count=11, yes=True, allow_data_loss=True)
+    assert done.rolled_back[0] == "0040_merchant_invitations" and done.target == "0012_member_access"
     assert done.functions_applied and "public.merchant_invitation_create" in " ".join(done.functions_dropped)
     assert scalar(db.url, "select count(*) from pg_proc where proname like 'merchant_invitation%'") == 0
     assert db.rpc(minimal_body(idempotency_key="after-rollback"), owner).status == 200
-    assert migrate(db.url, project).migrations_applied == ["0040_merchant_invitations"]  # and forward again
+    assert len(migrate(db.url, project).migrations_applied) == 11  # and forward again
     assert scalar(db.url, "select count(*) from pg_proc where proname like 'merchant_invitation%'") > 0
 
 

@@ -307,8 +307,10 @@ def status_command(database_url: str, as_json: bool) -> None:
 @click.option("--allow-data-loss", is_flag=True, help="Also drop tables that hold rows.")
 @click.option("--functions-from", type=click.Path(file_okay=False, exists=True, path_type=Path), metavar="DIR",
               help="A tree (sql/) of the release it goes back to, when git history is not at hand.")
+@click.option("--keep-functions", is_flag=True,
+              help="Leave today's functions deployed (they may call what the rollback removes).")
 def rollback_command(database_url: str, count: int, yes: bool, allow_data_loss: bool,
-                     functions_from: Path | None) -> None:
+                     functions_from: Path | None, keep_functions: bool) -> None:
     """Roll back the newest applied migration(s), in one transaction.
 
     Prints the plan and the rows of every table it would drop; changes nothing
@@ -332,7 +334,8 @@ def rollback_command(database_url: str, count: int, yes: bool, allow_data_loss: 
 
     with _errors_as_messages(database_url, "rollback"):
         done = rollback(database_url, project, count=count, progress=_migrate_progress(False, False), yes=yes,
-                        allow_data_loss=allow_data_loss, on_plan=show, functions_from=functions_from)
+                        allow_data_loss=allow_data_loss, on_plan=show, functions_from=functions_from,
+                        keep_functions=keep_functions)
     lost = sum(done.tables.values())
     click.secho(f"Rolled back {len(done.rolled_back)} migration(s) ({', '.join(done.rolled_back)}) to schema "
                 f"{done.target or 'none'}; dropped {len(done.tables)} table(s) holding {lost} row(s); applied "

@@ -794,7 +794,7 @@ def _dropped_tables(migration: Migration) -> list[str]:
 def rollback(
     url: str, project: Project, count: int = 1, progress: Progress = _quiet, *, yes: bool = False,
     allow_data_loss: bool = False, on_plan: Callable[[RollbackResult], None] | None = None,
-    functions_from: Path | None = None,
+    functions_from: Path | None = None, keep_functions: bool = False,
 ) -> RollbackResult:
     """Roll back the last ``count`` applied migrations, newest first, in one transaction.
 
@@ -809,14 +809,14 @@ def rollback(
     result = RollbackResult()
     with tempfile.TemporaryDirectory(prefix="interview-db-rollback-") as scratch:
         _rollback(url, project, migrations, count, progress, yes, allow_data_loss, on_plan, functions_from,
-                  Path(scratch), result)
+                  keep_functions, Path(scratch), result)
     return result
 
 
 def _rollback(
     url: str, project: Project, migrations: Any, count: int, progress: Progress, yes: bool, allow_data_loss: bool,
-    on_plan: Callable[[RollbackResult], None] | None, functions_from: Path | None, scratch: Path,
-    result: RollbackResult,
+    on_plan: Callable[[RollbackResult], None] | None, functions_from: Path | None, keep_functions: bool,
+    scratch: Path, result: RollbackResult,
 ) -> None:
     with connect(url) as conn:
         try:
@@ -836,14 +836,18 @@ def _rollback(
                         result.migrations = [m.id for m in candidates]
                         remaining = sorted(set(_applied(conn)) - set(result.migrations))
                         result.target = remaining[-1] if remaining else None
-                        if functions_from is not None:
+                        target_tree = project
+                        if keep_functions:
+                            result.functions_from = "none: --keep-functions leaves today's functions deployed"
+                        elif result.target is None:  # back to nothing: no function file either
+                            result.functions_from = "none: no migration is left"
+                        elif functions_from is not None:
                             target_tree = releases.checked(Project(root=functions_from), result.target)
                             result.functions_from = str(functions_from)
                         else:
-                            target_tree = releases.release_before(project, result.migrations[-1], result.target,
-                                                                  scratch)
+                            target_tree = releases.release_with(project, remaining, scratch)
                             result.functions_from = f"git history of {project.root}"
-                        target_files = read_function_files(target_tree) if result.target else []
+                        target_files = read_function_files(target_tree) if result.target or keep_functions else []
                         target_scope = drift.scope_of(target_tree, target_files)
                         for migration in candidates:
                             for table in _dropped_tables(migration):
@@ -876,9 +880,10 @@ def _rollback(
                                 _rollback_migration(backend, migration)
                                 result.rolled_back.append(migration.id)
                             functions.set_search_path(conn)
-                            planned = functions.plan(conn, target_files)
-                            phase = functions.deploy(conn, planned, progress)
-                            result.functions_applied, deferred = phase.applied, phase.deferred
+                            if not keep_functions:
+                                planned = functions.plan(conn, target_files)
+                                phase = functions.deploy(conn, planned, progress)
+                                result.functions_applied, deferred = phase.applied, phase.deferred
                             drift.record(conn, target_scope)
 
                         _in_one_transaction(conn, backend, LockPolicy(), progress, undo, "rollback")

@@ -33,25 +33,39 @@ def _git(root: Path, *args: str) -> bytes:
     return done.stdout
 
 
-def release_before(project: Project, first_rolled_back: str, target: str | None, into: Path) -> Project:
-    """The sql/ tree of the release whose newest migration is ``target``: the parent
-    of the commit that added ``first_rolled_back``. Refuses, with the reason, when
-    there is no history to take it from."""
-    why = (f"the function files of schema {target or 'none'} are needed to leave functions that match the "
-           "rolled-back schema")
+def release_with(project: Project, migration_ids: list[str], into: Path) -> Project:
+    """The sql/ tree of the newest release whose migrations are exactly ``migration_ids``:
+    the last commit before the next change to sql/migrations after a commit that has
+    that set. Refuses, with the reason, when the history is not at hand or no release
+    had that schema (migrations merged out of number order leave such gaps)."""
+    wanted = set(migration_ids)
+    target = max(wanted) if wanted else "none"
+    why = f"the function files of schema {target} are needed to leave functions that match the rolled-back schema"
     try:
-        added = _git(project.root, "log", "--diff-filter=A", "--format=%H", "--",
-                     f"sql/migrations/{first_rolled_back}.sql").split()
-        if not added:
-            raise DeployError(f"no commit adds sql/migrations/{first_rolled_back}.sql")
-        archive = _git(project.root, "archive", "--format=tar", f"{added[-1].decode()}^", "sql")
+        commits = [c.decode() for c in _git(project.root, "log", "--format=%H", "--", "sql/migrations").split()]
+        newer: str | None = None
+        for commit in commits:  # newest first
+            names = _git(project.root, "ls-tree", "--name-only", commit, "sql/migrations/").decode().split()
+            ids = {Path(n).stem for n in names if n.endswith(".sql") and not n.endswith(".rollback.sql")}
+            if ids == wanted:
+                release = f"{newer}^" if newer else "HEAD"
+                archive = _git(project.root, "archive", "--format=tar", release, "sql")
+                break
+            newer = commit
+        else:
+            raise DeployError(
+                f"{why}, and no commit of {project.root} has exactly the migrations the rollback leaves (migrations "
+                "were added out of number order, so no release had that schema); roll back further (--count) to a "
+                "schema a release had, or pass --keep-functions; nothing was changed")
     except DeployError as exc:
+        if "no commit of" in str(exc):
+            raise
         raise DeployError(
             f"{why}, and they cannot be read from git history at {project.root} ({exc}); pass "
             "--functions-from with a tree of that release (its sql/ folder); nothing was changed") from None
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
-    return checked(Project(root=into), target, why)
+    return checked(Project(root=into), max(wanted) if wanted else None, why)
 
 
 def checked(tree: Project, target: str | None, why: str = "") -> Project:
