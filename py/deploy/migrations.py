@@ -346,44 +346,29 @@ def _process_steps(backend: DatabaseBackend, migration: Migration, direction: st
     backend.execute(f"set local search_path = {BOOKKEEPING_SCHEMA}")
 
 
-def _apply_migration(backend: DatabaseBackend, migration: Migration) -> None:
-    """Apply, mark and checksum one migration, inside the caller's transaction
-    (yoyo's nested transactions are savepoints)."""
+def _step(backend: DatabaseBackend, migration: Migration, direction: str) -> None:
+    """Apply (or roll back), mark (or unmark) and checksum one migration, inside the
+    caller's transaction (yoyo's nested transactions are savepoints)."""
     try:
-        _process_steps(backend, migration, "apply")
+        _process_steps(backend, migration, direction)
     except psycopg.errors.LockNotAvailable:
-        raise
+        raise  # the whole transaction is tried again
     except psycopg.Error as exc:
-        raise DeployError(
-            f"migration {migration.id} failed and was rolled back, with the whole upgrade: "
-            f"{exc.diag.message_primary or exc}"
-        ) from None
-    backend.log_migration(migration, "apply")
-    backend.mark_one(migration, log=False)
-    backend.execute(
-        f"insert into {BOOKKEEPING_SCHEMA}.migration_checksums (migration_id, sha256) values (:id, :sha) "
-        "on conflict (migration_id) do update set sha256 = excluded.sha256, recorded_at = now()",
-        {"id": migration.id, "sha": sha256_file(Path(migration.path))},
-    )
-
-
-def _rollback_migration(backend: DatabaseBackend, migration: Migration) -> None:
-    """Undo one migration inside the caller's transaction."""
-    try:
-        _process_steps(backend, migration, "rollback")
-    except psycopg.errors.LockNotAvailable:
-        raise
-    except psycopg.Error as exc:
-        raise DeployError(
-            f"rollback of {migration.id} failed and was undone, with the whole rollback: "
-            f"{exc.diag.message_primary or exc}"
-        ) from None
-    backend.log_migration(migration, "rollback")
-    backend.unmark_one(migration, log=False)
-    backend.execute(
-        f"delete from {BOOKKEEPING_SCHEMA}.migration_checksums where migration_id = :id",
-        {"id": migration.id},
-    )
+        what = (f"migration {migration.id} failed and was rolled back, with the whole upgrade" if direction == "apply"
+                else f"rollback of {migration.id} failed and was undone, with the whole rollback")
+        raise DeployError(f"{what}: {exc.diag.message_primary or exc}") from None
+    backend.log_migration(migration, direction)
+    if direction == "apply":
+        backend.mark_one(migration, log=False)
+        backend.execute(
+            f"insert into {BOOKKEEPING_SCHEMA}.migration_checksums (migration_id, sha256) values (:id, :sha) "
+            "on conflict (migration_id) do update set sha256 = excluded.sha256, recorded_at = now()",
+            {"id": migration.id, "sha": sha256_file(Path(migration.path))},
+        )
+    else:
+        backend.unmark_one(migration, log=False)
+        backend.execute(f"delete from {BOOKKEEPING_SCHEMA}.migration_checksums where migration_id = :id",
+                        {"id": migration.id})
 
 
 def refuse_untransactional(migrations: list[Migration]) -> None:
@@ -629,7 +614,7 @@ def _migrate(
                 _repair_tables(conn, judged, result, progress)
                 for migration in pending:
                     progress(f"applying migration {migration.id}")
-                    _apply_migration(backend, migration)
+                    _step(backend, migration, "apply")
                     result.migrations_applied.append(migration.id)
                 deferred = _function_phase(conn, files, scope, judged, result, progress)
 
@@ -877,7 +862,7 @@ def _rollback(
                             result.rolled_back = []
                             for migration in candidates:
                                 progress(f"rolling back migration {migration.id}")
-                                _rollback_migration(backend, migration)
+                                _step(backend, migration, "rollback")
                                 result.rolled_back.append(migration.id)
                             functions.set_search_path(conn)
                             if not keep_functions:
