@@ -83,3 +83,14 @@ def test_a_rollback_without_the_target_release_at_hand_is_refused_with_the_reaso
     with pytest.raises(DeployError, match="is not the release of schema 0031_webhook_deliveries"):
         rollback(db.url, copy, count=1, yes=True, functions_from=copy.root)
     assert _applied(db.url) == before
+
+
+def test_the_tables_of_a_schema_dropped_with_cascade_are_counted_too(empty_db: str, tmp_path: Path) -> None:
+    copy = copy_project(_project(), tmp_path / "cascade")
+    (copy.migrations_dir / "0099_zz_schema.sql").write_text(
+        "create schema zz;\ncreate table zz.notes (id int primary key);\ninsert into zz.notes values (1), (2);\n")
+    (copy.migrations_dir / "0099_zz_schema.rollback.sql").write_text("drop schema zz cascade;\n")
+    migrate(empty_db, copy)
+    with pytest.raises(DeployError, match=r"zz.notes \(2 rows\); export them first, or add --allow-data-loss"):
+        rollback(empty_db, copy, count=1, yes=True, keep_functions=True)
+    assert scalar(empty_db, "select count(*) from zz.notes") == 2

@@ -761,18 +761,27 @@ class RollbackResult:
     functions_left: list[str] = field(default_factory=list)
 
 
-def _dropped_tables(migration: Migration) -> list[str]:
-    """Tables a migration's rollback file drops (schema.name), read with pglast."""
+def _dropped_tables(conn: psycopg.Connection, migration: Migration) -> list[str]:
+    """Tables a migration's rollback file drops (schema.name), read with pglast: each
+    ``drop table``, and every table of a schema dropped with ``cascade``."""
     path = Path(migration.path).with_suffix(".rollback.sql")
     if not path.exists():
         return []
     found = []
     for raw in pglast.parse_sql(path.read_text(encoding="utf-8")):
         stmt = raw.stmt
-        if isinstance(stmt, pglast.ast.DropStmt) and stmt.removeType == pglast.enums.ObjectType.OBJECT_TABLE:
+        if not isinstance(stmt, pglast.ast.DropStmt):
+            continue
+        if stmt.removeType == pglast.enums.ObjectType.OBJECT_TABLE:
             for names in stmt.objects:
                 parts = [n.sval for n in names]
                 found.append(".".join(parts if len(parts) > 1 else ["public", *parts]))
+        elif (stmt.removeType == pglast.enums.ObjectType.OBJECT_SCHEMA
+              and stmt.behavior == pglast.enums.DropBehavior.DROP_CASCADE):
+            found += [str(r[0]) for r in conn.execute(
+                "select n.nspname || '.' || c.relname from pg_catalog.pg_class as c join pg_catalog.pg_namespace "
+                "as n on n.oid = c.relnamespace where n.nspname = any(%s) and c.relkind in ('r', 'p') order by 1",
+                ([getattr(o, "sval", str(o)) for o in stmt.objects],)).fetchall()]
     return found
 
 
@@ -835,7 +844,7 @@ def _rollback(
                         target_files = read_function_files(target_tree) if result.target or keep_functions else []
                         target_scope = drift.scope_of(target_tree, target_files)
                         for migration in candidates:
-                            for table in _dropped_tables(migration):
+                            for table in _dropped_tables(conn, migration):
                                 if table not in result.tables and conn.execute(
                                         "select to_regclass(%s) is not null", (table,)).fetchone() == (True,):
                                     result.tables[table] = int(conn.execute(
