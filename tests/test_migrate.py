@@ -517,3 +517,30 @@ def test_migrate_plan_says_what_it_would_apply_and_changes_nothing(empty_db: str
     done = subprocess.run([sys.executable, "-m", "interview_db", "migrate", "--plan", "--json",
                            "--database-url", empty_db], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0 and json.loads(done.stdout)["nothing_to_do"] is True
+
+
+def test_a_function_that_goes_away_is_dropped_only_once_older_transactions_have_ended(
+    empty_db: str, project: Project, tmp_path: Path
+) -> None:
+    copy = copy_project(project, tmp_path)
+    for name in ("interview_private.zz_old", "public.zz_old_api"):
+        (copy.functions_dir / f"{name}.sql").write_text(
+            f"create function {name}() returns integer language sql\n"
+            "set search_path = pg_catalog, pg_temp as $$ select 1 $$;\n")
+    migrate(empty_db, copy)
+    for name in ("interview_private.zz_old", "public.zz_old_api"):
+        (copy.functions_dir / f"{name}.sql").unlink()
+    with psycopg.connect(empty_db) as older:
+        older.execute("select 1")  # a transaction that began before the upgrade, still open
+        result = migrate(empty_db, copy, policy=LockPolicy(drain_timeout=0.5))
+        assert result.functions_dropped == []
+        assert sorted(result.functions_left) == ["interview_private.zz_old()", "public.zz_old_api()"]
+        assert scalar(empty_db, "select to_regprocedure('interview_private.zz_old()') is not null")
+        # out of PostgREST's reach at once (an overload there would make calls ambiguous), not dropped
+        assert scalar(empty_db, "select to_regprocedure('public.zz_old_api()')") is None
+        assert scalar(empty_db, "select count(*) from pg_proc where pronamespace = 'interview_deploy'::regnamespace") == 1
+    again = migrate(empty_db, copy)
+    assert sorted(again.functions_dropped) == ["interview_private.zz_old()", "public.zz_old_api()"]
+    assert scalar(empty_db, "select count(*) from pg_proc where pronamespace = 'interview_deploy'::regnamespace") == 0
+    assert scalar(empty_db, "select to_regprocedure('interview_private.zz_old()')") is None
+    assert status(empty_db, copy).drift == []

@@ -242,10 +242,40 @@ def ensure_bookkeeping(conn: psycopg.Connection) -> None:
               sha256 text not null,
               functions text[] not null default '{{}}',
               applied_at timestamptz not null default now()
+            );
+            create table if not exists {schema}.pending_drops (
+              signature text primary key,
+              location text not null,
+              recorded_at timestamptz not null default now()
             )
             """
         ).format(schema=sql.Identifier(BOOKKEEPING_SCHEMA))
     )
+
+
+def record_pending_drops(conn: psycopg.Connection, deferred: dict[str, str]) -> None:
+    """Inside the upgrade's transaction: the functions its second step drops, so that
+    a run that dies before (or whose wait times out) leaves them for the next one."""
+    for signature, location in deferred.items():
+        conn.execute(
+            sql.SQL("insert into {}.pending_drops (signature, location) values (%s, %s) "
+                    "on conflict (signature) do update set location = excluded.location").format(
+                sql.Identifier(BOOKKEEPING_SCHEMA)), (signature, location))
+
+
+def pending_drops(conn: psycopg.Connection) -> dict[str, str]:
+    """Functions an upgrade left to drop (signature -> where it is now), minus any a
+    function file defines again since."""
+    rows = conn.execute(
+        sql.SQL("select d.signature, d.location from {schema}.pending_drops as d where not exists ("
+                "select 1 from {schema}.function_files as f where d.location = any(f.functions)) order by 1").format(
+            schema=sql.Identifier(BOOKKEEPING_SCHEMA))).fetchall()
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def forget_pending_drop(conn: psycopg.Connection, signature: str) -> None:
+    conn.execute(sql.SQL("delete from {}.pending_drops where signature = %s").format(
+        sql.Identifier(BOOKKEEPING_SCHEMA)), (signature,))
 
 
 def file_records(conn: psycopg.Connection) -> dict[str, FileRecord]:
@@ -369,14 +399,6 @@ def retire(conn: psycopg.Connection, signature: str) -> str:
     renamed = conn.execute("select %s::oid::regprocedure::text", (oid,)).fetchone()[0]  # type: ignore[index]
     conn.execute(sql.SQL("alter function {} set schema {}").format(sql.SQL(renamed), sql.Identifier(BOOKKEEPING_SCHEMA)))
     return str(conn.execute("select %s::oid::regprocedure::text", (oid,)).fetchone()[0])  # type: ignore[index]
-
-
-def retired(conn: psycopg.Connection) -> list[str]:
-    """Functions retired by an upgrade and not dropped yet."""
-    return [str(r[0]) for r in conn.execute(
-        "select p.oid::regprocedure::text from pg_catalog.pg_proc as p "
-        "where p.pronamespace = pg_catalog.to_regnamespace(%s) and p.proname ~ '^retired_[0-9]+$' order by 1",
-        (BOOKKEEPING_SCHEMA,)).fetchall()]
 
 
 class _Undo(Exception):

@@ -622,7 +622,7 @@ def _migrate(
             _in_one_transaction(conn, backend, policy, progress, upgrade, "migrate")
     if result.changed:
         progress("committed: every session now sees the new release")
-    deferred |= {old: old for old in functions.retired(conn) if old not in deferred.values()}  # left by a run before
+    deferred = {**functions.pending_drops(conn), **deferred}  # with those a run before left
     if deferred:
         _drop_when_no_call_is_inside(conn, deferred, scope, result, progress, policy)
 
@@ -650,6 +650,7 @@ def _function_phase(
     if result.changed or phase.deferred or judged.recorded is None or judged.drifts:
         drift.record(conn, scope)
         result.fingerprint_recorded = True
+    functions.record_pending_drops(conn, phase.deferred)
     return phase.deferred
 
 
@@ -679,6 +680,7 @@ def _drop_when_no_call_is_inside(
                     progress(f"dropping {signature}: no file in sql/functions defines it")
                     functions.drop(conn, retired, "is defined by no file in sql/functions any more")
                     result.functions_dropped.append(signature)
+                functions.forget_pending_drop(conn, signature)
             drift.record(conn, scope)  # the catalog without them is what was deployed
 
         _in_one_transaction(conn, backend, policy, progress, drop, "dropping the old functions")
@@ -878,6 +880,7 @@ def _rollback(
                                 planned = functions.plan(conn, target_files)
                                 phase = functions.deploy(conn, planned, progress)
                                 result.functions_applied, deferred = phase.applied, phase.deferred
+                                functions.record_pending_drops(conn, deferred)
                             drift.record(conn, target_scope)
 
                         _in_one_transaction(conn, backend, LockPolicy(), progress, undo, "rollback")
