@@ -234,6 +234,7 @@ def test_an_upgrade_under_load_fails_no_call_and_a_killed_or_broken_one_leaves_t
     # Not done (see the report): a call already inside the old RPC when the upgrade
     # commits runs the rest of the old code against the new schema, and one that
     # meets migration 0015's dropped attribute fails. Every other call must succeed.
+    print(f"{load.calls} calls; {len(load.failures)} failed, each in flight across the commit: {load.failures}")
     across = [(f, t) for f, t in zip(load.failures, load.failed_at) if not (t[0] <= committed <= t[1] + 0.05)]
     assert across == [], f"{len(across)} of {load.calls} calls failed outside the commit: {across[:5]}"
     assert _deployed_state(db) != before

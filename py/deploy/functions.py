@@ -2,9 +2,11 @@
 
 A function is known by its signature, not by the file that defines it: moving
 a function to another file, or renaming a file, never drops it. The whole
-function phase of a deployment runs in one transaction, so the database has
-either all the new definitions or all the old ones; an error names the file
-and line. ``dependency_order`` is the one order both ``migrate`` and
+function phase runs inside the upgrade's one transaction (migrations.py), so the
+database has either all the new definitions or all the old ones; an error names
+the file and line. A function no file defines any more is not dropped there:
+``deploy`` checks nothing calls it, moves a public one out of PostgREST's reach,
+and leaves the drop to the upgrade's second step. ``dependency_order`` is the one order both ``migrate`` and
 ``export-supabase`` use.
 
 Bookkeeping (schema interview_deploy): ``function_files`` holds, per file, the

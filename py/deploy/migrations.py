@@ -8,8 +8,17 @@ migration (so an edited migration is caught). yoyo connects through
 ``db.connect`` like everything else (keyword DSNs, percent-encoded names and
 multi-host URLs work, and no URL is parsed twice).
 
-Each migration is applied and marked in one transaction, so a run that dies in
-the middle leaves the database as it was before that migration. Before anything
+An upgrade is one transaction: every pending migration (yoyo runs on the
+deploying session, so its steps are savepoints and its bookkeeping rows are
+written in the same transaction, and ``status``/``rollback`` read them as ever),
+then every changed function file, then the catalog's fingerprint. Other
+sessions see the old release or the new one; a run that fails or dies leaves
+the old release. Locks are taken with ``lock_timeout`` and the transaction is
+tried again a bounded number of times (LockPolicy). Functions that no file
+defines any more are dropped in a second step, once every transaction older
+than the commit has ended (public ones are moved out of PostgREST's reach in
+the first). A rollback is one transaction too, and deploys the function files
+of the release it goes back to (releases.py). Before anything
 is applied, ``migrate`` refuses a database it would damage: one deployed by
 ``supabase db push``, one that applied migrations this checkout does not have
 (a newer release), one whose pgcrypto lives outside ``extensions``, and a tree
