@@ -67,7 +67,8 @@ def test_rollback_of_the_last_migration_and_migrate_again(empty_db: str, project
 
 def test_rollback_undoes_what_a_migration_made(empty_db: str, project: Project) -> None:
     migrate(empty_db, project)
-    while (done := rollback(empty_db, project, yes=True, allow_data_loss=True, keep_functions=True).rolled_back) != ["0009_private_records"]:
+    while (done := rollback(empty_db, project, yes=True, allow_data_loss=True,
+                            keep_functions=True).rolled_back) != ["0009_private_records"]:
         assert done
     assert scalar(empty_db, "select to_regclass('interview_private.embed_keys')") is None
     assert migrate(empty_db, project).migrations_applied[0] == "0009_private_records"
@@ -146,7 +147,8 @@ def test_rolling_back_a_type_and_migrating_again_restores_the_functions_using_it
 ) -> None:
     migrate(empty_db, project)
     type_migration = "0011_request_field_rule_type"
-    while (done := rollback(empty_db, project, yes=True, allow_data_loss=True, keep_functions=True).rolled_back) != [type_migration]:
+    while (done := rollback(empty_db, project, yes=True, allow_data_loss=True,
+                            keep_functions=True).rolled_back) != [type_migration]:
         assert done  # roll back down to the migration that creates the type
     assert scalar(empty_db, "select to_regprocedure('interview_private.request_field_rule_list()')") is None
     assert "interview_private.request_field_rule_list.sql" in status(empty_db, project).drifted_functions
