@@ -546,3 +546,17 @@ def test_a_function_that_goes_away_is_dropped_only_once_older_transactions_have_
     assert scalar(empty_db, "select count(*) from pg_proc where pronamespace = 'interview_deploy'::regnamespace") == 0
     assert scalar(empty_db, "select to_regprocedure('interview_private.zz_old()')") is None
     assert status(empty_db, copy).drift == []
+
+
+def test_two_deleted_files_that_call_each_other_go_together(empty_db: str, project: Project, tmp_path: Path) -> None:
+    copy = copy_project(project, tmp_path)
+    (copy.functions_dir / "public.zz_a.sql").write_text(
+        "create function public.zz_a() returns integer language plpgsql\n"
+        "set search_path = pg_catalog, pg_temp as $$\nbegin\n  return public.zz_b();\nend\n$$;\n")
+    (copy.functions_dir / "public.zz_b.sql").write_text(
+        "create function public.zz_b() returns integer language plpgsql\n"
+        "set search_path = pg_catalog, pg_temp as $$\nbegin\n  return public.zz_a();\nend\n$$;\n")
+    migrate(empty_db, copy)
+    (copy.functions_dir / "public.zz_a.sql").unlink()
+    (copy.functions_dir / "public.zz_b.sql").unlink()
+    assert sorted(migrate(empty_db, copy).functions_dropped) == ["public.zz_a()", "public.zz_b()"]

@@ -6,8 +6,8 @@ function phase runs inside the upgrade's one transaction (migrations.py), so the
 database has either all the new definitions or all the old ones; an error names
 the file and line. A function no file defines any more is not dropped there:
 ``deploy`` checks nothing calls it, moves a public one out of PostgREST's reach,
-and leaves the drop to the upgrade's second step. ``dependency_order`` is the one order both ``migrate`` and
-``export-supabase`` use.
+and leaves the drop to the upgrade's second step. ``dependency_order`` is the
+one order both ``migrate`` and ``export-supabase`` use.
 
 Bookkeeping (schema interview_deploy): ``function_files`` holds, per file, the
 checksum it was applied with and the signatures it defined then. A file runs
@@ -355,7 +355,8 @@ def plan(
 @dataclass
 class FunctionPhase:
     applied: list[str] = field(default_factory=list)
-    # no file defines them: retired (signature -> its signature in the bookkeeping schema), dropped after the commit
+    # no file defines them: signature -> where it is until the drop after the commit (public
+    # ones are retired into the bookkeeping schema, the others stay in place)
     deferred: dict[str, str] = field(default_factory=dict)
 
 
@@ -545,6 +546,7 @@ def deploy(
                     "nothing was changed"
                 )
         _check_droppable(conn, signature)
+    for signature in going:  # checked all first: a retired function no longer has its name
         # PostgREST resolves public functions by name and keys: an old overload there
         # would make the call ambiguous (300 PGRST203), so it is retired now. Other
         # schemas' old functions stay where they are, for old code still running to
