@@ -436,6 +436,7 @@ select l.virtualxid
 from pg_catalog.pg_locks as l join pg_catalog.pg_stat_activity as a on a.pid = l.pid
 where l.locktype = 'virtualxid' and l.granted and l.mode = 'ExclusiveLock'
   and l.pid <> pg_catalog.pg_backend_pid() and a.datname = pg_catalog.current_database()
+  and a.backend_type = 'client backend'  -- a call comes from a client; autovacuum never runs our functions
 """
 
 
