@@ -53,6 +53,11 @@ export async function createInterview(supabase: SupabaseClient<Database>): Promi
   if (isEmbedded(data)) {
     storeServerSide(data.embed_id, data.embed_signing_key)
   }
+  // warnings: only when the call ignored or adjusted something (an unknown key, an empty tag, a
+  // fractional duration); what was sent for the fields it knows is stored as sent
+  for (const warning of data.warnings ?? []) {
+    console.warn(`${warning.path}: ${warning.message}${warning.suggestion ? ` (${warning.suggestion}?)` : ''}`)
+  }
   return data.interview_def_set_id
 }
 

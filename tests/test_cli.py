@@ -9,13 +9,14 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from click.testing import CliRunner
 
 from interview_db.cli import main
 
-from .helpers import TestDatabase
+from .helpers import TestDatabase, wait_for
 
 
 def test_demo_exits_0_and_shows_a_created_interview_and_a_clear_422() -> None:
@@ -24,7 +25,7 @@ def test_demo_exits_0_and_shows_a_created_interview_and_a_clear_422() -> None:
     assert result.returncode == 0, result.stderr
     assert "HTTP 200" in result.stdout and "HTTP 422" in result.stdout
     assert '"questions_created": 7' in result.stdout
-    assert "questions[2].duration must be between 10 and 3600" in result.stdout
+    assert "questions[2].duration must be more than 0 and at most 14400 seconds (got 18000)" in result.stdout
     assert "welcome" in result.stdout and "thank_you" in result.stdout
     assert "local PostgreSQL stopped and removed" in result.stderr + result.stdout
 
@@ -201,3 +202,159 @@ def test_migrate_as_a_role_that_may_only_read_is_one_line(empty_db: str) -> None
     finally:
         with psycopg.connect(empty_db, autocommit=True) as conn:
             conn.execute(f"drop role {name}")
+
+
+# -- conventions: exit codes, Ctrl-C, --json everywhere, no traceback on any input -----
+
+CLOSED_URL = "postgresql://postgres@127.0.0.1:1/nowhere"  # nothing listens on port 1
+UUID = "00000000-0000-4000-8000-000000000001"
+
+
+def leaf_commands() -> dict[str, Any]:
+    """Every command of the CLI by its words (``merchant add``), sub-groups walked."""
+    import click
+
+    found: dict[str, Any] = {}
+
+    def walk(group: click.Group, prefix: list[str]) -> None:
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                walk(command, [*prefix, name])
+            else:
+                found[" ".join([*prefix, name])] = command
+    walk(main, [])
+    return found
+
+
+def test_every_command_has_json() -> None:
+    commands = leaf_commands()
+    assert {"merchant list", "member list", "seed", "rollback", "lint"} <= set(commands)
+    for name, command in commands.items():
+        assert any("--json" in p.opts for p in command.params), name
+
+
+# Each command's arguments besides --database-url, with a path that cannot be written where it writes one.
+ARGUMENTS = {
+    "migrate": [], "seed": [], "status": [], "rollback": [], "doctor": [], "relay": ["--once"],
+    "merchant add": ["Acme"], "merchant list": [], "member list": [],
+    "member add": ["--merchant", UUID, "--email", "a@b.example", "--role", "merchant"],
+    "openapi": ["--output", "/proc/nope/openapi.json"], "quick-check": ["--check"], "demo": [],
+    "bench": ["--quick", "--json", "/proc/nope/bench.json"],
+}
+OFFLINE = {  # commands that need no database: an unwritable or missing path instead
+    "export-supabase": ["/proc/nope"],
+    "typescript": ["--output", "/proc/nope/types.ts"],
+    "lint": ["/proc/nope.sql"],
+}
+
+
+def test_every_failure_with_json_is_a_json_error_object_on_stdout() -> None:
+    # bench's --json names the file for its figures; doctor's --json is its diagnosis, failed or not
+    for name in [n for n in leaf_commands() if n not in ("bench", "doctor")]:
+        args = [*name.split(), *(OFFLINE.get(name) or [*ARGUMENTS[name], "--database-url", CLOSED_URL]), "--json"]
+        if name == "lint":
+            continue  # a missing path is a usage error (2), below
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, (name, result.output)
+        payload = json.loads(result.stdout)
+        assert set(payload) == {"error"} and payload["error"] == result.stderr.strip().removeprefix("Error: "), name
+        assert "Traceback" not in result.output
+
+
+def test_no_command_prints_a_traceback_on_bad_arguments_unreachable_hosts_or_unwritable_paths() -> None:
+    bad_arguments = {
+        "bench": ["--sizes", "abc"], "rollback": ["--count", "many"], "relay": ["--batch-size", "0"],
+        "merchant add": ["Acme", "--parent", "not-a-uuid"], "member add": ["--merchant", "x", "--role", "nope"],
+        "member list": ["--merchant", "not-a-uuid"], "export-supabase": ["/proc/nope", "--base-timestamp", "soon"],
+        "openapi": ["--bogus"], "lint": ["/proc/nope.sql"], "typescript": ["--openapi", "/proc/nope.json"],
+    }
+    commands = leaf_commands()
+    for name in commands:
+        words = name.split()
+        runs = [[*words, *bad_arguments.get(name, ["--no-such-option"]), "--database-url", CLOSED_URL]]
+        runs.append([*words, *OFFLINE[name]] if name in OFFLINE else [*words, *ARGUMENTS[name], "--database-url",
+                                                                          CLOSED_URL])
+        for args in runs:
+            if name in OFFLINE and "--database-url" in args:
+                args = args[:args.index("--database-url")]
+            done = subprocess.run([sys.executable, "-m", "interview_db", *args], capture_output=True, text=True,
+                                  timeout=120, check=False, env={**os.environ, "DATABASE_URL": ""})
+            assert "Traceback" not in done.stdout + done.stderr, (args, done.stderr)
+            assert done.returncode in (1, 2), (args, done.returncode, done.stderr)
+            last = done.stderr.strip().splitlines()[-1]
+            assert last.startswith("Error: ") or (name == "doctor" and last == "1 problem(s)."), (args, done.stderr)
+
+
+def test_usage_errors_exit_2() -> None:
+    for args in (["nope"], ["migrate", "--bogus"], ["bench", "--sizes", "abc"], ["bench", "--clients", "0"],
+                 ["rollback", "--count", "x", "--database-url", CLOSED_URL], ["status"]):
+        result = CliRunner().invoke(main, args, env={"DATABASE_URL": ""})
+        assert result.exit_code == 2, (args, result.output)
+        assert "Traceback" not in result.output
+
+
+def test_ctrl_c_exits_130_with_one_line_and_applies_nothing(empty_db: str) -> None:
+    """migrate waits for another deployer's lock; Ctrl-C there ends it with one line and exit 130."""
+    import signal
+
+    import psycopg
+
+    from interview_db.migrations import MIGRATE_LOCK_KEY
+
+    with psycopg.connect(empty_db, autocommit=True) as holder:
+        holder.execute("select pg_advisory_lock(%s)", (MIGRATE_LOCK_KEY,))
+        process = subprocess.Popen([sys.executable, "-m", "interview_db", "migrate", "--database-url", empty_db],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert process.stdout is not None
+        for line in process.stdout:  # migrate's progress: it is about to wait for the lock
+            if "waiting for another interview-db process" in line:
+                break
+        wait_for(lambda: holder.execute(  # and its statement is waiting on the server (where Ctrl-C cancels it)
+            "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like %s",
+            ("%pg_advisory_lock%",)).fetchone()[0] == 1 or None, "migrate waits for the advisory lock")
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+        assert process.returncode == 130, stderr
+        assert "Aborted!" not in stderr and "Traceback" not in stderr
+        assert stderr.strip().splitlines() == [
+            "Error: interrupted; stopped before finishing (what was not committed was rolled back)"]
+        tables = holder.execute("select count(*) from pg_tables where schemaname not in "
+                                "('pg_catalog', 'information_schema')").fetchone()
+        assert tables is not None and tables[0] == 0  # the shim and the migrations never began
+
+
+def test_merchant_list_and_member_list_print_the_ids(db: TestDatabase) -> None:
+    runner = CliRunner()
+    added = json.loads(runner.invoke(main, ["merchant", "add", "Acme", "--database-url", db.url, "--json"]).stdout)
+    child = json.loads(runner.invoke(main, ["merchant", "add", "Acme Berlin", "--parent", added["merchant_id"],
+                                            "--database-url", db.url, "--json"]).stdout)
+    user = db.user(child["merchant_id"], "merchant_owner")
+
+    merchants = runner.invoke(main, ["merchant", "list", "--database-url", db.url])
+    assert merchants.exit_code == 0
+    assert f"{added['merchant_id']}  'Acme': 0 member(s)" in merchants.output
+    assert f"{child['merchant_id']}  'Acme Berlin': 1 member(s), sub-merchant of {added['merchant_id']}" \
+        in merchants.output
+    listed = json.loads(runner.invoke(main, ["merchant", "list", "--database-url", db.url, "--json"]).stdout)
+    members_of = {m["merchant_id"]: m["members"] for m in listed}
+    assert (members_of[added["merchant_id"]], members_of[child["merchant_id"]]) == (0, 1)
+
+    members = runner.invoke(main, ["member", "list", "--merchant", child["merchant_id"], "--database-url", db.url,
+                                   "--json"])
+    assert members.exit_code == 0
+    assert [(m["user_id"], m["role"], m["merchant_name"]) for m in json.loads(members.stdout)] == [
+        (user.id, "merchant_owner", "Acme Berlin")]
+    text = runner.invoke(main, ["member", "list", "--database-url", db.url])
+    assert f"{user.id}  {user.id}@example.test: merchant_owner of 'Acme Berlin' ({child['merchant_id']})" in text.output
+    unknown = runner.invoke(main, ["member", "list", "--merchant", UUID, "--database-url", db.url])
+    assert unknown.exit_code == 1 and "no merchant with id" in unknown.stderr
+
+
+def test_seed_and_rollback_take_json(empty_db: str) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["migrate", "--database-url", empty_db]).exit_code == 0
+    seeded = runner.invoke(main, ["seed", "--database-url", empty_db, "--json"])
+    assert seeded.exit_code == 0 and json.loads(seeded.stdout)["written"]["platform_languages"] == 34
+    rolled = runner.invoke(main, ["rollback", "--database-url", empty_db, "--json"])
+    assert rolled.exit_code in (0, 1)
+    assert json.loads(rolled.stdout)  # a result or an error object, JSON either way

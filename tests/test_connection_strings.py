@@ -7,6 +7,7 @@ line on stderr with exit 1 or 2, never a traceback."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from urllib.parse import urlsplit
@@ -69,7 +70,11 @@ def test_every_command_answers_a_bad_connection_string_in_one_line_without_the_p
     if command.startswith("doctor"):  # doctor reports: a failed "reachable" check, exit 1
         assert "reachable" in result.stdout
     else:
-        assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1, everything
+        # with --json the error is also a JSON object on stdout; without it stdout stays empty
+        expected = ({"error": result.stderr.strip().removeprefix("Error: ")} if "--json" in COMMANDS[command]
+                    else None)
+        assert (json.loads(result.stdout) if result.stdout else None) == expected, everything
+        assert len(result.stderr.strip().splitlines()) == 1, everything
         assert result.stderr.startswith("Error: ")
 
 
@@ -128,3 +133,35 @@ def test_masking_and_describing_never_show_a_password() -> None:
     assert mask_url(f"postgresql://u:{PASSWORD}@h:5432/d?sslmode=require") == "postgresql://u:***@h:5432/d?sslmode=require"
     assert describe_url(f"postgresql://u:{PASSWORD}@h1:5432,h2:5433/d") == "h1:5432,h2:5433/d"
     assert describe_url(f"host=h port=6543 dbname=d password={PASSWORD}") == "h:6543/d"
+
+
+@pytest.mark.parametrize(("password", "message"), [
+    ("server", 'connection to server at "127.0.0.1", port 1 failed: Connection refused'),
+    ("p", "the token expired; port 1 is closed"),
+    ("Connection", "Connection refused"),
+])
+def test_masking_goes_by_the_connection_strings_parts_not_the_passwords_text(password: str, message: str) -> None:
+    for url in (f"postgresql://postgres:{password}@127.0.0.1:1/db", f"host=127.0.0.1 port=1 password={password}"):
+        assert redact(message, url) == message
+        assert redact(f"{message}: {url}", url) == f"{message}: {mask_url(url)}"
+        assert redact(f'invalid value "{password}" for option', url) == 'invalid value "***" for option'
+    assert redact("see postgresql://u:other-secret@h/db", "") == "see postgresql://u:***@h/db"
+
+
+def test_a_short_password_that_is_a_common_word_leaves_libpqs_message_whole() -> None:
+    result = CliRunner().invoke(main, ["status", "--database-url", "postgresql://postgres:server@127.0.0.1:1/db"])
+    assert result.exit_code == 1
+    assert 'connection to server at "127.0.0.1", port 1 failed: Connection refused' in result.stderr
+    assert "***" not in result.stderr
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://postgres:p@ss@127.0.0.1:1/db",
+    "postgresql://postgres:p@ss/word@127.0.0.1:1/db",  # libpq would read host "ss" and show "ss/word"
+    "postgres://postgres:ab@cd@localhost",
+])
+def test_an_unencoded_at_in_the_password_gets_a_hint_to_percent_encode_it(url: str) -> None:
+    result = CliRunner().invoke(main, ["status", "--database-url", url])
+    assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert "must be percent-encoded as %40" in result.stderr
+    assert "ss" not in result.stderr.replace("password", "").replace("address", "") and "cd" not in result.stderr

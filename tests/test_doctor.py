@@ -35,8 +35,8 @@ def test_a_migrated_and_seeded_database_is_healthy(db: TestDatabase, project: Pr
     assert code == 0 and payload["healthy"] is True and payload["next_steps"] == []
     checks = by_name(payload)
     assert [c["name"] for c in payload["checks"]] == [
-        "package", "reachable", "server", "platform", "deployment", "migrations", "functions", "catalog", "rpc", "seed",
-        "webhooks",
+        "package", "reachable", "server", "platform", "deployment", "migrations", "functions", "catalog", "rpc",
+        "exposure", "api", "seed", "webhooks",
         "plpgsql_check"]
     assert checks["server"]["summary"].startswith("PostgreSQL ")
     # which files it judges by: this checkout's (an installed wheel says "from the wheel ...")
@@ -299,3 +299,173 @@ def test_a_function_deployed_with_an_owner_that_is_not_the_deployer_is_reported(
     finally:
         db.admin.execute(f"drop owned by {role}")
         db.admin.execute(f"drop role {role}")
+
+
+# -- the API itself: every public RPC called as PostgREST would, rolled back ------
+
+
+def _record_fingerprint(db: TestDatabase, project: Project) -> None:
+    """Record the catalog as it is now, as a rollback (or a push) does: the fingerprint then sees no drift."""
+    from interview_db import drift
+    from interview_db.functions import read_function_files, set_search_path
+
+    with psycopg.connect(db.url) as conn, conn.transaction():
+        set_search_path(conn)
+        drift.record(conn, drift.scope_of(project, read_function_files(project)))
+
+
+def api(url: str) -> dict[str, Any]:
+    code, payload = doctor(url)
+    return {"code": code, "healthy": payload["healthy"], **by_name(payload)["api"]}
+
+
+def test_doctor_calls_every_public_rpc_and_leaves_nothing_behind(db: TestDatabase, project: Project) -> None:
+    from interview_db import api_check
+    from interview_db.functions import package_function_names, read_function_files
+
+    counts = "select (select count(*) from public.merchants) + (select count(*) from public.interview_def_set) " \
+             "+ (select count(*) from interview_private.merchant_invitations) " \
+             "+ (select count(*) from public.webhook_endpoints) + (select count(*) from auth.users) as n"
+    before = db.admin.execute(counts).fetchone()["n"]
+
+    found = api(db.url)
+
+    assert found["ok"] is True and found["code"] == 0
+    assert found["summary"].startswith("14 calls of 9 RPCs (rolled back) answered as a working deployment does")
+    public = [n for n in package_function_names(read_function_files(project)) if n.startswith("public.")]
+    assert len(public) == 9 and api_check.unprobed(public) == []
+    assert db.admin.execute(counts).fetchone()["n"] == before  # every call was rolled back
+
+
+def test_each_probe_checks_the_status_and_the_field_it_names(db: TestDatabase) -> None:
+    from interview_db import api_check
+
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        results = {r.probe.label: r for r in api_check.call_every_rpc(conn)}
+    create = results["job_interview_create_from_array (a valid embedded interview, as owner)"]
+    assert [(r.status, r.details) for r in results.values() if r.probe is not create.probe and
+            r.probe.function == "job_interview_create_from_array"] == [(422, "questions[0].duration"), (422, "name")]
+    assert create.status == 200
+    assert results["verify_embed_token (a malformed token, as service role)"].details == "malformed"
+    # a probe answered with another field than the one it must name is a failure
+    wrong = api_check.ProbeResult(create.probe, 422, "PT422", "name", "name is required")
+    assert not wrong.ok and "expected HTTP 200" in wrong.describe()
+
+
+def test_a_function_that_calls_a_dropped_table_fails_the_api_check_naming_it(db: TestDatabase, project: Project) -> None:
+    """What a partial rollback leaves: the table is gone, the functions that use it stay, and the
+    fingerprint recorded afterwards sees nothing wrong (doctor said Healthy)."""
+    db.admin.execute("drop table interview_private.merchant_invitations")
+    _record_fingerprint(db, project)
+
+    found = api(db.url)
+
+    assert found["code"] == 1 and found["healthy"] is False and found["ok"] is False
+    assert "merchant_invitation_create (a valid invitation, as owner): HTTP 404 42P01" in found["summary"]
+    assert "merchant_invitation_accept (a token never issued, as owner): HTTP 400 42704" in found["summary"]
+    assert "job_interview_create_from_array" not in found["summary"]
+
+
+def test_a_dropped_helper_that_an_rpc_calls_fails_the_api_check(db: TestDatabase, project: Project) -> None:
+    """A deleted function file whose function other functions still call: the caller answers 42883."""
+    signature = db.admin.execute("select oid::regprocedure::text as s from pg_proc "
+                                 "where proname = 'role_rank'").fetchone()["s"]
+    db.admin.execute(f"drop function {signature}")
+    _record_fingerprint(db, project)
+
+    found = api(db.url)
+
+    assert found["ok"] is False and found["healthy"] is False
+    assert "merchant_invitation_create (a valid invitation, as owner): HTTP 404 42883" in found["summary"]
+    assert "role_rank" in found["summary"]
+
+
+def test_a_dropped_helper_of_the_create_call_fails_the_api_check_on_a_valid_call(db: TestDatabase, project: Project) -> None:
+    db.admin.execute("drop function interview_private.scoring_config cascade")
+    _record_fingerprint(db, project)
+
+    found = api(db.url)
+
+    assert found["ok"] is False
+    assert "job_interview_create_from_array (a valid embedded interview, as owner): HTTP 404 42883" in found["summary"]
+    assert "a question of 5 hours" not in found["summary"]  # the validation still works: only the write fails
+
+
+def test_a_role_that_may_not_act_as_the_api_roles_is_not_judged(db: TestDatabase) -> None:
+    role = f"plain_{db.name}"
+    db.admin.execute(f"create role {role} login in role pg_read_all_data")
+    try:
+        found = api(db.server.url(db.name, user=role))
+        assert found["ok"] is None and "may not act as the API roles" in found["summary"]
+    finally:
+        db.admin.execute(f"drop role {role}")
+
+
+# -- exposure: schema privileges and what is not the package's --------------------
+
+
+def exposure_check(url: str) -> dict[str, Any]:
+    code, payload = doctor(url)
+    return {"code": code, "healthy": payload["healthy"], "next_steps": payload["next_steps"],
+            **by_name(payload)["exposure"]}
+
+
+def test_usage_on_the_private_schema_granted_to_authenticated_is_reported_and_migrate_revokes_it(
+    db: TestDatabase, project: Project
+) -> None:
+    db.admin.execute("grant usage on schema interview_private to authenticated")
+
+    found = exposure_check(db.url)
+    assert found["code"] == 1 and found["healthy"] is False and found["ok"] is False
+    assert "schema interview_private: USAGE granted to authenticated (no migration grants it)" in found["summary"]
+    assert any(step.startswith(MIGRATE) for step in found["next_steps"])
+
+    repaired = migrate(db.url, project)
+
+    assert "schema interview_private: USAGE granted to authenticated (no migration grants it)" in repaired.repaired
+    assert not db.admin.execute("select has_schema_privilege('authenticated', 'interview_private', 'usage') as u"
+                                ).fetchone()["u"]
+    assert doctor(db.url)[0] == 0 and not migrate(db.url, project).changed
+
+
+def test_a_revoked_schema_grant_the_package_makes_is_put_back(db: TestDatabase, project: Project) -> None:
+    db.admin.execute("revoke usage on schema interview_access from authenticated")
+
+    found = exposure_check(db.url)
+    assert found["ok"] is False
+    assert "schema interview_access: USAGE revoked from authenticated (a migration grants it)" in found["summary"]
+
+    migrate(db.url, project)
+    assert db.admin.execute("select has_schema_privilege('authenticated', 'interview_access', 'usage') as u"
+                            ).fetchone()["u"]
+    assert doctor(db.url)[0] == 0
+
+
+def test_a_hand_made_security_definer_function_leaking_embed_keys_to_anon_is_reported_and_left_alone(
+    db: TestDatabase, project: Project
+) -> None:
+    db.admin.execute("create function public.leak_embed_keys() returns setof interview_private.embed_keys "
+                     "language sql security definer as $$ select * from interview_private.embed_keys $$")
+    db.admin.execute("grant execute on function public.leak_embed_keys() to anon")
+
+    found = exposure_check(db.url)
+    assert found["code"] == 1 and found["healthy"] is False and found["ok"] is False
+    assert "public.leak_embed_keys() is SECURITY DEFINER (runs as postgres), executable by anon" in found["summary"]
+    assert "not the package's" in found["summary"] and "review the objects named" in found["fix"]
+
+    result = CliRunner().invoke(main, ["migrate", "--database-url", db.url])
+    assert result.exit_code == 0
+    assert "left alone (not the package's; review it): public.leak_embed_keys()" in result.output
+    assert db.admin.execute("select to_regprocedure('public.leak_embed_keys()') is not null as e").fetchone()["e"]
+    assert exposure_check(db.url)["ok"] is False  # still reported: migrate never drops what it did not make
+
+
+def test_a_table_of_someone_else_in_the_private_schema_granted_to_an_api_role_is_reported(db: TestDatabase) -> None:
+    db.admin.execute("create table interview_private.notes (id int primary key)")
+    db.admin.execute("grant select on interview_private.notes to service_role")
+
+    found = exposure_check(db.url)
+
+    assert found["ok"] is False
+    assert "table interview_private.notes in a schema of the package is not the package's, and grants SELECT to " \
+           "service_role" in found["summary"]

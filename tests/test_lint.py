@@ -53,3 +53,28 @@ def test_rls_enabled_in_another_file_counts(tmp_path: Path) -> None:
     (tmp_path / "b.sql").write_text("alter table public.t enable row level security;\n")
     assert lint_files([tmp_path / "a.sql", tmp_path / "b.sql"], ["public"]) == []
     assert len(lint_files([tmp_path / "a.sql"], ["public"])) == 1
+
+
+def test_every_schema_the_package_names_types_in_is_spelled_as_a_builtin_for_the_plpgsql_parser(
+    project: Project,
+) -> None:
+    """pglast 8 (libpg_query of PostgreSQL 17) takes a type it cannot resolve for a record, and refuses
+    a PL/pgSQL function returning an array of one (`public.profile_role[]`) or a record in a
+    multiple-item INTO: every schema whose types the package's functions name must be substituted."""
+    from interview_db.exposure import package_schemas
+    from interview_db.lint import _for_plpgsql_parser
+
+    for schema in [*package_schemas(project.migration_files()), "public", "auth", "extensions"]:
+        assert _for_plpgsql_parser(f"declare v {schema}.some_type[];") == "declare v pg_catalog.text[];", schema
+
+
+def test_the_functions_that_pglast_8_refused_parse(project: Project) -> None:
+    import pglast
+
+    from interview_db.lint import _for_plpgsql_parser
+
+    for name in ("interview_access.acting_roles.sql", "interview_private.may_invite.sql",
+                 "interview_private.webhook_manager_merchant.sql"):
+        text = (project.functions_dir / name).read_text()
+        statement = text[text.index("create or replace function"):text.index("$$;") + 3]
+        pglast.parse_plpgsql(_for_plpgsql_parser(statement))

@@ -211,7 +211,7 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> dict[str, cli
 
 
 DATABASE_COMMANDS = {"migrate", "seed", "status", "rollback", "doctor", "demo", "openapi", "quick-check", "bench",
-                     "relay", "merchant add", "member add"}
+                     "relay", "prune", "merchant add", "member add", "merchant list", "member list"}
 
 
 def test_every_command_that_takes_a_database_reads_database_url_or_the_environment() -> None:
@@ -243,7 +243,7 @@ def _commands_table() -> dict[str, str]:
     section = README.split("### Commands", 1)[1].split("\n### ", 1)[0]
     rows = {}
     for line in section.splitlines():
-        match = re.match(r"\| `interview-db ([a-z-]+(?: add)?)[^`]*` \|", line)
+        match = re.match(r"\| `interview-db ([a-z-]+(?: add| list)?)[^`]*` \|", line)
         if match:
             rows[match.group(1)] = line
     return rows

@@ -49,7 +49,9 @@ def test_every_rule_is_a_property_with_its_constraints(db: TestDatabase, project
             assert all(f'"{value}"' in flat for value in rule.allowed), rule
         if rule.max_length and rule.kind not in ("object",):
             assert f'"maxLength": {rule.max_length}' in flat, rule
-        if rule.min_value is not None:
+        if rule.min_value is not None and rule.kind == "seconds":  # more than min_value
+            assert f'"exclusiveMinimum": {rule.min_value}' in flat and '"maximum"' in flat, rule
+        elif rule.min_value is not None:
             assert '"minimum"' in flat and '"maximum"' in flat, rule
         if rule.pattern:  # the validation's own pattern, not a restatement of it
             assert json.dumps(rule.pattern) in flat, rule

@@ -20,6 +20,7 @@ READERS = {
     "interview_private.passes_field_rules",
     "interview_private.first_invalid_field",
     "interview_private.assert_valid_request",
+    "interview_private.request_warnings",  # part of the validation: what it ignored or adjusted
     "interview_private.parse_request",
 }
 # The functions that hand the body on, reading nothing in it (the limits are checked on

@@ -53,6 +53,10 @@ MERCHANT_CREATE = "public.merchant_create(jsonb,jsonb,jsonb)"
 WEBHOOK_CREATE = "public.webhook_endpoint_create(text,text[],uuid,text,boolean)"
 WEBHOOK_UPDATE = "public.webhook_endpoint_update(uuid,text,text[],boolean,text)"
 WEBHOOK_ROTATE = "public.webhook_endpoint_rotate_secret(uuid)"
+WEBHOOK_DELETE = "public.webhook_endpoint_delete(uuid)"
+WEBHOOK_TEST = "public.webhook_endpoint_test(uuid)"
+WEBHOOK_DELIVERIES = "public.webhook_endpoint_deliveries(uuid,text,timestamp with time zone,integer)"
+WEBHOOK_REPLAY = "public.webhook_delivery_replay(uuid)"
 
 # The reviewed allowlist: (object, privilege) -> the roles that may hold it, and why.
 ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
@@ -84,6 +88,8 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     (WEBHOOK_CREATE, "EXECUTE"): ("authenticated",),
     (WEBHOOK_UPDATE, "EXECUTE"): ("authenticated",),
     (WEBHOOK_ROTATE, "EXECUTE"): ("authenticated",),
+    # What merchants see and do with deliveries: the same owners and admins.
+    **{(f, "EXECUTE"): ("authenticated",) for f in (WEBHOOK_DELETE, WEBHOOK_TEST, WEBHOOK_DELIVERIES, WEBHOOK_REPLAY)},
     # Supabase's own: the JWT claim helpers that RLS policies call (the local
     # shim defines them exactly as Supabase does, executable by everyone).
     **{(f"auth.{f}()", "EXECUTE"): EVERYONE for f in ("uid", "role", "email", "jwt")},
@@ -102,7 +108,7 @@ SUPABASE_EXTENSIONS = ("pgcrypto", "fuzzystrmatch")
 # must bypass the caller's table rights, and sets search_path = pg_catalog, pg_temp.
 SECURITY_DEFINER_ALLOWED = {
     RPC_NAMED: "the RPC: writes the set, steps, keys and outbox that the caller has no grants on",
-    RPC_FALLBACK: "the fallback overload: reads the rule table in interview_private to name unknown keys",
+    RPC_FALLBACK: "the fallback overload: creates the interview from the known keys, as the RPC does",
     VERIFY_TOKEN: (
         "checks an embed token against the signing key in interview_private.embed_keys, which no API role may "
         "read; returns only the token's embed, interview and claims, never the key"
@@ -130,6 +136,21 @@ SECURITY_DEFINER_ALLOWED = {
     WEBHOOK_ROTATE: (
         "replaces the secret in interview_private.webhook_endpoint_secrets, which no API role may read or write; "
         "owners and admins of the endpoint's merchant; the new secret is returned once"
+    ),
+    WEBHOOK_DELETE: (
+        "deletes from public.webhook_endpoints (no write grants to API roles), cascading to its secrets and "
+        "deliveries; owners and admins of the endpoint's merchant"
+    ),
+    WEBHOOK_TEST: (
+        "writes a webhook.test event and its one delivery in interview_private; owners and admins of the "
+        "endpoint's merchant"
+    ),
+    WEBHOOK_DELIVERIES: (
+        "reads the endpoint's deliveries and attempts in interview_private (never a secret); owners and admins "
+        "of the endpoint's merchant"
+    ),
+    WEBHOOK_REPLAY: (
+        "makes a dead delivery in interview_private pending again; owners and admins of its endpoint's merchant"
     ),
     "interview_access.may_act_for(uuid)": (
         "the RLS policies' membership test: reads profiles and merchants past their own policies (the merchants "
@@ -498,7 +519,7 @@ def test_temporary_objects_of_the_calling_session_never_run_as_the_owner(
     assert created.status == 200, created.body
     assert verified.status == 200 and verified.body["name"] == "Ada", verified.body
     assert forged.status == 401 and forged.body["details"] == "bad_signature", forged.body
-    assert typo.status == 422 and "nmae" in typo.body["message"]
+    assert typo.status == 200 and typo.body["warnings"][0]["suggestion"] == "name", typo.body
     assert service.status == 200, service.body
     # The caller's own statement (PostgREST's json_to_record) may meet its domains,
     # as the caller; nothing inside the SECURITY DEFINER functions does.

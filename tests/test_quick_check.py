@@ -54,11 +54,17 @@ def test_the_quick_check_passes_valid_bodies(db: TestDatabase) -> None:
 
 
 def test_a_body_the_quick_check_does_not_judge_goes_to_the_walk(db: TestDatabase) -> None:
-    # keys that are not fields: the walk decides (a null unknown key or an ignored
-    # question key is valid, a near miss of a question field is not)
+    # what needs a warning goes to the walk, which finds nothing invalid (the warnings
+    # are computed only then): an ignored key (a near miss of a question field too), an
+    # empty tag or expectation, a fractional duration; a blank optional URL is absent
     assert judge(db, minimal_body(extra=None)) == (False, None)
     assert judge(db, minimal_body(questions=[{"question": "Why?", "my_own_key": 1}])) == (False, None)
-    assert judge(db, minimal_body(questions=[{"question": "Why?", "duraton": 60}])) == (False, "questions[0].duraton")
+    assert judge(db, minimal_body(questions=[{"question": "Why?", "duraton": 60}])) == (False, None)
+    assert judge(db, minimal_body(tags=["a", " "])) == (False, None)
+    assert judge(db, minimal_body(candidate_expectations_json={"weak": [""]})) == (False, None)
+    assert judge(db, minimal_body(questions=[{"question": "Why?", "duration": 45.5}])) == (False, None)
+    assert judge(db, minimal_body(custom_scoring={"weighting": 1})) == (False, None)
+    assert judge(db, minimal_body(cover_image_url=" ")) == (True, None)
 
 
 def _bad_values(rule: FieldRule) -> list[Any]:

@@ -44,14 +44,23 @@ def test_a_rollback_that_fails_part_way_undoes_every_step(db: TestDatabase) -> N
     assert scalar(db.url, "select to_regclass('interview_private.idempotency_keys') is not null")
 
 
+def _after(migration: str) -> int:
+    """How many migrations are numbered after ``migration``: the --count that leaves it the newest."""
+    return len([p for p in _project().migration_files() if p.stem > migration])
+
+
 def test_a_schema_no_release_had_is_refused_unless_told_to_keep_the_functions(db: TestDatabase) -> None:
+    # 0040 was merged before 0030 and 0031: no release had 0001-0031 without 0040
+    count = str(_after("0031_webhook_deliveries"))
     before = _applied(db.url)
-    refused = CliRunner().invoke(main, ["rollback", "--count", "1", "--yes", "--database-url", db.url])
+    refused = CliRunner().invoke(main, ["rollback", "--count", count, "--yes", "--allow-data-loss",
+                                        "--database-url", db.url])
     assert refused.exit_code == 1 and "no release had that schema" in refused.output
     assert _applied(db.url) == before
-    done = CliRunner().invoke(main, ["rollback", "--count", "1", "--yes", "--keep-functions", "--database-url", db.url])
+    done = CliRunner().invoke(main, ["rollback", "--count", count, "--yes", "--allow-data-loss", "--keep-functions",
+                                     "--database-url", db.url])
     assert done.exit_code == 0, done.output
-    assert "Rolled back 1 migration(s) (0040_merchant_invitations) to schema 0031_webhook_deliveries" in done.output
+    assert f"Rolled back {count} migration(s) (" in done.output and "to schema 0031_webhook_deliveries" in done.output
 
 
 def _project():  # type: ignore[no-untyped-def]
@@ -63,12 +72,13 @@ def test_a_rollback_leaves_functions_that_match_the_schema(db: TestDatabase, tmp
     owner = db.owner()
     project = _project()
     # {0001..0012} is the schema of a release (before 0040, 0030 and 0013-0018 were merged)
-    done = rollback(db.url, project, count=11, yes=True, allow_data_loss=True)
-    assert done.rolled_back[0] == "0040_merchant_invitations" and done.target == "0012_member_access"
+    count = _after("0012_member_access")
+    done = rollback(db.url, project, count=count, yes=True, allow_data_loss=True)
+    assert done.rolled_back[0] == project.schema_version and done.target == "0012_member_access"
     assert done.functions_applied and "public.merchant_invitation_create" in " ".join(done.functions_dropped)
     assert scalar(db.url, "select count(*) from pg_proc where proname like 'merchant_invitation%'") == 0
     assert db.rpc(minimal_body(idempotency_key="after-rollback"), owner).status == 200
-    assert len(migrate(db.url, project).migrations_applied) == 11  # and forward again
+    assert len(migrate(db.url, project).migrations_applied) == count  # and forward again
     assert scalar(db.url, "select count(*) from pg_proc where proname like 'merchant_invitation%'") > 0
 
 
@@ -80,7 +90,8 @@ def test_a_rollback_without_the_target_release_at_hand_is_refused_with_the_reaso
     with pytest.raises(DeployError, match="cannot be read from git history .* --functions-from"):
         rollback(db.url, copy, count=1, yes=True)
     assert _applied(db.url) == before
-    with pytest.raises(DeployError, match="is not the release of schema 0031_webhook_deliveries"):
+    second_newest = copy.migration_files()[-2].stem
+    with pytest.raises(DeployError, match=f"is not the release of schema {second_newest}"):
         rollback(db.url, copy, count=1, yes=True, functions_from=copy.root)
     assert _applied(db.url) == before
 

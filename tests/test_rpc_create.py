@@ -157,8 +157,11 @@ def test_every_field_is_stored_where_it_belongs(db: TestDatabase) -> None:
 
     assert response.status == 200, response.body
     assert set(response.body) == {
-        "interview_def_set_id", "questions_created", "credits_per_session", "embed_id", "embed_signing_key",
+        "interview_def_set_id", "questions_created", "credits_per_session", "embed_id", "embed_signing_key", "warnings",
     }
+    assert response.body["warnings"] == [{
+        "path": "questions[0].unknown_question_key", "code": "ignored_key",
+        "message": "questions[0].unknown_question_key is not a question field and was ignored"}]
     # avatar+voice 2.5 + cheating audio 0.1 + full-session audio 0.2 = 2.8; (240 + 150 s) x 0.5 -> x1
     assert response.body["credits_per_session"] == 2.8
     s = db.interview(response.body["interview_def_set_id"])
@@ -223,7 +226,7 @@ def test_template_defaults_fill_what_the_request_leaves_out(db: TestDatabase) ->
 def test_a_failed_call_writes_nothing(db: TestDatabase) -> None:
     owner = db.owner()
     before = db.counts()
-    response = db.rpc(minimal_body(questions=[{"question": "ok"}, {"question": "bad", "duration": 1}]), owner)
+    response = db.rpc(minimal_body(questions=[{"question": "ok"}, {"question": "bad", "duration": 0}]), owner)
 
     assert response.status == 422
     assert db.counts() == before

@@ -219,7 +219,8 @@ def test_bodies_generated_from_the_document_are_created(shared_db: TestDatabase,
     assert stored["result_enable_edit_transcript"] is (body.get("result_enable_edit_transcript") is not False)
     if body.get("max_followups") is not None:  # else the template's default
         assert stored["max_followups"] == body["max_followups"]
-    assert stored["scoring_config"]["max_retries"] == (body.get("interview_attempts") or 1)
+    assert stored["scoring_config"]["max_retries"] == (
+        (body.get("custom_scoring") or {}).get("max_retries") or body.get("interview_attempts") or 1)
     for field in ("status", "type", "visibility", "recording", "recording_full_session", "result_view",
                   "candidate_video_introduction"):
         assert stored[field] == body.get(field), field
@@ -376,20 +377,22 @@ def test_one_broken_field_gets_a_422_naming_it(shared_db: TestDatabase, target: 
     assert shared_db.counts() == before
 
 
-def test_an_unknown_key_gets_a_422_naming_it(shared_db: TestDatabase) -> None:
+def test_an_unknown_key_is_ignored_and_named_in_a_warning(shared_db: TestDatabase) -> None:
     db = shared_db
     real = reality(db)
     body = {**make_valid({"questions": ["Why us?"], "name": "Role", "location": "remote", "description": "About.",
                           "interview_template_id": real.templates[0], "mojito_language_code": real.languages[0],
                           "status": "draft", "type": "interview", "visibility": "merchant_public"}, real),
             "unexpected_key": 1}
-    assert list(REQUEST_VALIDATOR.iter_errors(body))  # the document forbids it too
+    assert not list(REQUEST_VALIDATOR.iter_errors(body))  # the document allows it too
     response = db.rpc(body, real.owner)
-    assert response.status == 422 and response.body["details"] == "unexpected_key"
+    assert response.status == 200 and [w["path"] for w in response.body["warnings"]] == ["unexpected_key"]
     for scope in ("custom_scoring", "pdf_export_auto_config"):
-        nested = {**{k: v for k, v in body.items() if k != "unexpected_key"}, scope: {"unexpected_key": True}}
+        nested = {**{k: v for k, v in body.items() if k not in ("unexpected_key", "idempotency_key")},
+                  scope: {"unexpected_key": True}}
         response = db.rpc(nested, real.owner)
-        assert response.status == 422 and response.body["details"] == f"{scope}.unexpected_key", response.body
+        assert response.status == 200, response.body
+        assert [w["path"] for w in response.body["warnings"]] == [f"{scope}.unexpected_key"]
 
 
 def test_a_null_question_alternatives_means_absent(shared_db: TestDatabase) -> None:

@@ -155,6 +155,19 @@ def test_status_and_rollback_on_a_pushed_database(pushed: Pushed, pg_server: Loc
         assert state.exit_code == 0 and payload["deployed_with"] == "supabase db push"
         assert payload["pending_migrations"] == [] and payload["drift"] == [] and payload["fingerprint"] is True
         assert all(m["pushed_version"] for m in payload["migrations"])
+        # the function files' state, from the pushed revision and the catalog
+        assert [f["path"] for f in payload["functions"]] == sorted(p.name for p in project.function_files())
+        assert {f["state"] for f in payload["functions"]} == {"applied"}
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("create or replace function interview_private.normalize_tone(p_tone text) returns "
+                         "public.interview_tone language sql immutable set search_path = pg_catalog, pg_temp "
+                         "as $$ select 'simple'::public.interview_tone $$")
+        text = CliRunner().invoke(main, ["status", "--database-url", url])
+        assert text.exit_code == 0 and "Function files:" in text.output
+        assert re.search(r"interview_private\.normalize_tone\.sql\s+drifted", text.output)
+        assert re.search(r"public\.verify_embed_token\.sql\s+applied", text.output)
+        with psycopg.connect(url, autocommit=True) as conn:  # as pushed again, for what follows
+            conn.execute((project.functions_dir / "interview_private.normalize_tone.sql").read_text())
 
         refused = CliRunner().invoke(main, ["rollback", "--database-url", url])
         assert refused.exit_code == 1 and "deployed here with `supabase db push`" in refused.stderr

@@ -281,3 +281,71 @@ def test_without_seed_file_the_seed_goes_where_the_cli_reads_it(project: Project
     assert result.exit_code == 0, result.output
     assert (tmp_path / "supabase" / "seed.sql").read_text() == seed_script(project)
     assert not (tmp_path / "supabase" / "migrations" / "seed.sql").exists()
+
+
+# -- a full disk, a kill, an impossible directory --------------------------------
+
+
+def _export_with_file_size_limit(target: Path, limit: int) -> "subprocess.CompletedProcess[str]":
+    """The command in a process that may write files of at most ``limit`` bytes: a write
+    past it fails with EFBIG mid-file, as a full disk fails it with ENOSPC."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    def limit_file_size() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return subprocess.run([sys.executable, "-m", "interview_db", "export-supabase", str(target)], capture_output=True,
+                          text=True, timeout=300, check=False, preexec_fn=limit_file_size)
+
+
+def test_a_write_that_fails_mid_file_leaves_no_partial_file_and_the_next_export_completes(
+    project: Project, tmp_path: Path
+) -> None:
+    reference = export_supabase(project, tmp_path / "reference")
+    sizes = {name: (tmp_path / "reference" / name).stat().st_size for name in reference.migrations}
+    functions = next(n for n in reference.migrations if n.endswith(f"_{FUNCTIONS_NAME}.sql"))
+    assert sizes[functions] > max(v for k, v in sizes.items() if k != functions)  # only it exceeds the limit
+
+    failed = _export_with_file_size_limit(tmp_path / "out", sizes[functions] // 2)
+
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert failed.stderr.strip().splitlines() == [
+        f"Error: cannot write {tmp_path / 'out' / functions}: File too large; nothing of it was left behind"]
+    assert not (tmp_path / "out" / functions).exists()
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]  # no temporary file left
+
+    again = export_supabase(project, tmp_path / "out")
+    assert again.written == [functions, "seed.sql"] and again.completed == []
+    assert files_of(tmp_path / "out") == files_of(tmp_path / "reference")
+
+
+def test_a_truncated_file_an_earlier_export_left_is_written_whole_not_refused(project: Project, tmp_path: Path) -> None:
+    """What the export before writes-by-rename left on a full disk: a 0-byte migration, a cut revision."""
+    first = export_supabase(project, tmp_path)
+    migration, functions = first.migrations[0], first.migrations[-1]
+    whole = files_of(tmp_path)
+    (tmp_path / migration).write_text("")
+    (tmp_path / functions).write_bytes(whole[functions][:1000])
+
+    again = CliRunner().invoke(main, ["export-supabase", str(tmp_path), "--json"])
+
+    assert again.exit_code == 0, again.output
+    payload = json.loads(again.stdout)
+    assert payload["completed"] == [migration, functions] and payload["written"] == [migration, functions]
+    assert files_of(tmp_path) == whole
+    assert f"writing {migration} again: an earlier export left it incomplete (0 bytes)" in again.stderr
+    # an edit that is not a cut-short write is still refused
+    (tmp_path / migration).write_text(whole[migration].decode() + "\ncreate table public.extra (id int);\n")
+    with pytest.raises(ExportError, match="a migration never changes once it was pushed"):
+        export_supabase(project, tmp_path)
+
+
+def test_an_impossible_directory_is_one_line_without_a_traceback(tmp_path: Path) -> None:
+    for target, reason in (("/proc/nope", "No such file or directory"), ("/dev/null/sub", "Not a directory")):
+        result = CliRunner().invoke(main, ["export-supabase", target])
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert len(result.stderr.strip().splitlines()) == 1 and reason in result.stderr

@@ -63,13 +63,13 @@ def all_delivered(db: TestDatabase, total: int) -> bool:
     return statuses(db).get("delivered", 0) == total
 
 
-def test_sigterm_mid_batch_finishes_the_post_in_flight_records_it_and_releases_the_rest(
+def test_sigterm_finishes_the_post_in_flight_records_it_and_claims_nothing_more(
     db: TestDatabase, tmp_path: Path
 ) -> None:
     with Receiver(delay_seconds=0.4) as receiver:
         owner = db.owner()
         add_endpoint(db, owner, receiver, "slow")
-        create_interviews(db, owner, 3)  # 6 events
+        create_interviews(db, owner, 3)  # 6 events, one endpoint: one at a time
         log = tmp_path / "relay.log"
         relay = start_relay(db.url, log, "--batch-size", "6")
         try:
@@ -90,7 +90,7 @@ def test_sigterm_mid_batch_finishes_the_post_in_flight_records_it_and_releases_t
         assert released and all(r["attempts"] == r["recorded"] == 0 and r["due"] for r in released)
         assert all(r["claimed_by"] is None for r in rows)
         stopped = [e for e in log_events(log) if e["event"] == "stop"]
-        assert len(stopped) == 1 and stopped[0]["released"] == len(released)
+        assert len(stopped) == 1 and stopped[0]["delivered"] == len(delivered)
 
 
 def test_a_relay_killed_mid_batch_then_restarted_delivers_every_event_with_stable_ids(
@@ -101,7 +101,8 @@ def test_a_relay_killed_mid_batch_then_restarted_delivers_every_event_with_stabl
         add_endpoint(db, owner, receiver, "target")
         create_interviews(db, owner, 4)  # 8 events
         log = tmp_path / "relay.log"
-        killed = start_relay(db.url, log, "--batch-size", "4", "--lease-seconds", "1.5", "--timeout", "0.5")
+        killed = start_relay(db.url, log, "--batch-size", "4", "--lease-seconds", "1.5", "--timeout", "0.5",
+                             "--concurrency", "2")
         try:
             wait_for(lambda: receiver.count() >= 2, "two messages are posted", timeout=30)
             killed.send_signal(signal.SIGKILL)  # the second POST is in flight: never recorded
@@ -132,24 +133,36 @@ def test_a_relay_killed_mid_batch_then_restarted_delivers_every_event_with_stabl
 def test_two_relays_at_once_deliver_each_event_once(db: TestDatabase, tmp_path: Path) -> None:
     with Receiver(delay_seconds=0.05) as receiver:
         owner = db.owner()
-        add_endpoint(db, owner, receiver, "shared")
+        paths = [f"shared{i}" for i in range(3)]
+        for path in paths:
+            add_endpoint(db, owner, receiver, path)
         logs = [tmp_path / f"relay{i}.log" for i in range(2)]
-        relays = [start_relay(db.url, log, "--batch-size", "3") for log in logs]
+        # one attempt at a time each: with three endpoints, neither relay can take all the work
+        relays = [start_relay(db.url, log, "--batch-size", "3", "--concurrency", "1") for log in logs]
         try:
             wait_for(lambda: all(log.exists() and log_events(log) for log in logs), "both relays have started",
                      timeout=60)
-            create_interviews(db, owner, 15)  # 30 events, while both relays wait for them
-            wait_for(lambda: all_delivered(db, 30), "all 30 deliveries are delivered", timeout=90)
+            create_interviews(db, owner, 10)  # 20 events x 3 endpoints, while both relays wait for them
+            wait_for(lambda: all_delivered(db, 60), "all 60 deliveries are delivered", timeout=90)
         finally:
             codes = [stop(r) for r in relays]
         assert codes == [0, 0]
 
-        ids = [m.webhook_id for m in receiver.received]
-        assert len(ids) == 30 and len(set(ids)) == 30
+        for path in paths:
+            ids = [m.webhook_id for m in receiver.of(path)]
+            assert len(ids) == 20 and len(set(ids)) == 20
         assert all(m.verified for m in receiver.received)
         workers = db.admin.execute("select count(distinct relay) as n from interview_private.webhook_attempts"
                                    ).fetchone()["n"]
         assert workers == 2  # both relays took part
+        overlapping = db.admin.execute(
+            "select count(*) as n from interview_private.webhook_attempts as a "
+            "join interview_private.webhook_deliveries as d on d.id = a.delivery_id "
+            "join interview_private.webhook_attempts as b on b.id > a.id "
+            "join interview_private.webhook_deliveries as e on e.id = b.delivery_id and e.endpoint_id = d.endpoint_id "
+            "where a.started_at < b.started_at + b.latency_ms * interval '1 ms' "
+            "and b.started_at < a.started_at + a.latency_ms * interval '1 ms'").fetchone()["n"]
+        assert overlapping == 0  # never two attempts at once to one endpoint, whichever relays made them
 
 
 # -- the database restarted under a running relay ------------------------------------
@@ -196,3 +209,60 @@ def test_the_relay_reconnects_after_a_database_restart_and_goes_on(
         events = [e["event"] for e in log_events(log)]
         assert "reconnect" in events and events[-1] == "stop"
         assert len({m.webhook_id for m in receiver.received}) == 4
+
+
+# -- fair and parallel delivery, with the relay's default settings -------------------------
+
+
+def start_default_relay(url: str, log: Path) -> subprocess.Popen[bytes]:
+    """A relay with its default settings but for private targets (the receivers are on 127.0.0.1)."""
+    args = [sys.executable, "-m", "interview_db", "relay", "--database-url", url, "--allow-private-targets", "--json"]
+    with log.open("ab") as out:
+        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def test_a_merchant_with_tarpit_endpoints_at_the_cap_delays_only_itself(db: TestDatabase, tmp_path: Path) -> None:
+    with Receiver(hang_seconds=60) as tarpit, Receiver() as honest:
+        noisy = db.owner()
+        cap = db.admin.execute("select max_endpoints_per_merchant as n from interview_private.webhook_settings"
+                               ).fetchone()["n"]
+        for i in range(cap):
+            add_endpoint(db, noisy, tarpit, f"tarpit{i}", default="timeout")
+        create_interviews(db, noisy, 5)  # 10 events x the cap of endpoints, each attempt held to the timeout
+        quiet = db.owner()
+        add_endpoint(db, quiet, honest, "honest", event_types=["interview.created"])
+        relay = start_default_relay(db.url, tmp_path / "relay.log")
+        try:
+            wait_for(lambda: tarpit.count() >= 4, "the relay is busy with the tarpit", timeout=30)
+            sent = time.monotonic()
+            create_interviews(db, quiet, 1)
+            wait_for(lambda: honest.count() >= 1, "the honest merchant's message arrives", timeout=15)
+            took = time.monotonic() - sent
+        finally:
+            stop(relay)
+        assert took < 15
+        [got] = honest.received
+        assert got.verified and got.event_type == "interview.created"
+
+
+def test_forty_events_to_a_slow_receiver_arrive_within_ten_seconds_on_one_relay(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    with Receiver(delay_seconds=0.5) as receiver:
+        for i in range(20):  # 20 merchants with one endpoint each; 2 events each
+            owner = db.owner()
+            add_endpoint(db, owner, receiver, f"slow{i}")
+            create_interviews(db, owner, 1)
+        assert db.admin.execute("select count(*) as n from interview_private.webhook_deliveries").fetchone()["n"] == 40
+        log = tmp_path / "relay.log"
+        relay = start_default_relay(db.url, log)
+        try:
+            wait_for(lambda: log.exists() and any(e["event"] == "start" for e in log_events(log)),
+                     "the relay starts", timeout=30)
+            started = time.monotonic()
+            wait_for(lambda: all_delivered(db, 40), "all 40 are delivered", timeout=30)
+            took = time.monotonic() - started
+        finally:
+            stop(relay)
+        assert took < 10, took
+        assert receiver.count() == 40 and all(m.verified for m in receiver.received)

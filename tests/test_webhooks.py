@@ -14,7 +14,9 @@ import ipaddress
 import itertools
 import json
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -39,11 +41,17 @@ def call(db: TestDatabase, function: str, body: dict[str, Any], user: User | Non
     return call_rpc(db.api, function, body, user.claims if user else None)
 
 
+def allow_private_targets(db: TestDatabase) -> None:
+    """The receivers listen on http://127.0.0.1: the deployment must allow private targets."""
+    db.admin.execute("update interview_private.webhook_settings set allow_private_targets = true")
+
+
 def add_endpoint(db: TestDatabase, user: User, receiver: Receiver, path: str, plan: list[str] | None = None,
-                 **fields: Any) -> dict[str, Any]:
+                 default: str | None = None, **fields: Any) -> dict[str, Any]:
+    allow_private_targets(db)
     response = call(db, "webhook_endpoint_create", {"url": receiver.url(path), **fields}, user)
     assert response.status == 200, response.body
-    receiver.endpoint(path, response.body["secret"], plan)
+    receiver.endpoint(path, response.body["secret"], plan, default)
     return response.body
 
 
@@ -193,8 +201,8 @@ def test_rotation_returns_a_new_secret_and_both_verify_for_a_day(db: TestDatabas
     Webhook(endpoint["secret"]).verify(got[0].raw, dict(got[0].headers))  # and, for now, with the previous one
 
     # A day later the previous secret signs no more.
-    db.admin.execute("update interview_private.webhook_endpoint_secrets "
-                     "set previous_valid_until = now() - interval '1 second'")
+    db.admin.execute("update interview_private.webhook_endpoint_previous_secrets "
+                     "set valid_until = now() - interval '1 second'")
     create_interviews(db, owner, 1, expectations=False)
     relay(db).run()
     later = receiver.of("rotating")[1]
@@ -218,7 +226,7 @@ def test_each_event_is_delivered_exactly_once_to_each_endpoint(db: TestDatabase,
     stats = relay(db, log, batch_size=4).run()
     again = relay(db).run()
 
-    assert stats.delivered == 12 and stats.batches == 3 and again.delivered == 0
+    assert stats.delivered == 12 and stats.claims >= 6 and again.delivered == 0
     for path in ("first", "second"):
         got = receiver.of(path)
         assert all(r.verified for r in got)
@@ -236,7 +244,7 @@ def test_each_event_is_delivered_exactly_once_to_each_endpoint(db: TestDatabase,
         assert all(a["latency_ms"] >= 0 for a in tries)
     # A progress line per batch; neither secret nor signature is ever logged.
     text = log.getvalue()
-    assert text.count("batch of") == 3
+    assert text.count("claimed ") == stats.claims
     for secret in (first["secret"], second["secret"]):
         assert secret[6:] not in text
     assert all(r.signature.split(",", 1)[1] not in text for r in receiver.received)
@@ -464,11 +472,23 @@ def test_doctor_reports_the_backlog_due_retrying_dead_and_oldest_age(db: TestDat
     # One retrying, and the oldest due delivery an hour old: no relay is running.
     ids = [d["id"] for d in deliveries(db, endpoint["id"]) if d["status"] == "pending"]
     db.admin.execute("update interview_private.webhook_deliveries set attempts = 1 where id = %s", (ids[0],))
-    db.admin.execute("update interview_private.webhook_deliveries set created_at = now() - interval '1 hour' "
+    db.admin.execute("update interview_private.webhook_deliveries set next_attempt_at = now() - interval '1 hour' "
                      "where id = %s", (ids[1],))
     code, check = webhooks()
     assert code == 1 and check["ok"] is False and check["fix"] == RELAY
     assert check["summary"] == "2 due, 1 retrying, 4 dead; oldest due for 60 min: is a relay running?"
+
+    # Created long ago but due only since its backoff ended a minute ago: no alarm.
+    db.admin.execute("update interview_private.webhook_deliveries set created_at = now() - interval '5 hours', "
+                     "next_attempt_at = now() - interval '1 minute' where status = 'pending'")
+    code, check = webhooks()
+    assert code == 0 and check["summary"].startswith("2 due, 1 retrying, 4 dead; oldest due for 6")  # 60-69 s
+    # A disabled endpoint's deliveries are no relay's to send: held, not due.
+    assert call(db, "webhook_endpoint_update", {"endpoint_id": endpoint["id"], "enabled": False}, owner).status == 200
+    db.admin.execute("update interview_private.webhook_deliveries set next_attempt_at = now() - interval '2 hours' "
+                     "where status = 'pending'")
+    code, check = webhooks()
+    assert code == 0 and check["summary"].startswith("0 due, 0 retrying, 4 dead, 2 held by disabled endpoints (")
 
 
 # -- bench -----------------------------------------------------------------------------
@@ -481,6 +501,7 @@ def test_the_bench_measures_delivery_rate_and_latency(db: TestDatabase) -> None:
         BenchResult,
         bench_webhooks,
         format_table,
+        performance_markdown,
     )
 
     bench = Bench(db.url, db.api_url, BenchOptions.quick(), lambda _: None)
@@ -492,23 +513,18 @@ def test_the_bench_measures_delivery_rate_and_latency(db: TestDatabase) -> None:
     assert point.events == 20 and point.events_per_second > 0 and point.drain_seconds > 0
     assert point.latency.calls == 20 and 0 < point.latency.median_ms <= point.latency.p95_ms
     assert db.admin.execute("select count(*) as n from interview_private.webhook_deliveries "
-                            "where status = 'delivered'").fetchone()["n"] == 40
-    table = format_table(BenchResult("15", 2, "test", {}, webhooks=point))
+                            "where status = 'delivered'").fetchone()["n"] == 60  # 20 + 20 + 20 beside the tarpit
+    noisy = point.noisy
+    assert noisy is not None and noisy.tarpit_endpoints == 20 and noisy.honest_events == 20
+    assert noisy.tarpit_attempts_in_flight == noisy.merchant_limit == 8  # the tarpit holds no more than its share
+    assert noisy.honest_latency.p95_ms < noisy.timeout_seconds * 1000  # never waits for a tarpit's timeout
+    assert db.admin.execute("select count(*) as n from public.webhook_endpoints").fetchone()["n"] == 1
+    result = BenchResult("15", 2, "test", {}, webhooks=point)
+    table = format_table(result)
     assert "events/s delivered" in table and "created-to-delivered latency: median" in table
-
-
-def test_a_batch_stops_before_an_attempt_could_outlast_the_lease(db: TestDatabase) -> None:
-    with Receiver(delay_seconds=0.6) as slow:
-        owner = db.owner()
-        endpoint = add_endpoint(db, owner, slow, "slow", event_types=["interview.created"])
-        create_interviews(db, owner, 3)
-        r = relay(db, batch_size=3, lease_seconds=2.9, timeout_seconds=1.0)
-        with psycopg.connect(db.url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
-            claimed_at = time.monotonic()
-            report = r.process(conn, r._claim(conn), claimed_at)
-        # 0.6 s per POST, 1 s timeout, 1 s margin: the third could end past the 2.9 s lease
-        assert (report.claimed, report.delivered, report.released) == (3, 2, 1)
-        assert [d["status"] for d in deliveries(db, endpoint["id"])] == ["delivered", "delivered", "pending"]
+    assert "beside a merchant with 20 tarpit endpoints (8 attempts held)" in table
+    markdown = performance_markdown({**json.loads(result.to_json()), "sizes": []})
+    assert "Beside a merchant with 20 endpoints that never answer (8 attempts held" in markdown
 
 
 def test_the_relay_command_fails_in_one_line_where_it_cannot_work(empty_db: str) -> None:
@@ -524,3 +540,359 @@ def test_the_relay_command_fails_in_one_line_where_it_cannot_work(empty_db: str)
     unreachable = CliRunner().invoke(main, ["relay", "--once", "--database-url",
                                             "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2"])
     assert unreachable.exit_code == 1 and "Error: cannot connect to 127.0.0.1:1/none: " in unreachable.output
+
+
+# -- bounded attempts, leases, attempt numbers --------------------------------------------
+
+
+def test_a_trickling_answer_with_connection_close_is_cut_at_the_timeout(db: TestDatabase, receiver: Receiver) -> None:
+    owner = db.owner()
+    endpoint = add_endpoint(db, owner, receiver, "trickle", plan=["trickle"], event_types=["interview.created"])
+    create_interviews(db, owner, 1)
+
+    started = time.monotonic()
+    relay(db, timeout_seconds=1.0).run()
+
+    assert time.monotonic() - started < 3  # not the 100 s the answer would take at a byte every 0.25 s
+    [tried] = attempts(db, endpoint["id"])
+    assert tried["outcome"] == "failed" and tried["error"] == "timed out after 1 s"
+    assert 900 <= tried["latency_ms"] < 1600
+
+
+def test_a_slow_name_resolution_counts_against_the_deadline(db: TestDatabase, receiver: Receiver) -> None:
+    owner = db.owner()
+    endpoint = add_endpoint(db, owner, receiver, "slow-dns", event_types=["interview.created"])
+    create_interviews(db, owner, 1)
+
+    def slow(host: str, port: int) -> list[str]:
+        time.sleep(3)
+        return ["127.0.0.1"]
+
+    r = relay(db, timeout_seconds=0.5)
+    r.resolver = slow
+    started = time.monotonic()
+    r.run()
+    assert time.monotonic() - started < 2
+    [tried] = attempts(db, endpoint["id"])
+    assert tried["error"] == "timed out after 0.5 s" and receiver.received == []
+
+
+def test_a_lease_shorter_than_the_timeout_and_its_margin_is_refused() -> None:
+    from click.testing import CliRunner
+
+    from interview_db.cli import main
+
+    with pytest.raises(ValueError, match="lease"):
+        RelayOptions(lease_seconds=10, timeout_seconds=10)
+    result = CliRunner().invoke(main, ["relay", "--database-url", "postgresql://nobody@127.0.0.1:1/none",
+                                       "--timeout", "10", "--lease-seconds", "10.5"])
+    assert result.exit_code == 2
+    assert "--lease-seconds: the lease (10.5 s) must be at least the timeout (10 s) plus 1 s" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_attempt_numbers_follow_the_recording_order_even_from_a_late_relay(db: TestDatabase) -> None:
+    owner = db.owner()
+    allow_private_targets(db)
+    created = call(db, "webhook_endpoint_create", {"url": "http://127.0.0.1:9/late",
+                                                   "event_types": ["interview.created"]}, owner).body
+    create_interviews(db, owner, 1)
+    claim = "select delivery_id from interview_private.claim_webhook_deliveries(%s, 1, %s, 8)"
+    record = ("select interview_private.record_webhook_attempt(%s, %s, now(), 5, 500, false, 'HTTP 500', 12, "
+              "interval '0') as state")
+    [late] = db.admin.execute(claim, ("relay-a", timedelta(milliseconds=100))).fetchall()
+    time.sleep(0.2)  # relay-a's lease ends while its POST is still running
+    [again] = db.admin.execute(claim, ("relay-b", timedelta(seconds=30))).fetchall()
+    assert late["delivery_id"] == again["delivery_id"]
+
+    states = [db.admin.execute(record, (late["delivery_id"], who)).fetchone()["state"]
+              for who in ("relay-a", "relay-b", "relay-a")]
+
+    assert states == ["unchanged", "retrying", "unchanged"]
+    rows = attempts(db, created["id"])
+    assert [(a["attempt"], a["relay"]) for a in rows] == [(1, "relay-a"), (2, "relay-b"), (3, "relay-a")]
+
+
+# -- rotation, registration limits -------------------------------------------------------
+
+
+def test_two_rotations_within_a_day_keep_both_old_secrets_verifying(db: TestDatabase, receiver: Receiver) -> None:
+    from standardwebhooks.webhooks import Webhook
+
+    owner = db.owner()
+    endpoint = add_endpoint(db, owner, receiver, "twice")
+    first = call(db, "webhook_endpoint_rotate_secret", {"endpoint_id": endpoint["id"]}, owner).body
+    second = call(db, "webhook_endpoint_rotate_secret", {"endpoint_id": endpoint["id"]}, owner).body
+    receiver.secrets["twice"] = second["secret"]
+
+    create_interviews(db, owner, 1, expectations=False)
+    relay(db).run()
+
+    [got] = receiver.of("twice")
+    assert got.verified and len(got.signature.split(" ")) == 3
+    for secret in (endpoint["secret"], first["secret"], second["secret"]):
+        assert Webhook(secret).verify(got.raw, dict(got.headers))["type"] == "interview.created"
+
+
+def test_http_urls_are_refused_unless_the_deployment_allows_private_targets(db: TestDatabase) -> None:
+    owner = db.owner()
+    refused = call(db, "webhook_endpoint_create", {"url": "http://hooks.example.test/in"}, owner)
+    assert refused.status == 422 and refused.body["details"] == "url" and "https" in refused.body["message"]
+    allow_private_targets(db)
+    assert call(db, "webhook_endpoint_create", {"url": "http://hooks.example.test/in"}, owner).status == 200
+
+
+def test_the_endpoint_cap_and_a_duplicate_url_are_refused_naming_the_limit(db: TestDatabase) -> None:
+    owner = db.owner()
+    for i in range(20):  # the documented default of webhook_settings.max_endpoints_per_merchant
+        assert call(db, "webhook_endpoint_create", {"url": f"https://hooks.example.test/{i}"}, owner).status == 200
+
+    duplicate = call(db, "webhook_endpoint_create", {"url": "https://hooks.example.test/3"}, owner)
+    assert duplicate.status == 409 and duplicate.body["details"] == "url", duplicate.body
+    assert "one endpoint per merchant and url" in duplicate.body["message"]
+    over = call(db, "webhook_endpoint_create", {"url": "https://hooks.example.test/20"}, owner)
+    assert over.status == 409 and over.body["details"] == "max_endpoints_per_merchant", over.body
+    assert "max_endpoints_per_merchant is 20" in over.body["message"]
+    some = db.admin.execute("select id from public.webhook_endpoints order by url limit 1").fetchone()["id"]
+    moved = call(db, "webhook_endpoint_update", {"endpoint_id": str(some), "url": "https://hooks.example.test/5"}, owner)
+    assert moved.status == 409 and moved.body["details"] == "url"
+    assert db.admin.execute("select count(*) as n from public.webhook_endpoints").fetchone()["n"] == 20
+
+    db.admin.execute("update interview_private.webhook_settings set max_endpoints_per_merchant = 21")
+    assert call(db, "webhook_endpoint_create", {"url": "https://hooks.example.test/20"}, owner).status == 200
+    other = db.owner()  # the cap is per merchant, and so is the url
+    assert call(db, "webhook_endpoint_create", {"url": "https://hooks.example.test/3"}, other).status == 200
+
+
+def test_an_endpoint_failing_for_the_whole_period_is_disabled_with_the_reason(
+    db: TestDatabase, receiver: Receiver
+) -> None:
+    owner = db.owner()
+    endpoint = add_endpoint(db, owner, receiver, "broken", default="500", event_types=["interview.created"])
+    create_interviews(db, owner, 1)
+    relay(db).run()
+    row = db.admin.execute("select enabled, failing_since from public.webhook_endpoints where id = %s",
+                           (endpoint["id"],)).fetchone()
+    assert row["enabled"] and row["failing_since"] is not None  # failing, not yet for 5 days
+
+    db.admin.execute("update public.webhook_endpoints set failing_since = now() - interval '5 days 1 minute'")
+    db.admin.execute("update interview_private.webhook_deliveries set next_attempt_at = now()")
+    relay(db).run()
+
+    seen = call(db, "webhook_endpoint_deliveries", {"endpoint_id": endpoint["id"]}, owner)
+    assert seen.status == 200
+    with db.api.transaction():
+        db.api.execute("select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
+                       (json.dumps(owner.claims),))
+        mine = db.api.execute("select enabled, disabled_reason from public.webhook_endpoints").fetchone()
+    assert mine[0] is False and mine[1].startswith("disabled automatically: every attempt failed since ")
+    assert "last error: HTTP 500" in mine[1]
+    again = call(db, "webhook_endpoint_update", {"endpoint_id": endpoint["id"], "enabled": True}, owner).body
+    assert again["enabled"] and again["disabled_reason"] is None and again["failing_since"] is None
+
+
+# -- retention -------------------------------------------------------------------------------
+
+
+def test_pruning_deletes_old_final_deliveries_and_events_and_keeps_what_is_not_final(
+    db: TestDatabase, receiver: Receiver
+) -> None:
+    from click.testing import CliRunner
+
+    from interview_db.cli import main
+
+    owner = db.owner()
+    good = add_endpoint(db, owner, receiver, "good", event_types=["interview.created"])
+    down = add_endpoint(db, owner, receiver, "down", default="500", event_types=["interview.created"])
+    quiet = db.owner()  # no endpoint: its events have no delivery at all
+    create_interviews(db, owner, 2)
+    create_interviews(db, quiet, 1)
+    relay(db, max_attempts=1, retry=RetryPolicy(base_seconds=0.05, max_seconds=0.1, max_attempts=1)).run()
+    create_interviews(db, owner, 1)  # pending: never attempted
+    assert {d["status"] for d in deliveries(db, good["id"])} == {"pending", "delivered"}
+    assert {d["status"] for d in deliveries(db, down["id"])} == {"pending", "dead"}
+    # published_at: set when every delivery of an event is final, and none before
+    published = db.admin.execute(
+        "select o.event_type, o.merchant_id, o.published_at is not null as published, "
+        "bool_and(d.status <> 'pending') as final from interview_private.outbox_events as o "
+        "left join interview_private.webhook_deliveries as d on d.event_id = o.id "
+        "where o.merchant_id = %s group by o.id", (owner.merchant_id,)).fetchall()
+    assert all(r["published"] == bool(r["final"]) for r in published if r["event_type"] == "interview.created")
+    db.admin.execute("update interview_private.webhook_deliveries set created_at = created_at - interval '40 days', "
+                     "delivered_at = delivered_at - interval '40 days', dead_at = dead_at - interval '40 days'")
+    db.admin.execute("update interview_private.outbox_events set created_at = created_at - interval '40 days'")
+    db.admin.execute("update interview_private.outbox_events set published_at = published_at - interval '40 days' "
+                     "where published_at is not null")
+    before = db.admin.execute("select count(*) as n from interview_private.webhook_attempts").fetchone()["n"]
+
+    result = CliRunner().invoke(main, ["prune", "--database-url", db.url])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("pruned 2 delivered deliveries (with their attempts) and ")
+    assert [d["status"] for d in deliveries(db, good["id"])] == ["pending"]
+    assert sorted(d["status"] for d in deliveries(db, down["id"])) == ["dead", "dead", "pending"]
+    after = db.admin.execute("select count(*) as n from interview_private.webhook_attempts").fetchone()["n"]
+    assert after == before - 2
+    # Every event that still has a delivery stays; the quiet merchant's are marked published, then pruned next time.
+    orphans = db.admin.execute(
+        "select count(*) as n from interview_private.webhook_deliveries as d where not exists "
+        "(select from interview_private.outbox_events as o where o.id = d.event_id)").fetchone()["n"]
+    assert orphans == 0
+    quiet_events = db.admin.execute("select published_at from interview_private.outbox_events where merchant_id = %s",
+                                    (quiet.merchant_id,)).fetchall()
+    assert len(quiet_events) == 2 and all(e["published_at"] is not None for e in quiet_events)
+    db.admin.execute("update interview_private.outbox_events set published_at = now() - interval '40 days' "
+                     "where merchant_id = %s", (quiet.merchant_id,))
+    assert CliRunner().invoke(main, ["prune", "--database-url", db.url]).exit_code == 0
+    assert db.admin.execute("select count(*) as n from interview_private.outbox_events where merchant_id = %s",
+                            (quiet.merchant_id,)).fetchone()["n"] == 0
+
+
+# -- what merchants see and do ---------------------------------------------------------------
+
+
+def test_merchants_read_their_deliveries_and_attempts_and_no_one_elses(db: TestDatabase, receiver: Receiver) -> None:
+    owner = db.owner()
+    stranger = db.owner()
+    staff = db.user(owner.merchant_id, "merchant")
+    endpoint = add_endpoint(db, owner, receiver, "seen", plan=["500"], event_types=["interview.created"])
+    create_interviews(db, owner, 1)
+    r = relay(db)
+    r.run()
+    time.sleep(0.3)
+    r.run()
+
+    seen = call(db, "webhook_endpoint_deliveries", {"endpoint_id": endpoint["id"]}, owner)
+    assert seen.status == 200, seen.body
+    [delivery] = seen.body
+    assert delivery["status"] == "delivered" and delivery["event_type"] == "interview.created"
+    assert [(a["attempt"], a["outcome"], a["status_code"]) for a in delivery["attempt_log"]] == [
+        (1, "failed", 500), (2, "delivered", 204)]
+    assert all(a["latency_ms"] >= 0 for a in delivery["attempt_log"])
+    assert delivery["attempt_log"][0]["error"].startswith("HTTP 500")
+    assert "secret" not in json.dumps(seen.body)
+    assert call(db, "webhook_endpoint_deliveries", {"endpoint_id": endpoint["id"], "status": "dead"},
+                owner).body == []
+    bad = call(db, "webhook_endpoint_deliveries", {"endpoint_id": endpoint["id"], "status": "lost"}, owner)
+    assert bad.status == 422 and bad.body["details"] == "status"
+
+    for other, status in ((stranger, 404), (staff, 403), (None, 401)):
+        refused = call(db, "webhook_endpoint_deliveries", {"endpoint_id": endpoint["id"]}, other)
+        assert refused.status == status, refused.body
+    unknown = call(db, "webhook_endpoint_deliveries", {"endpoint_id": str(uuid.uuid4())}, owner)
+    assert unknown.status == 404 and unknown.body["message"] == \
+        call(db, "webhook_endpoint_deliveries", {"endpoint_id": endpoint["id"]}, stranger).body["message"]
+
+
+def test_a_dead_delivery_is_replayed_by_its_merchant_only(db: TestDatabase, receiver: Receiver) -> None:
+    owner = db.owner()
+    stranger = db.owner()
+    endpoint = add_endpoint(db, owner, receiver, "revived", plan=["500"], event_types=["interview.created"])
+    create_interviews(db, owner, 1)
+    relay(db, max_attempts=1, retry=RetryPolicy(base_seconds=0.05, max_seconds=0.1, max_attempts=1)).run()
+    [dead] = deliveries(db, endpoint["id"])
+    assert dead["status"] == "dead"
+
+    for other in (stranger, None):
+        refused = call(db, "webhook_delivery_replay", {"delivery_id": str(dead["id"])}, other)
+        assert refused.status in (401, 404), refused.body
+    assert call(db, "webhook_delivery_replay", {"delivery_id": str(uuid.uuid4())}, owner).status == 404
+    assert deliveries(db, endpoint["id"])[0]["status"] == "dead"
+
+    replayed = call(db, "webhook_delivery_replay", {"delivery_id": str(dead["id"])}, owner)
+    assert replayed.status == 200 and replayed.body["status"] == "pending"
+    again = call(db, "webhook_delivery_replay", {"delivery_id": str(dead["id"])}, owner)
+    assert again.status == 409 and again.body["details"] == "delivery_id"
+    relay(db).run()
+
+    got = receiver.of("revived")
+    assert [g.answer for g in got] == ["500", "ok"] and got[0].webhook_id == got[1].webhook_id
+    assert [(a["attempt"], a["outcome"]) for a in attempts(db, endpoint["id"])] == [(1, "failed"), (2, "delivered")]
+    assert deliveries(db, endpoint["id"])[0]["status"] == "delivered"
+
+
+def test_an_endpoint_is_deleted_by_its_merchant_only(db: TestDatabase, receiver: Receiver) -> None:
+    owner = db.owner()
+    stranger = db.owner()
+    endpoint = add_endpoint(db, owner, receiver, "gone")
+    create_interviews(db, owner, 1)
+
+    refused = call(db, "webhook_endpoint_delete", {"endpoint_id": endpoint["id"]}, stranger)
+    assert refused.status == 404 and refused.body["details"] == "endpoint_id"
+    assert len(deliveries(db, endpoint["id"])) == 2
+
+    deleted = call(db, "webhook_endpoint_delete", {"endpoint_id": endpoint["id"]}, owner)
+    assert deleted.status == 200 and deleted.body == {"id": endpoint["id"], "deleted": True}
+    assert deliveries(db, endpoint["id"]) == []
+    assert db.admin.execute("select count(*) as n from interview_private.webhook_endpoint_secrets "
+                            "where endpoint_id = %s", (endpoint["id"],)).fetchone()["n"] == 0
+    assert call(db, "webhook_endpoint_delete", {"endpoint_id": endpoint["id"]}, owner).status == 404
+    relay(db).run()
+    assert receiver.received == []
+
+
+def test_a_test_event_is_signed_and_sent_now_for_its_merchant_only(db: TestDatabase, receiver: Receiver) -> None:
+    owner = db.owner()
+    stranger = db.owner()
+    endpoint = add_endpoint(db, owner, receiver, "tested")
+    other = add_endpoint(db, owner, receiver, "untouched")
+
+    refused = call(db, "webhook_endpoint_test", {"endpoint_id": endpoint["id"]}, stranger)
+    assert refused.status == 404 and refused.body["details"] == "endpoint_id"
+    sent = call(db, "webhook_endpoint_test", {"endpoint_id": endpoint["id"]}, owner)
+    assert sent.status == 200 and sent.body["event_type"] == "webhook.test"
+    relay(db).run()
+
+    [got] = receiver.of("tested")
+    assert got.verified and got.webhook_id == sent.body["webhook_id"]
+    assert got.body == {"type": "webhook.test", "timestamp": got.body["timestamp"] if got.body else None,
+                        "data": {"endpoint_id": endpoint["id"], "test": True}}
+    assert receiver.of("untouched") == [] and other["id"]
+    off = call(db, "webhook_endpoint_update", {"endpoint_id": endpoint["id"], "enabled": False}, owner)
+    assert off.status == 200
+    disabled = call(db, "webhook_endpoint_test", {"endpoint_id": endpoint["id"]}, owner)
+    assert disabled.status == 409 and disabled.body["details"] == "endpoint_id"
+
+
+def test_a_running_relay_prunes_by_itself(db: TestDatabase, receiver: Receiver) -> None:
+    import threading
+
+    owner = db.owner()
+    endpoint = add_endpoint(db, owner, receiver, "pruned", event_types=["interview.created"])
+    create_interviews(db, owner, 2)
+    relay(db).run()
+    db.admin.execute("update interview_private.webhook_deliveries set delivered_at = now() - interval '31 days'")
+
+    r = relay(db, once=False, poll_seconds=0.1)
+    worker = threading.Thread(target=r.run, daemon=True)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 20
+        while deliveries(db, endpoint["id"]):
+            assert time.monotonic() < deadline, "the relay did not prune"
+            time.sleep(0.1)
+    finally:
+        r.request_stop()
+        worker.join(timeout=10)
+    assert r.stats.pruned == 2 and attempts(db, endpoint["id"]) == []
+
+
+def test_event_types_are_declared_once_in_the_enum(db: TestDatabase) -> None:
+    owner = db.owner()
+    unknown = call(db, "webhook_endpoint_create", {"url": "https://hooks.example.test/a",
+                                                   "event_types": ["interview.archived"]}, owner)
+    assert unknown.status == 422 and unknown.body["details"] == "event_types[0]"
+    assert unknown.body["hint"] == ", ".join(BOTH)
+
+    db.admin.execute("alter type interview_private.webhook_event_type add value 'interview.archived'")
+
+    known = call(db, "webhook_endpoint_create", {"url": "https://hooks.example.test/a",
+                                                 "event_types": ["interview.archived"]}, owner)
+    assert known.status == 200, known.body  # the validation and the table's check both read the enum
+    every = call(db, "webhook_endpoint_create", {"url": "https://hooks.example.test/b"}, owner)
+    assert every.body["event_types"] == [*BOTH, "interview.archived"]
+    db.admin.execute("insert into interview_private.outbox_events (event_type, merchant_id, interview_def_set_id, "
+                     "payload) values ('interview.archived', %s, gen_random_uuid(), '{}')", (owner.merchant_id,))
+    with pytest.raises(psycopg.errors.CheckViolation):
+        db.admin.execute("insert into interview_private.outbox_events (event_type, merchant_id, interview_def_set_id, "
+                         "payload) values ('interview.deleted', %s, gen_random_uuid(), '{}')", (owner.merchant_id,))

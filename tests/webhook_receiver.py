@@ -3,8 +3,10 @@
 Every request is verified with ``standardwebhooks`` against the secret of its
 path; each path can be told how to answer, one plan entry per request: "ok"
 (204), "500", "timeout" (answers only after ``hang_seconds``), "close" (closes
-the connection without an answer), "redirect" (302 to another path) or "drip"
-(a 200 whose body comes a byte every 0.1 s).
+the connection without an answer), "redirect" (302 to another path), "drip"
+(a 200 whose body comes a byte every 0.1 s) or "trickle" (a 200 with
+``connection: close`` and no length, its body a byte every 0.25 s). A path
+can also be given a default answer for every request (``default``).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class Receiver:
         self.delay_seconds = delay_seconds
         self.secrets: dict[str, str] = {}
         self.plans: dict[str, deque[str]] = defaultdict(deque)
+        self.defaults: dict[str, str] = {}
         self.received: list[Received] = []
         self.connections = 0
         self._lock = threading.Lock()
@@ -86,9 +89,11 @@ class Receiver:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}/{path}"
 
-    def endpoint(self, path: str, secret: str, plan: list[str] | None = None) -> None:
+    def endpoint(self, path: str, secret: str, plan: list[str] | None = None, default: str | None = None) -> None:
         self.secrets[path] = secret
         self.plans[path].extend(plan or [])
+        if default:
+            self.defaults[path] = default
 
     def of(self, path: str) -> list[Received]:
         with self._lock:
@@ -111,7 +116,7 @@ class Receiver:
             except WebhookVerificationError:
                 body = json.loads(raw) if raw else None
         with self._lock:
-            answer = self.plans[path].popleft() if self.plans[path] else "ok"
+            answer = self.plans[path].popleft() if self.plans[path] else self.defaults.get(path, "ok")
             self.received.append(Received(path, headers.get("webhook-id", ""), headers.get("webhook-timestamp", ""),
                                           headers.get("webhook-signature", ""), verified, body, answer,
                                           time.monotonic(), raw, tuple(headers.items())))
@@ -123,17 +128,12 @@ class Receiver:
             return
         if answer == "timeout":
             time.sleep(self.hang_seconds)
+        if answer == "trickle":  # 200, no length, connection: close, then a byte every 0.25 s
+            request.close_connection = True
+            _dribble(request, ("connection", "close"), 400, 0.25)
+            return
         if answer == "drip":  # a complete status line, then the body a byte at a time
-            request.send_response(200)
-            request.send_header("content-length", "1000")
-            request.end_headers()
-            for _ in range(1000):
-                try:
-                    request.wfile.write(b"x")
-                    request.wfile.flush()
-                except OSError:
-                    return
-                time.sleep(0.1)
+            _dribble(request, ("content-length", "1000"), 1000, 0.1)
             return
         status = {"ok": 204, "500": 500, "timeout": 204, "redirect": 302}[answer] if verified or answer != "ok" else 401
         request.send_response(status)
@@ -144,3 +144,17 @@ class Receiver:
         request.end_headers()
         if payload:
             request.wfile.write(payload)
+
+
+def _dribble(request: BaseHTTPRequestHandler, header: tuple[str, str], count: int, interval: float) -> None:
+    """A 200 with ``header``, then a body of ``count`` bytes, one every ``interval`` seconds."""
+    request.send_response(200)
+    request.send_header(*header)
+    request.end_headers()
+    for _ in range(count):
+        try:
+            request.wfile.write(b"x")
+            request.wfile.flush()
+        except OSError:
+            return
+        time.sleep(interval)

@@ -12,7 +12,7 @@ export type Json = string | number | boolean | null | { [key: string]: Json | un
 export type JsonObject = { [key: string]: Json | undefined }
 
 /**
- * The body of the create call: the existing API's body, unchanged. Rules that involve more than one field or the database (references, uniqueness within the questions, conditions between fields) are stated in each field's description. A field sent as null is treated as absent. Texts cannot contain the NUL character (U+0000), which PostgreSQL refuses (400); numbers are 0 or about 1e-308 to 1e308 in magnitude (what a JSON client reads as a double). The whole body is at most 2 MiB of JSON. Every value is checked for its exact JSON type: a string where a number or boolean belongs, or anything but a string where a text belongs, is a 422 that names the field, never a silent cast.
+ * The body of the create call: the existing API's body, unchanged. Rules that involve more than one field or the database (references, uniqueness within the questions, conditions between fields) are stated in each field's description. A field sent as null is treated as absent. Texts cannot contain the NUL character (U+0000), which PostgreSQL refuses (400); numbers are 0 or about 1e-308 to 1e308 in magnitude (what a JSON client reads as a double). The whole body is at most 2 MiB of JSON. Every value is checked for its exact JSON type: a string where a number or boolean belongs, or anything but a string where a text belongs, is a 422 that names the field, never a silent cast. Other keys are ignored: the call creates the interview from the known keys and names each other key in the response's warnings.
  *
  * Required fields are required; an optional field may be left out or sent as null (the same thing).
  * supabase.rpc infers its args generically, so TypeScript does not flag an unknown key of a literal
@@ -119,10 +119,10 @@ export type CreateInterviewRequest = {
    */
   code?: string | null
   /**
-   * Cover image shown to candidates. Accepted: an absolute http or https URL of at most 2048 printable ASCII characters (percent-encode the rest).
+   * Cover image shown to candidates. Leading and trailing spaces, tabs and line breaks are trimmed; lengths count after trimming. Accepted: an absolute http or https URL with a host, of at most 2048 characters; "" is absent.
    *
    * @maxLength 2048
-   * @pattern ^[Hh][Tt][Tt][Pp][Ss]?://[!-"$-.0->A-~]+([/?#][!-~]*)?$
+   * @pattern ^[Hh][Tt][Tt][Pp][Ss]?://[^ \t\r\n/?#@]+([/?#][^\r\n]*)?$
    */
   cover_image_url?: string | null
   /**
@@ -138,11 +138,12 @@ export type CreateInterviewRequest = {
    */
   interview_salary?: string | null
   /**
-   * Until when candidates may take the interview. Accepted: a future ISO 8601 date (2030-12-31, meaning the end of that day, UTC) or date-time (2030-12-31T18:00:00Z).
+   * Until when candidates may take the interview. Accepted: a future ISO 8601 date (2030-12-31, meaning the end of that day, UTC) or date-time (2030-12-31T18:00:00Z; any number of fraction digits, stored to the microsecond).
    *
-   * @pattern ^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$
+   * @pattern ^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$
    * @example "2030-12-31"
    * @example "2030-12-31T18:00:00Z"
+   * @example "2030-12-31T18:00:00.1234567+02:00"
    */
   interview_available_till?: string | null
   /**
@@ -155,11 +156,10 @@ export type CreateInterviewRequest = {
   /** The company the role is for, when hiring on behalf of another company. Leading and trailing spaces, tabs and line breaks are trimmed; lengths count after trimming. Accepted: an object {name, description, location, sector, company_size} of texts, or a text of at most 200 characters taken as the name. */
   hiring_for_company?: HiringForCompany | string | null
   /**
-   * Tags of the interview. Each text is trimmed. Accepted: an array of at most 50 texts of 1 to 64 characters; duplicates are removed.
+   * Tags of the interview. Each text is trimmed; an empty one is dropped (with a warning). Accepted: an array of at most 100 texts of at most 200 characters; empty items are dropped, duplicates removed.
    *
-   * @maxItems 50
-   * @maxLength (each item) 64
-   * @pattern (each item) [^ \t\r\n]
+   * @maxItems 100
+   * @maxLength (each item) 200
    */
   tags?: string[] | null
   /** Assess pronunciation (default false). Accepted: true or false; true needs a pronunciation-capable language. */
@@ -196,7 +196,7 @@ export type CreateInterviewRequest = {
   candidate_expectations?: string | null
   /** Expectations per level; generated when null and type is interview. Accepted: an object with optional weak, moderate and strong arrays of texts. */
   candidate_expectations_json?: CandidateExpectations | null
-  /** Scoring settings merged over the platform defaults and the template's. Accepted: an object with max_score (1..1000) and boolean early_stop, speech_cadence, ai_pronunciation, sentiment_analysis, ai_assessment_answer, ai_assessment_resume, ai_assessment_session. */
+  /** Scoring settings merged over the platform defaults and the template's. Accepted: an object with max_score (1..1000), max_retries (1..20) and boolean early_stop, speech_cadence, ai_pronunciation, sentiment_analysis, ai_assessment_answer, ai_assessment_resume, ai_assessment_session. */
   custom_scoring?: CustomScoring | null
   /** Free context kept with the interview and passed on to expectation generation. At most 65536 bytes as JSON. Accepted: a JSON object of at most 64 KiB. */
   additional_context?: JsonObject | null
@@ -233,7 +233,7 @@ export type CreateInterviewRequest = {
   idempotency_key?: string | null
 }
 
-/** A question object (an item of questions). Other keys are ignored, except a key within a small edit distance of a field name (duraton, lable), which is refused as a typo (422 naming it and the field). */
+/** A question object (an item of questions). Other keys are ignored (the existing API allows them), each named in the response's warnings; a key within a small edit distance of a field name (duraton, lable) gets that field as the warning's suggestion. */
 export type Question = {
   /**
    * The question text. Leading and trailing spaces, tabs and line breaks are trimmed; lengths count after trimming. Accepted: a text of 1 to 2000 characters.
@@ -249,10 +249,9 @@ export type Question = {
    */
   id?: string | null
   /**
-   * Answer time in seconds. Accepted: a whole number from 10 to 3600.
+   * Answer time in seconds (more than 0, at most 14400); a fraction is rounded up to the next second, with a warning. Accepted: a number of seconds, more than 0 and at most 14400; a fraction is rounded up.
    *
-   * @minimum 10
-   * @maximum 3600
+   * @maximum 14400
    */
   duration?: number | null
   /**
@@ -313,7 +312,7 @@ export type Question = {
   candidate_expectations_json?: CandidateExpectations | null
 }
 
-/** Scoring settings merged over the platform defaults and the template's overrides. Unknown keys are rejected. */
+/** Scoring settings merged over the platform defaults and the template's overrides. Other keys are ignored, each named in the response's warnings. */
 export type CustomScoring = {
   /**
    * Top score. Accepted: a whole number from 1 to 1000.
@@ -336,9 +335,16 @@ export type CustomScoring = {
   ai_assessment_resume?: boolean | null
   /** Assess the whole session. Accepted: true or false. */
   ai_assessment_session?: boolean | null
+  /**
+   * Attempts per candidate; overrides interview_attempts. Accepted: a whole number from 1 to 20.
+   *
+   * @minimum 1
+   * @maximum 20
+   */
+  max_retries?: number | null
 }
 
-/** Automatic PDF export of results. Unknown keys are rejected. */
+/** Automatic PDF export of results. Other keys are ignored, each named in the response's warnings. */
 export type PdfExportAutoConfig = {
   /** Include contact details. Accepted: true or false. */
   contact_details?: boolean | null
@@ -380,9 +386,9 @@ export type HiringForCompany = {
    */
   name?: string | null
   /**
-   * About the company. Leading and trailing spaces, tabs and line breaks are trimmed; lengths count after trimming. Accepted: a text of at most 2000 characters.
+   * About the company (other keys of the object are kept as sent). Leading and trailing spaces, tabs and line breaks are trimmed; lengths count after trimming. Accepted: a text of at most 20000 characters.
    *
-   * @maxLength 2000
+   * @maxLength 20000
    */
   description?: string | null
   /**
@@ -408,31 +414,40 @@ export type HiringForCompany = {
 /** Expectations per level of answer. Other keys are kept as given. */
 export type CandidateExpectations = {
   /**
-   * What a weak answer looks like. Each text is trimmed. Accepted: an array of at most 50 texts of 1 to 2000 characters.
+   * What a weak answer looks like. Each text is trimmed; an empty one is dropped (with a warning). Accepted: an array of at most 50 texts of at most 2000 characters; empty items are dropped.
    *
    * @maxItems 50
    * @maxLength (each item) 2000
-   * @pattern (each item) [^ \t\r\n]
    */
   weak?: string[] | null
   /**
-   * What a moderate answer looks like. Each text is trimmed. Accepted: an array of at most 50 texts of 1 to 2000 characters.
+   * What a moderate answer looks like. Each text is trimmed; an empty one is dropped (with a warning). Accepted: an array of at most 50 texts of at most 2000 characters; empty items are dropped.
    *
    * @maxItems 50
    * @maxLength (each item) 2000
-   * @pattern (each item) [^ \t\r\n]
    */
   moderate?: string[] | null
   /**
-   * What a strong answer looks like. Each text is trimmed. Accepted: an array of at most 50 texts of 1 to 2000 characters.
+   * What a strong answer looks like. Each text is trimmed; an empty one is dropped (with a warning). Accepted: an array of at most 50 texts of at most 2000 characters; empty items are dropped.
    *
    * @maxItems 50
    * @maxLength (each item) 2000
-   * @pattern (each item) [^ \t\r\n]
    */
   strong?: string[] | null
   /** Other keys are kept as given. */
   [key: string]: Json | undefined
+}
+
+/** Something the call ignored or adjusted. */
+export type RequestWarning = {
+  /** The key or item, e.g. questions[2].duraton or tags[3] ($ for truncated). */
+  path: string
+  /** ignored_key: a key that is no field (top level, question, custom_scoring, pdf_export_auto_config); dropped_empty_item: an empty tag or expectation; rounded: a fractional duration rounded up; truncated: more warnings than the 50 listed. */
+  code: "ignored_key" | "dropped_empty_item" | "rounded" | "truncated"
+  /** What was ignored or adjusted, in plain words. */
+  message: string
+  /** For an ignored key close to a field name: that field. */
+  suggestion?: string
 }
 
 /**
@@ -459,6 +474,12 @@ export type CreateInterviewResponseNotEmbedded = {
    * @minimum 0
    */
   credits_per_session: number
+  /**
+   * Present only when the call ignored or adjusted something, in body order: at most 50, then one truncated warning. Warnings never change what is stored for the fields that were sent.
+   *
+   * @maxItems 51
+   */
+  warnings?: RequestWarning[]
 }
 
 /** The response of a call with is_embedded: true: the embed credentials come with it. */
@@ -504,7 +525,7 @@ export const CREATE_INTERVIEW_ERROR_STATUS = {
   PT403: 403,
   /** idempotency_key was used before with another body. */
   PT409: 409,
-  /** A field breaks its rule, or the body has an unknown key; details is the field's path. */
+  /** A field breaks its rule; details is the field's path. */
   PT422: 422,
 } as const
 

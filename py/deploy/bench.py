@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import platform
 import re
+import socket
 import statistics
 import threading
 import time
@@ -166,6 +167,24 @@ class WebhookPoint:
     drain_seconds: float
     events_per_second: float
     latency: Series
+    noisy: NoisyTenantPoint | None = None
+
+
+@dataclass
+class NoisyTenantPoint:
+    """One relay with its default settings; one merchant with ``tarpit_endpoints``
+    endpoints that accept a connection and never answer (each attempt held to the
+    timeout), beside a merchant with one honest endpoint: the honest merchant's
+    created-to-delivered latency over ``honest_events`` events, while the tarpit
+    holds what the per-merchant limit lets it."""
+
+    tarpit_endpoints: int
+    timeout_seconds: float
+    concurrency: int
+    merchant_limit: int
+    honest_events: int
+    honest_latency: Series
+    tarpit_attempts_in_flight: int
 
 
 @dataclass
@@ -634,6 +653,10 @@ def format_table(result: BenchResult) -> str:
         lines += ["", f"Webhooks (one relay, a receiver on 127.0.0.1, {w.events} events)",
                   f"  {w.events_per_second:.1f} events/s delivered ({w.events} in {w.drain_seconds:.2f} s)",
                   f"  created-to-delivered latency: median {w.latency.median_ms:.1f} ms, p95 {w.latency.p95_ms:.1f} ms"]
+        if w.noisy:
+            n = w.noisy
+            lines.append(f"  beside a merchant with {n.tarpit_endpoints} tarpit endpoints ({n.tarpit_attempts_in_flight} "
+                         f"attempts held): median {n.honest_latency.median_ms:.1f} ms, p95 {n.honest_latency.p95_ms:.1f} ms")
     if result.targets:
         lines += ["", "Targets"]
         for name, t in result.targets.items():
@@ -710,10 +733,88 @@ def bench_webhooks(bench: Bench, events: int) -> WebhookPoint:
                 "as d join interview_private.outbox_events as o on o.id = d.event_id "
                 "where d.endpoint_id = %s and d.event_id > %s", (endpoint, first)).fetchall()
         ]
+        noisy = bench_noisy_tenant(bench, endpoint, min(events, 20))
     finally:
         server.shutdown()
         server.server_close()
-    return WebhookPoint(events, round(drain, 3), round(events / drain, 1), Series.of(latencies))
+    return WebhookPoint(events, round(drain, 3), round(events / drain, 1), Series.of(latencies), noisy)
+
+
+def _tarpit() -> tuple[socket.socket, threading.Event]:
+    """A listener on 127.0.0.1 that accepts connections and never answers."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=256)
+    stop = threading.Event()
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+        for conn in held:
+            conn.close()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return listener, stop
+
+
+def bench_noisy_tenant(bench: Bench, honest_endpoint: Any, honest_events: int) -> NoisyTenantPoint:
+    """The honest merchant's latency beside a merchant at the endpoint cap, every endpoint a tarpit."""
+    from .relay import Relay, RelayLog, RelayOptions
+
+    listener, stop = _tarpit()
+    options = RelayOptions(allow_private_targets=True)  # otherwise the relay's defaults
+    cap = bench.admin.execute("select max_endpoints_per_merchant from interview_private.webhook_settings").fetchone()[0]  # type: ignore[index]
+    noisy = str(uuid.uuid4())
+    try:
+        with bench.admin.transaction():
+            bench.admin.execute("insert into public.merchants (id, name) values (%s, 'Bench noisy merchant')", (noisy,))
+            bench.admin.execute(
+                "with e as (insert into public.webhook_endpoints (merchant_id, url, event_types) "
+                "select %s, %s || g, array['interview.created'] from generate_series(1, %s) as g returning id) "
+                "insert into interview_private.webhook_endpoint_secrets (endpoint_id, secret) "
+                "select id, extensions.gen_random_bytes(32) from e",
+                (noisy, f"http://127.0.0.1:{listener.getsockname()[1]}/tarpit", cap))
+            bench.admin.execute(
+                "insert into interview_private.outbox_events (event_type, merchant_id, interview_def_set_id, payload) "
+                "select 'interview.created', %s, gen_random_uuid(), '{}' from generate_series(1, 5)", (noisy,))
+        bench.progress(f"webhooks: a merchant with {cap} tarpit endpoints beside {honest_events} honest events")
+        relay = Relay(bench.admin_url, options, RelayLog(stream=io.StringIO()))
+        worker = threading.Thread(target=relay.run, daemon=True)
+        worker.start()
+        busy = ("select count(*) from interview_private.webhook_deliveries as d join public.webhook_endpoints as e "
+                "on e.id = d.endpoint_id where e.merchant_id = %s and d.claimed_by is not null and d.status = 'pending'")
+        deadline = time.monotonic() + 30
+        while bench.admin.execute(busy, (noisy,)).fetchone()[0] == 0:  # type: ignore[index]
+            if time.monotonic() > deadline:
+                raise RuntimeError("the relay did not start on the tarpit within 30 s")
+            time.sleep(0.05)
+        first = bench.admin.execute("select coalesce(max(id), 0) from interview_private.outbox_events").fetchone()[0]  # type: ignore[index]
+        for _ in range(honest_events):
+            bench.rpc_once(1)
+            time.sleep(0.1)
+        in_flight = int(bench.admin.execute(busy, (noisy,)).fetchone()[0])  # type: ignore[index]
+        query = ("select extract(epoch from d.delivered_at - o.created_at) from interview_private.webhook_deliveries "
+                 "as d join interview_private.outbox_events as o on o.id = d.event_id "
+                 "where d.endpoint_id = %s and d.event_id > %s and d.status = 'delivered'")
+        deadline = time.monotonic() + 60
+        while len(latencies := bench.admin.execute(query, (honest_endpoint, first)).fetchall()) < honest_events:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the honest merchant's events were not delivered within 60 s beside the tarpit")
+            time.sleep(0.05)
+        relay.request_stop()
+        worker.join(timeout=options.timeout_seconds + 10)
+        with bench.admin.transaction():
+            bench.admin.execute("delete from public.webhook_endpoints where merchant_id = %s", (noisy,))
+            bench.admin.execute("delete from interview_private.outbox_events where merchant_id = %s", (noisy,))
+            bench.admin.execute("delete from public.merchants where id = %s", (noisy,))
+    finally:
+        stop.set()
+        listener.close()
+    return NoisyTenantPoint(cap, options.timeout_seconds, options.concurrency, options.merchant_limit, honest_events,
+                            Series.of([float(r[0]) for r in latencies]), in_flight)
 
 
 # -- the README's table ----------------------------------------------------------
@@ -761,11 +862,29 @@ def performance_markdown(figures: dict[str, Any]) -> str:
                   "| body | bytes | status | server time | × valid |", "|---|---:|---:|---:|---:|"]
         for p in hostile["points"]:
             lines.append(f"| {p['name']} | {p['bytes']:,} | {p['status']} | {p['server_ms']:.2f} ms | {p['ratio']:.2f} |")
+    webhooks = figures.get("webhooks")
+    if webhooks:
+        lines += ["", *webhook_markdown(webhooks)]
     if figures.get("targets"):
         lines += ["", "| target | measured | |", "|---|---:|---|"]
         for name, t in figures["targets"].items():
             lines.append(f"| {name} | {t['value']} | {'met' if t['met'] else '**missed**'} |")
     return "\n".join(lines)
+
+
+def webhook_markdown(w: dict[str, Any]) -> list[str]:
+    """The webhook figures of a bench run (``--webhook-events``), as README lines."""
+    lines = [f"Webhooks, one relay, a receiver on 127.0.0.1: {w['events']} events delivered at "
+             f"{w['events_per_second']:.1f} events/s; from the create's commit to the recorded 2xx, median "
+             f"{w['latency']['median_ms']:.1f} ms, p95 {w['latency']['p95_ms']:.1f} ms."]
+    noisy = w.get("noisy")
+    if noisy:
+        lines[0] += (f" Beside a merchant with {noisy['tarpit_endpoints']} endpoints that never answer "
+                     f"({noisy['tarpit_attempts_in_flight']} attempts held, each to the {noisy['timeout_seconds']:g} s "
+                     f"timeout; relay defaults: {noisy['concurrency']} at once, {noisy['merchant_limit']} per merchant), "
+                     f"another merchant's {noisy['honest_events']} events: median "
+                     f"{noisy['honest_latency']['median_ms']:.1f} ms, p95 {noisy['honest_latency']['p95_ms']:.1f} ms.")
+    return lines
 
 
 def readme_block(figures: dict[str, Any], json_name: str) -> str:

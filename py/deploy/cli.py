@@ -27,7 +27,7 @@ from .doctor import diagnose
 from .lint import lint_files
 from .localdb import LocalPostgresError
 from .migrations import LockPolicy, RollbackResult, UpgradePlan, migrate, plan, rollback, status
-from .onboarding import ROLES, OnboardingError, add_member, add_merchant
+from .onboarding import ROLES, OnboardingError, add_member, add_merchant, list_members, list_merchants
 from .field_rules import read_rules
 from .openapi import generate as generate_openapi
 from .project import RPC_NAME, Project, ProjectNotFound, find_project
@@ -70,9 +70,78 @@ def _errors_as_messages(url: str | None = None, doing: str = "the command") -> I
         yield
     except (DeployError, SeedError, LocalPostgresError, OnboardingError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise click.ClickException(redact(message, url) if url else message) from None
+        raise _failure(redact(message, url) if url else message, getattr(exc, "applied", None)) from None
     except psycopg.Error as exc:
         raise click.ClickException(str(database_error(exc, url or "", doing))) from None
+    except OSError as exc:  # an unwritable or missing path
+        where = f" {exc.filename}" if exc.filename else ""
+        raise click.ClickException(f"{doing} failed:{where}: {exc.strerror or exc}") from None
+
+
+def _failure(message: str, applied: list[str] | None = None) -> click.ClickException:
+    """A failure of one line; ``applied`` (what was committed before it) goes into the --json error object."""
+    failure = click.ClickException(message)
+    failure.applied = list(applied) if applied else None  # type: ignore[attr-defined]
+    return failure
+
+
+def _write(path: Path, text: str) -> None:
+    """Write a generated file, or fail in one line (an unwritable path, a full disk)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+class _Command(click.Command):
+    """A command whose failures, with --json, are also a JSON object on stdout:
+    {"error": message} and, where something was committed before the failure, "applied"."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            if ctx.params.get("as_json") is True:
+                payload: dict[str, Any] = {"error": exc.format_message()}
+                if getattr(exc, "applied", None):
+                    payload["applied"] = exc.applied  # type: ignore[attr-defined]
+                click.echo(json.dumps(payload, indent=2))
+            raise
+
+
+class _Interrupted(click.ClickException):
+    exit_code = 130
+
+
+class _Group(click.Group):
+    """The command line's conventions, whatever the command: usage errors exit 2;
+    Ctrl-C (SIGINT), or SIGTERM where a command turns it into one, is one line and
+    exit 130, never click's "Aborted!" with exit 1."""
+
+    command_class = _Command
+    group_class = type  # sub-groups (merchant, member) follow the same conventions
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise _Interrupted("interrupted; stopped before finishing (what was not committed was rolled back)") \
+                from None
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        standalone = kwargs.pop("standalone_mode", True)
+        if not standalone:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.ClickException as exc:  # usage errors (2) included
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("Error: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 def _terminate_on_sigterm() -> None:
@@ -102,7 +171,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     ctx.exit()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Show the version and the schema version it deploys, then exit.")
 @click.pass_context
@@ -120,8 +189,10 @@ def main(ctx: click.Context) -> None:
     \b
     Exit codes:
       0  success (doctor: healthy)
-      1  failure, with one clear line on stderr (doctor: a problem found)
+      1  failure, with one clear line on stderr (doctor: a problem found);
+         with --json also {"error": ..., "applied": [...]} on stdout
       2  wrong usage (an unknown option, a missing --database-url)
+      130  interrupted (Ctrl-C)
 
     \b
     Example:
@@ -184,6 +255,8 @@ def migrate_command(database_url: str, as_json: bool, plan_only: bool, verbose: 
         click.echo(f"  kept function {signature} until the next migrate (older transactions still ran)")
     for repair in result.repaired:
         click.echo(f"  repaired drift: {repair}")
+    for item in result.left_alone:
+        click.secho(f"  left alone (not the package's; review it): {item}", fg="yellow")
     if not result.changed:
         click.secho("Nothing to do: the database is up to date.", fg="green")
     else:
@@ -231,7 +304,8 @@ def _print_plan(planned: UpgradePlan, as_json: bool) -> None:
 
 @main.command("seed")
 @database_url_option
-def seed_command(database_url: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def seed_command(database_url: str, as_json: bool) -> None:
     """Upsert reference data (platform languages, templates) from sql/seeds/.
 
     \b
@@ -241,6 +315,9 @@ def seed_command(database_url: str) -> None:
     project = _project()
     with _errors_as_messages(database_url, "seed"), connect(database_url) as conn:
         result = seed(conn, project)
+    if as_json:
+        _emit_json({"written": result.written, "deleted": result.deleted, "changed": result.changed})
+        return
     for table, count in result.written.items():
         click.echo(f"  {table}: {count} row(s) written")
     for table, count in result.deleted.items():
@@ -309,8 +386,9 @@ def status_command(database_url: str, as_json: bool) -> None:
               help="A tree (sql/) of the release it goes back to, when git history is not at hand.")
 @click.option("--keep-functions", is_flag=True,
               help="Leave today's functions deployed (they may call what the rollback removes).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (an error too); the plan goes to stderr.")
 def rollback_command(database_url: str, count: int, yes: bool, allow_data_loss: bool,
-                     functions_from: Path | None, keep_functions: bool) -> None:
+                     functions_from: Path | None, keep_functions: bool, as_json: bool) -> None:
     """Roll back the newest applied migration(s), in one transaction.
 
     Prints the plan and the rows of every table it would drop; changes nothing
@@ -324,18 +402,20 @@ def rollback_command(database_url: str, count: int, yes: bool, allow_data_loss: 
     project = _project()
 
     def show(planned: RollbackResult) -> None:
-        click.echo(f"Plan: roll back {len(planned.migrations)} migration(s), newest first, in one transaction:")
-        for mid in planned.migrations:
-            click.echo(f"  {mid}")
-        for table, rows in planned.tables.items():
-            click.echo(f"  drops table {table}: {rows} row(s)")
-        click.echo(f"  then deploys the function files of schema {planned.target or 'none'} "
-                   f"(from {planned.functions_from})")
+        lines = [f"Plan: roll back {len(planned.migrations)} migration(s), newest first, in one transaction:"]
+        lines += [f"  {mid}" for mid in planned.migrations]
+        lines += [f"  drops table {table}: {rows} row(s)" for table, rows in planned.tables.items()]
+        lines.append(f"  then deploys the function files of schema {planned.target or 'none'} "
+                     f"(from {planned.functions_from})")
+        click.echo("\n".join(lines), err=as_json)
 
     with _errors_as_messages(database_url, "rollback"):
-        done = rollback(database_url, project, count=count, progress=_migrate_progress(False, False), yes=yes,
+        done = rollback(database_url, project, count=count, progress=_migrate_progress(as_json, False), yes=yes,
                         allow_data_loss=allow_data_loss, on_plan=show, functions_from=functions_from,
                         keep_functions=keep_functions)
+    if as_json:
+        _emit_json(asdict(done))
+        return
     lost = sum(done.tables.values())
     click.secho(f"Rolled back {len(done.rolled_back)} migration(s) ({', '.join(done.rolled_back)}) to schema "
                 f"{done.target or 'none'}; dropped {len(done.tables)} table(s) holding {lost} row(s); applied "
@@ -380,6 +460,34 @@ def merchant_add_command(name: str, parent_id: str | None, coaching: bool, datab
     click.echo(f"Next: interview-db member add --merchant {added.merchant_id} --email EMAIL --role merchant_owner")
 
 
+@merchant_group.command("list")
+@database_url_option
+@click.option("--json", "as_json", is_flag=True, help="Print the merchants as JSON.")
+def merchant_list_command(database_url: str, as_json: bool) -> None:
+    """List the merchants: id, name, parent, members (the ids `member add --merchant` takes).
+
+    \b
+    Example:
+      interview-db merchant list --database-url "$SUPABASE_DB_URL"
+    """
+    with _errors_as_messages(database_url, "merchant list"), connect(database_url) as conn:
+        merchants = list_merchants(conn)
+    if as_json:
+        _emit_json([asdict(m) for m in merchants])
+        return
+    _print_list(merchants, "No merchants yet: interview-db merchant add NAME makes one.", lambda m: (
+        f"{m.merchant_id}  {m.name!r}: {m.members} member(s)"
+        + (f", sub-merchant of {m.parent_merchant_id}" if m.parent_merchant_id else "")
+        + (", coaching portal on" if m.coaching_enabled else "")))
+
+
+def _print_list(items: list[Any], empty: str, line: Callable[[Any], str]) -> None:
+    for item in items:
+        click.echo(line(item))
+    if not items:
+        click.echo(empty)
+
+
 @main.group("member")
 def member_group() -> None:
     """Members of merchants (profiles of signed-up users), as the operator.
@@ -416,9 +524,32 @@ def member_add_command(merchant_id: str, email: str, role: str, database_url: st
     click.echo("Next: sign in as that user and call POST /rest/v1/rpc/job_interview_create_from_array")
 
 
+@member_group.command("list")
+@click.option("--merchant", "merchant_id", metavar="ID", help="Only the members of this merchant.")
+@database_url_option
+@click.option("--json", "as_json", is_flag=True, help="Print the members as JSON.")
+def member_list_command(merchant_id: str | None, database_url: str, as_json: bool) -> None:
+    """List the members (profiles): user id, email, role, merchant.
+
+    \b
+    Example:
+      interview-db member list --database-url "$SUPABASE_DB_URL"
+      interview-db member list --merchant 6f1c...-... --json
+    """
+    with _errors_as_messages(database_url, "member list"), connect(database_url) as conn:
+        members = list_members(conn, merchant_id)
+    if as_json:
+        _emit_json([asdict(m) for m in members])
+        return
+    _print_list(members, "No members yet: interview-db member add --merchant ID --email EMAIL --role ROLE adds one.",
+                lambda m: f"{m.user_id}  {m.email or '(no auth user)'}: {m.role} of "
+                          + (f"{m.merchant_name!r} ({m.merchant_id})" if m.merchant_id else "every merchant"))
+
+
 @main.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=True, path_type=None))
-def lint_command(paths: tuple[str, ...]) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+def lint_command(paths: tuple[str, ...], as_json: bool) -> None:
     """Check SQL files with PostgreSQL's parser (pglast); default: the whole package.
 
     Fails on a file that does not parse, a function without a stated volatility,
@@ -438,10 +569,18 @@ def lint_command(paths: tuple[str, ...]) -> None:
     else:
         files = project.sql_files()
     violations = lint_files(files, project.exposed_schemas(), root=project.root)
+    failure = f"{len(violations)} problem(s) in {len(files)} file(s)" if violations else None
+    if as_json:
+        payload: dict[str, Any] = {"files": len(files), "problems": [asdict(v) for v in violations]}
+        _emit_json({"error": failure, **payload} if failure else payload)
+        if failure:
+            click.echo(f"Error: {failure}", err=True)
+            click.get_current_context().exit(1)
+        return
     for v in violations:
         click.echo(str(v))
-    if violations:
-        raise click.ClickException(f"{len(violations)} problem(s) in {len(files)} file(s)")
+    if failure:
+        raise click.ClickException(failure)
     click.secho(f"{len(files)} file(s) checked, no problems.", fg="green")
 
 
@@ -542,14 +681,25 @@ def _from_deployed_database(database_url: str | None, project: Project, command:
     return produced
 
 
-def _compare_with_checked_in(project: Project, path: Path, generated: str, regenerate: str) -> None:
+def _compare_with_checked_in(project: Project, path: Path, generated: str, regenerate: str,
+                             as_json: bool = False) -> None:
     """Exit 1 naming what to run when the checked-in file at ``path`` differs from
     ``generated`` (or is missing); else say it is up to date."""
     shown = path.relative_to(project.root)
     checked_in = path.read_text(encoding="utf-8") if path.exists() else None
     if checked_in != generated:
         raise click.ClickException(f"{shown} is out of date: run `{regenerate}`")
-    click.secho(f"{shown} is up to date.", fg="green")
+    if as_json:
+        _emit_json({"path": str(shown), "up_to_date": True})
+    else:
+        click.secho(f"{shown} is up to date.", fg="green")
+
+
+def _wrote(path: Path, as_json: bool) -> None:
+    if as_json:
+        _emit_json({"written": str(path)})
+    else:
+        click.secho(f"Wrote {path}.", fg="green", err=True)
 
 
 @main.command("openapi")
@@ -560,7 +710,8 @@ def _compare_with_checked_in(project: Project, path: Path, generated: str, regen
               metavar="PATH", help="Write the document to PATH [default: standard output].")
 @click.option("--check", is_flag=True,
               help=f"Compare with the checked-in openapi/{RPC_NAME}.json; exit 1 when it differs.")
-def openapi_command(database_url: str | None, output: Path, check: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Say what was done as JSON (an error too).")
+def openapi_command(database_url: str | None, output: Path, check: bool, as_json: bool) -> None:
     """Generate the OpenAPI 3.1 document of POST /rpc/job_interview_create_from_array.
 
     The request schema comes from the rule table interview_private.request_field_rules(),
@@ -576,13 +727,16 @@ def openapi_command(database_url: str | None, output: Path, check: bool) -> None
     document = _from_deployed_database(database_url, project, "openapi", lambda conn: _openapi(conn, project))
     if check:
         shown = project.openapi_file.relative_to(project.root)
-        _compare_with_checked_in(project, project.openapi_file, document, f"interview-db openapi --output {shown}")
+        _compare_with_checked_in(project, project.openapi_file, document, f"interview-db openapi --output {shown}",
+                                 as_json)
     elif str(output) == "-":
-        click.echo(document, nl=False)
+        if as_json:
+            _emit_json({"document": json.loads(document)})
+        else:
+            click.echo(document, nl=False)
     else:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(document, encoding="utf-8")
-        click.secho(f"Wrote {output}.", fg="green", err=True)
+        _write(output, document)
+        _wrote(output, as_json)
 
 
 def _openapi(conn: Any, project: Project) -> str:
@@ -599,7 +753,8 @@ def _openapi(conn: Any, project: Project) -> str:
 @click.option("--write", is_flag=True, help=f"Write sql/functions/{QUICK_CHECK_FILE} instead of standard output.")
 @click.option("--check", is_flag=True, help=f"Compare with the checked-in sql/functions/{QUICK_CHECK_FILE}; exit 1 "
                                             "when it differs.")
-def quick_check_command(database_url: str | None, write: bool, check: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Say what was done as JSON (an error too).")
+def quick_check_command(database_url: str | None, write: bool, check: bool, as_json: bool) -> None:
     """Generate the validation's quick check from the rule table.
 
     interview_private.passes_field_rules(jsonb) is the rule table
@@ -617,12 +772,15 @@ def quick_check_command(database_url: str | None, write: bool, check: bool) -> N
                                    lambda conn: generate_quick_check(read_rules(conn)))
     target = quick_check_path(project)
     if check:
-        _compare_with_checked_in(project, target, text, "interview-db quick-check --write")
+        _compare_with_checked_in(project, target, text, "interview-db quick-check --write", as_json)
     elif write:
-        target.write_text(text, encoding="utf-8")
-        click.secho(f"Wrote {target.relative_to(project.root)}.", fg="green", err=True)
+        _write(target, text)
+        _wrote(target.relative_to(project.root), as_json)
     else:
-        click.echo(text, nl=False)
+        if as_json:
+            _emit_json({"text": text})
+        else:
+            click.echo(text, nl=False)
 
 
 @main.command("typescript")
@@ -631,7 +789,8 @@ def quick_check_command(database_url: str | None, write: bool, check: bool) -> N
 @click.option("--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=Path("-"),
               metavar="PATH", help="Write the types to PATH [default: standard output].")
 @click.option("--check", is_flag=True, help=f"Compare with the checked-in {TYPES_PATH.as_posix()}; exit 1 when it differs.")
-def typescript_command(openapi_path: Path | None, output: Path, check: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Say what was done as JSON (an error too).")
+def typescript_command(openapi_path: Path | None, output: Path, check: bool, as_json: bool) -> None:
     """Generate the TypeScript types of the RPC for supabase-js, from its OpenAPI document.
 
     Request, response (embed fields only with is_embedded), error codes and a
@@ -653,13 +812,18 @@ def typescript_command(openapi_path: Path | None, output: Path, check: bool) -> 
         problem = out_of_date(project, text)
         if problem:
             raise click.ClickException(problem)
-        click.secho(f"{TYPES_PATH.as_posix()} is up to date.", fg="green")
+        if as_json:
+            _emit_json({"path": TYPES_PATH.as_posix(), "up_to_date": True})
+        else:
+            click.secho(f"{TYPES_PATH.as_posix()} is up to date.", fg="green")
     elif str(output) == "-":
-        click.echo(text, nl=False)
+        if as_json:
+            _emit_json({"text": text})
+        else:
+            click.echo(text, nl=False)
     else:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-        click.secho(f"Wrote {output}.", fg="green", err=True)
+        _write(output, text)
+        _wrote(output, as_json)
 
 
 @main.command("demo")
@@ -739,7 +903,7 @@ def _print_demo(demo: DemoResult) -> None:
             click.echo(f"  {step.position:>3}  {step.kind:<20} {text}")
     if demo.rejected is not None:
         click.echo("")
-        click.secho("The same call with a question of 5 seconds:", bold=True)
+        click.secho("The same call with a question of 5 hours:", bold=True)
         click.secho(f"HTTP {demo.rejected.status}", fg="yellow")
         click.echo(json.dumps(demo.rejected.body, indent=2))
     click.echo("")
@@ -783,11 +947,11 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
     if calls:
         options.calls = calls
     if sizes:
-        options.sizes = tuple(int(n) for n in sizes.split(","))
+        options.sizes = _numbers(sizes, "--sizes")
     if scale_sets is not None:
         options.scale_sets = scale_sets
     if clients:
-        options.clients = tuple(int(n) for n in clients.split(","))
+        options.clients = _numbers(clients, "--clients")
     if seconds:
         options.seconds = seconds
     options.verbose = verbose
@@ -810,7 +974,7 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
         click.echo("\nPlans of one call on the loaded database:")
         click.echo("\n\n".join(result.scale.plans))
     if json_path:
-        json_path.write_text(result.to_json() + "\n")
+        _write(json_path, result.to_json() + "\n")
         click.echo(f"\nFigures written to {json_path}")
         if readme_path:
             from .bench import replace_readme_block
@@ -818,9 +982,21 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
             try:
                 readme_path.write_text(replace_readme_block(
                     readme_path.read_text(encoding="utf-8"), json.loads(result.to_json()), json_path.name), encoding="utf-8")
-            except ValueError as exc:
-                raise click.ClickException(str(exc)) from exc
+            except (ValueError, OSError) as exc:
+                raise click.ClickException(str(exc)) from None
             click.echo(f"Performance block of {readme_path} rewritten")
+
+
+def _numbers(text: str, option: str) -> tuple[int, ...]:
+    """A comma-separated list of positive whole numbers, or a usage error naming the option."""
+    try:
+        numbers = tuple(int(n) for n in text.split(","))
+    except ValueError:
+        numbers = ()
+    if not numbers or min(numbers) < 1:
+        raise click.BadParameter(f"expected positive whole numbers separated by commas, got {text!r}",
+                                 param_hint=option)
+    return numbers
 
 
 @main.command("relay")
@@ -830,9 +1006,13 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
 @click.option("--allow-private-targets", is_flag=True,
               help="Allow http and loopback/private/link-local targets (local development and tests only).")
 @click.option("--batch-size", type=click.IntRange(1, 100), default=10, show_default=True,
-              help="Deliveries claimed per batch.")
+              help="Most deliveries claimed by one query.")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=16, show_default=True,
+              help="Attempts in flight at once (at most one per endpoint).")
+@click.option("--merchant-limit", type=click.IntRange(1, 256), default=8, show_default=True,
+              help="Attempts in flight at once for one merchant, across all relays.")
 @click.option("--lease-seconds", type=click.FloatRange(0.5), default=60.0, show_default=True,
-              help="How long a claim holds a delivery before another relay may take it.")
+              help="How long a claim holds a delivery before another relay may take it; at least --timeout + 1.")
 @click.option("--max-attempts", type=click.IntRange(1), default=12, show_default=True,
               help="Attempts before a delivery is dead.")
 @click.option("--backoff-base", type=click.FloatRange(0.01), default=10.0, show_default=True,
@@ -840,29 +1020,36 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
 @click.option("--backoff-max", type=click.FloatRange(0.01), default=21600.0, show_default=True,
               help="Longest wait between two attempts, in seconds.")
 @click.option("--timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
-              help="Seconds to connect and to wait for each response.")
+              help="Seconds for a whole attempt: DNS, connect, TLS, request and the complete answer.")
 @click.option("--poll-interval", type=click.FloatRange(0.05), default=1.0, show_default=True,
               help="Seconds between looks for due retries (new events wake the relay at once).")
+@click.option("--prune-every", type=click.FloatRange(0), default=3600.0, show_default=True,
+              help="Seconds between prunes of what retention allows (0: never; see interview-db prune).")
 def relay_command(database_url: str, once: bool, as_json: bool, allow_private_targets: bool, batch_size: int,
-                  lease_seconds: float, max_attempts: int, backoff_base: float, backoff_max: float,
-                  timeout: float, poll_interval: float) -> None:
+                  concurrency: int, merchant_limit: int, lease_seconds: float, max_attempts: int,
+                  backoff_base: float, backoff_max: float, timeout: float, poll_interval: float,
+                  prune_every: float) -> None:
     """Deliver the outbox's events to merchant webhook endpoints (Standard Webhooks).
 
-    Runs until SIGTERM or Ctrl-C (the delivery in flight is finished and
-    recorded, the rest of its batch released), or with --once until nothing is
-    due. Several relays may run at once. Use a direct connection (port 5432)
-    as the database owner, not the pooler's transaction mode.
+    Runs until SIGTERM or Ctrl-C (the attempts in flight finish, within
+    --timeout, and are recorded), or with --once until nothing is due. Several
+    relays may run at once. Use a direct connection (port 5432) as the database
+    owner, not the pooler's transaction mode.
 
     \b
     Example:
       interview-db relay --database-url "$SUPABASE_DB_URL"
       interview-db relay --once --json
     """
-    from .relay import Relay, RelayError, RelayLog, RelayOptions, RetryPolicy, stop_on_signals
+    from .relay import Relay, RelayError, RelayLog, RelayOptions, RetryPolicy, lease_problem, stop_on_signals
 
+    problem = lease_problem(lease_seconds, timeout)
+    if problem:
+        raise click.UsageError(f"--lease-seconds: {problem}")
     options = RelayOptions(
         batch_size=batch_size, lease_seconds=lease_seconds, timeout_seconds=timeout, poll_seconds=poll_interval,
-        allow_private_targets=allow_private_targets, once=once,
+        allow_private_targets=allow_private_targets, once=once, concurrency=concurrency,
+        merchant_limit=merchant_limit, prune_seconds=prune_every,
         retry=RetryPolicy(base_seconds=backoff_base, max_seconds=backoff_max, max_attempts=max_attempts),
     )
     with _errors_as_messages(database_url, "relay"):
@@ -873,6 +1060,36 @@ def relay_command(database_url: str, once: bool, as_json: bool, allow_private_ta
             relay.run()
         except RelayError as exc:
             raise click.ClickException(redact(str(exc), database_url)) from exc
+
+
+@main.command("prune")
+@database_url_option
+@click.option("--older-than-days", type=click.FloatRange(0, min_open=True), metavar="DAYS",
+              help="Prune what is final and older than this (default: webhook_settings.retain_delivered, 30 days).")
+def prune_command(database_url: str, older_than_days: float | None) -> None:
+    """Delete delivered webhook deliveries, their attempts and published outbox events past retention.
+
+    Pending and dead deliveries, and the events they belong to, are kept. Every
+    relay does this once an hour; this command is for cron.
+
+    \b
+    Example:
+      interview-db prune --database-url "$SUPABASE_DB_URL"
+    """
+    from datetime import timedelta
+
+    older = timedelta(days=older_than_days) if older_than_days else None
+    totals = {"deliveries": 0, "events": 0, "published": 0}
+    with _errors_as_messages(database_url, "prune"), connect(database_url) as conn:
+        while True:
+            row = conn.execute("select * from interview_private.prune_webhooks(%s)", (older,)).fetchone()
+            counts = dict(zip(("deliveries", "events", "published"), row or (0, 0, 0), strict=True))
+            for key, value in counts.items():
+                totals[key] += value
+            if counts["deliveries"] + counts["events"] < 10000:
+                break
+    click.echo(f"pruned {totals['deliveries']} delivered deliveries (with their attempts) and {totals['events']} "
+               f"published events; {totals['published']} events marked published")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -71,8 +71,8 @@ def mask_url(url: str) -> str:
     return _KEYWORD_PASSWORD.sub(lambda m: m.group(1) + MASK, masked)
 
 
-def _secrets(url: str) -> list[str]:
-    """Every form the password of ``url`` may take in a message, longest first."""
+def _passwords(url: str) -> list[str]:
+    """The password of ``url`` as written and as libpq reads it (decoded), longest first."""
     found: set[str] = set()
     if _scheme(url) is not None:
         rest = url.split("://", 1)[1]
@@ -92,10 +92,22 @@ def _secrets(url: str) -> list[str]:
     return sorted((s for s in found if s), key=len, reverse=True)
 
 
+# The password part of any connection URL in a text: user:PASSWORD@ (up to the last '@' of the URL).
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@?#]*:)[^\s]*@")
+
+
 def redact(text: str, url: str) -> str:
-    """``text`` with every form of the password of ``url`` masked."""
-    for secret in _secrets(url):
-        text = text.replace(secret, MASK)
+    """``text`` with the password of ``url`` masked, found by the connection string's parts, never by
+    searching for its text (a password ``server`` leaves "connection to server" alone): the connection
+    string itself wherever it is quoted, the password of any URL, any ``password=`` pair, and the
+    password where libpq quotes it whole as a value (``"..."`` or ``'...'``)."""
+    if url and url.strip():
+        text = text.replace(url, mask_url(url))
+    text = _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + "@", text)
+    text = _KEYWORD_PASSWORD.sub(lambda m: m.group(1) + MASK, text)
+    for secret in _passwords(url):
+        for quote in ('"', "'"):
+            text = text.replace(f"{quote}{secret}{quote}", f"{quote}{MASK}{quote}")
     return text
 
 
@@ -108,9 +120,10 @@ def conninfo(url: str) -> dict[str, str]:
         raise InvalidDatabaseUrl(
             f"database URL scheme {scheme!r} is not supported ({mask_url(url)}): use {EXAMPLE_URL}"
         )
-    if scheme is not None and url.split("://", 1)[1].split("/", 1)[0].count("@") > 1:
+    if scheme is not None and re.split(r"[?#]", url.split("://", 1)[1], maxsplit=1)[0].count("@") > 1:
         raise InvalidDatabaseUrl(
-            f"invalid database URL {mask_url(url)}: an '@' in the user name or password must be percent-encoded as %40"
+            f"invalid database URL {mask_url(url)}: an '@' in the user name or password must be percent-encoded as "
+            "%40 (and '/' as %2F, ':' as %3A, '%' as %25)"
         )
     if scheme is None and "=" not in url:
         raise InvalidDatabaseUrl(f"not a database URL or keyword DSN: {mask_url(url)}; use {EXAMPLE_URL}")

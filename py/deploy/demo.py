@@ -105,7 +105,7 @@ def run_demo(conn: psycopg.Connection, project: Project) -> DemoResult:
     if created.ok and isinstance(created.body, dict):
         result.steps = steps_of(conn, str(created.body["interview_def_set_id"]))
     bad = dict(body)
-    bad["questions"] = [*body.get("questions", [])[:2], {"question": "Tell us about a deadline you missed.", "duration": 5}]
+    bad["questions"] = [*body.get("questions", [])[:2], {"question": "Tell us about a deadline you missed.", "duration": 18000}]
     result.rejected_body = bad
     result.rejected = call_rpc(conn, RPC_NAME, bad, claims)
     return result

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from . import __version__
+from . import __version__, api_check, drift, exposure
 from .db import DeployError, connect, describe_url, redact
+from .functions import read_function_files
 from .migrations import StatusResult, status
 from .project import RPC_NAME, RPC_SCHEMA, Project
 from .seeds import LANGUAGES_FILE, TEMPLATES_FILE, seed_data
@@ -167,6 +168,53 @@ def _catalog(state: StatusResult, diagnosis: Diagnosis, fix: str) -> None:
         diagnosis.add("catalog", True, "functions, grants, owners, RLS policies and SECURITY DEFINER flags as deployed")
 
 
+def _package_names(project: Project) -> list[str]:
+    scope = drift.scope_of(project, read_function_files(project))
+    return [*scope.functions, *scope.tables]
+
+
+def _exposure(conn: psycopg.Connection, project: Project, diagnosis: Diagnosis, update: str) -> None:
+    """Schema privileges of the package's schemas, and what API roles reach that the package did not give them."""
+    found = exposure.find(conn, project.migration_files(), project.exposed_schemas(), _package_names(project))
+    if not found.problems:
+        diagnosis.add("exposure", True, "the package's schemas grant what its migrations grant; no SECURITY DEFINER "
+                      "function or grant of another's reaches the API roles")
+        return
+    fixes = []
+    if found.repairable:
+        fixes.append(f"{update} (puts the schema privileges back)" if update == MIGRATE else
+                     "revoke (or grant back) the schema privileges named")
+    if found.foreign:
+        fixes.append("review the objects named (not the package's: migrate leaves them alone): drop them, or revoke "
+                     "execute from anon, authenticated and service_role")
+    diagnosis.add("exposure", False, " | ".join(found.problems), "; ".join(fixes))
+
+
+def _api(conn: psycopg.Connection, project: Project, diagnosis: Diagnosis) -> None:
+    """Every public RPC called as PostgREST would call it, in a transaction that is rolled back."""
+    if not _has_roles(conn) or not api_check.may_act_as_api_roles(conn):
+        diagnosis.add("api", None, f"not judged: {_scalar(conn, 'select current_user')} may not act as the API roles "
+                      "(connect as the deploying role, e.g. postgres, to call the RPCs)")
+        return
+    try:
+        results = api_check.call_every_rpc(conn)
+    except api_check.ProbeSetupError as exc:
+        diagnosis.add("api", False, f"cannot make the rolled-back caller of the RPC calls: {exc}",
+                      "connect as the deploying role; if it is, the package's tables are not as deployed: " + MIGRATE)
+        return
+    failed = [r.describe() for r in results if not r.ok]
+    unprobed = api_check.unprobed(drift.scope_of(project, read_function_files(project)).functions)
+    if failed:
+        diagnosis.add("api", False, f"{len(failed)} of {len(results)} RPC calls (rolled back) answered wrongly: "
+                      + " | ".join(failed), MIGRATE)
+    else:
+        called = len({r.probe.function for r in results})
+        summary = f"{len(results)} calls of {called} RPCs (rolled back) answered as a working deployment does"
+        if unprobed:
+            summary += f"; not called: {', '.join(unprobed)}"
+        diagnosis.add("api", True, summary)
+
+
 def _has_roles(conn: psycopg.Connection) -> bool:
     return bool(_scalar(conn, "select count(*) = 2 from pg_roles where rolname in ('anon', 'authenticated')"))
 
@@ -198,13 +246,18 @@ def _seed(conn: psycopg.Connection, project: Project, diagnosis: Diagnosis, upda
         diagnosis.add("seed", False, summary, fix)
 
 
+# Only what a relay may send counts as due (an enabled endpoint's pending delivery),
+# and its age runs from when it became due (next_attempt_at: after its backoff, or
+# when a dead relay's lease ended), not from its creation.
 WEBHOOK_BACKLOG_SQL = """
-select count(*) filter (where d.status = 'pending' and d.next_attempt_at <= now()) as due,
-       count(*) filter (where d.status = 'pending' and d.attempts > 0) as retrying,
+select count(*) filter (where d.status = 'pending' and e.enabled and d.next_attempt_at <= now()) as due,
+       count(*) filter (where d.status = 'pending' and e.enabled and d.attempts > 0) as retrying,
        count(*) filter (where d.status = 'dead') as dead,
-       coalesce(extract(epoch from now() - min(d.created_at) filter (
-         where d.status = 'pending' and d.next_attempt_at <= now())), 0)::float8 as oldest_due_seconds
+       coalesce(extract(epoch from now() - min(d.next_attempt_at) filter (
+         where d.status = 'pending' and e.enabled and d.next_attempt_at <= now())), 0)::float8 as oldest_due_seconds,
+       count(*) filter (where d.status = 'pending' and not e.enabled) as held
 from interview_private.webhook_deliveries as d
+join public.webhook_endpoints as e on e.id = d.endpoint_id
 where d.status <> 'delivered'
 """
 RELAY = 'interview-db relay --database-url "$DATABASE_URL"'
@@ -212,13 +265,16 @@ WEBHOOK_STALE_SECONDS = 15 * 60  # due this long and still undelivered: no relay
 
 
 def _webhooks(conn: psycopg.Connection, diagnosis: Diagnosis) -> None:
-    """The webhook backlog: due, retrying, dead, and the age of the oldest due delivery."""
+    """The webhook backlog: due (what a relay may send now), retrying, dead, held by
+    disabled endpoints, and how long the oldest due delivery has been due."""
     if _scalar(conn, "select to_regclass('interview_private.webhook_deliveries') is null"):
         return  # not deployed yet: the deployment check says what to run
     row = conn.execute(WEBHOOK_BACKLOG_SQL).fetchone()
     assert row is not None
-    due, retrying, dead, oldest = int(row[0]), int(row[1]), int(row[2]), float(row[3])
+    due, retrying, dead, oldest, held = int(row[0]), int(row[1]), int(row[2]), float(row[3]), int(row[4])
     summary = f"{due} due, {retrying} retrying, {dead} dead"
+    if held:
+        summary += f", {held} held by disabled endpoints"
     if due:
         summary += f"; oldest due for {_age(oldest)}"
     if due and oldest > WEBHOOK_STALE_SECONDS:
@@ -263,6 +319,8 @@ def diagnose(url: str, project: Project) -> Diagnosis:
             _platform(conn, diagnosis)
             update = _deployment(conn, url, project, diagnosis)
             if update is not None:
+                _exposure(conn, project, diagnosis, update)
+                _api(conn, project, diagnosis)
                 _seed(conn, project, diagnosis, update)
                 _webhooks(conn, diagnosis)
             _plpgsql_check(conn, diagnosis)

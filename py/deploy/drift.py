@@ -20,7 +20,7 @@ again, tables from the recorded description).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,19 +94,21 @@ class Scope:
     tables: tuple[str, ...]
 
 
-def migration_tables(paths: Iterable[Path]) -> list[str]:
-    """schema.name of every table the migration files create."""
-    found: set[str] = set()
+def migration_statements(paths: Iterable[Path]) -> Iterator[Any]:
+    """Every statement (pglast's AST) of the migration files, in order; a file that does not parse is skipped."""
     for path in paths:
         try:
             parsed = pglast.parse_sql(path.read_text(encoding="utf-8"))
         except pglast.parser.ParseError:
             continue  # lint and the migration itself report it
         for raw in parsed:
-            stmt = raw.stmt
-            if isinstance(stmt, ast.CreateStmt) and stmt.relation.schemaname:
-                found.add(f"{stmt.relation.schemaname}.{stmt.relation.relname}")
-    return sorted(found)
+            yield raw.stmt
+
+
+def migration_tables(paths: Iterable[Path]) -> list[str]:
+    """schema.name of every table the migration files create."""
+    return sorted({f"{stmt.relation.schemaname}.{stmt.relation.relname}" for stmt in migration_statements(paths)
+                   if isinstance(stmt, ast.CreateStmt) and stmt.relation.schemaname})
 
 
 def scope_of(project: Project, files: list[FunctionFile]) -> Scope:

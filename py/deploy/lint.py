@@ -70,7 +70,7 @@ def _function_signature(stmt: ast.CreateFunctionStmt) -> str:
 # every name qualified by one of the package's other schemas is spelled as a
 # built-in type; the statement's structure, which is what is checked, stays the
 # same. (Types and names are checked for real when migrate creates the function.)
-_OTHER_SCHEMA_NAME = re.compile(r"\b(?:interview_private|interview_deploy|auth|extensions)\.\w+")
+_OTHER_SCHEMA_NAME = re.compile(r"\b(?:public|interview_private|interview_access|interview_deploy|auth|extensions)\.\w+")
 
 
 def _for_plpgsql_parser(statement: str) -> str:

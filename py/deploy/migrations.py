@@ -50,7 +50,7 @@ from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
 from yoyo.connections import parse_uri
 from yoyo.migrations import Migration, default_migration_table
 
-from . import drift, functions, releases
+from . import drift, exposure, functions, releases
 from .db import DeployError, connect, database_error, describe_url
 from .functions import BOOKKEEPING_SCHEMA, FunctionFile, read_function_files
 from .project import Project
@@ -63,7 +63,7 @@ from .shim import (  # apply_shim, has_auth_schema, is_local_shim: also imported
     has_auth_schema,
     is_local_shim,
 )
-from .supabase_export import deployed_by_cli, pushed_state
+from .supabase_export import deployed_by_cli, pushed_function_states, pushed_state
 
 __all__ = [
     "DeployError", "EditedMigrationError", "MigrateResult", "MigrationError", "NewerDeploymentError",
@@ -107,6 +107,7 @@ class MigrateResult:
     functions_dropped: list[str] = field(default_factory=list)  # after every older transaction ended
     functions_left: list[str] = field(default_factory=list)  # old ones kept: older transactions ran on
     repaired: list[str] = field(default_factory=list)  # drift put back as deployed
+    left_alone: list[str] = field(default_factory=list)  # exposure through objects not the package's (exposure.py)
     fingerprint_recorded: bool = False
 
     @property
@@ -492,6 +493,22 @@ def _repair_tables(conn: psycopg.Connection, judged: _Drift, result: MigrateResu
             result.repaired.append(d.describe())
 
 
+def _repair_exposure(
+    conn: psycopg.Connection, project: Project, scope: drift.Scope, result: MigrateResult, progress: Progress
+) -> None:
+    """The package's schema privileges put back as its migrations leave them; what
+    API roles reach through objects that are not the package's is named, not touched."""
+    with conn.transaction():
+        found = exposure.find(conn, project.migration_files(), project.exposed_schemas(),
+                              [*scope.functions, *scope.tables])
+        for repair in exposure.repair(conn, found):
+            progress(f"repairing {repair}")
+            result.repaired.append(repair)
+    for item in found.foreign:
+        progress(f"left alone (not the package's): {item}")
+    result.left_alone = found.foreign
+
+
 # -- commands --------------------------------------------------------------
 
 
@@ -622,6 +639,7 @@ def _migrate(
                 nonlocal deferred
                 result.migrations_applied, result.repaired = [], []
                 _repair_tables(conn, judged, result, progress)
+                _repair_exposure(conn, project, scope, result, progress)
                 for migration in pending:
                     progress(f"applying migration {migration.id}")
                     _step(backend, migration, "apply")
@@ -745,6 +763,8 @@ def _status(
     if planned is not None:
         function_states = [FunctionFileState(f.name, planned.states[f.name]) for f in sorted(files, key=lambda f: f.name)]
         function_states += [FunctionFileState(name, "removed") for name in planned.removed]
+    elif pushed is not None and pushed.functions_version:
+        function_states = _pushed_function_states(pushed, files, judged.drifts)
     return StatusResult(
         database=describe_url(url),
         supabase=platform.supabase,
@@ -757,6 +777,20 @@ def _status(
         fingerprint=judged.recorded is not None,
         newer_migrations=newer,
     )
+
+
+def _pushed_function_states(pushed: Any, files: list[FunctionFile], drifts: list[drift.Drift]) -> list[FunctionFileState]:
+    """Function files of a database deployed by `supabase db push`: as pushed, and then as the catalog has them."""
+    states = pushed_function_states(pushed, files)
+    missing = {d.identity.split("(")[0] for d in drifts if d.kind == "function" and d.missing}
+    drifted = {d.identity.split("(")[0] for d in drifts if d.kind == "function" and not d.missing}
+    for f in files:
+        names = {h.qualified_name for h in f.defines}
+        if states[f.name] == "applied" and names & missing:
+            states[f.name] = "missing"
+        elif states[f.name] == "applied" and names & drifted:
+            states[f.name] = "drifted"
+    return [FunctionFileState(f.name, states[f.name]) for f in sorted(files, key=lambda f: f.name)]
 
 
 @dataclass

@@ -119,3 +119,53 @@ def add_member(conn: psycopg.Connection, *, merchant_id: str, email: str, role: 
         except errors.UniqueViolation:
             raise OnboardingError(f"{user_email} already has a profile (made just now by another session)") from None
     return MemberAdded(user_id, user_email, merchant, merchant_name, role)
+
+
+@dataclass(frozen=True)
+class MerchantListed:
+    merchant_id: str
+    name: str
+    parent_merchant_id: str | None
+    coaching_enabled: bool
+    members: int
+    created_at: str
+
+
+@dataclass(frozen=True)
+class MemberListed:
+    user_id: str
+    email: str | None
+    merchant_id: str | None
+    merchant_name: str | None
+    role: str
+    created_at: str
+
+
+def list_merchants(conn: psycopg.Connection) -> list[MerchantListed]:
+    """Every merchant with its id, parent and number of members, oldest first."""
+    _deployed(conn)
+    rows = conn.execute(
+        "select m.id, m.name, m.parent_merchant_id, m.coaching_enabled, "
+        "(select count(*) from public.profiles as p where p.merchant_id = m.id), m.created_at "
+        "from public.merchants as m order by m.created_at, m.id"
+    ).fetchall()
+    return [MerchantListed(str(r[0]), str(r[1]), str(r[2]) if r[2] else None, bool(r[3]), int(r[4]), r[5].isoformat())
+            for r in rows]
+
+
+def list_members(conn: psycopg.Connection, merchant_id: str | None = None) -> list[MemberListed]:
+    """Every profile (of one merchant with ``merchant_id``), with the user's email, oldest first."""
+    merchant = _uuid(merchant_id, "--merchant") if merchant_id else None
+    _deployed(conn)
+    if merchant and conn.execute("select from public.merchants where id = %s", (merchant,)).fetchone() is None:
+        raise OnboardingError(f"no merchant with id {merchant} (--merchant); `interview-db merchant list` shows them")
+    rows = conn.execute(
+        "select p.id, u.email, p.merchant_id, m.name, p.role::text, p.created_at "
+        "from public.profiles as p left join auth.users as u on u.id = p.id "
+        "left join public.merchants as m on m.id = p.merchant_id "
+        "where %(merchant)s::uuid is null or p.merchant_id = %(merchant)s::uuid "
+        "order by p.created_at, p.id",
+        {"merchant": merchant},
+    ).fetchall()
+    return [MemberListed(str(r[0]), str(r[1]) if r[1] else None, str(r[2]) if r[2] else None,
+                         str(r[3]) if r[3] else None, str(r[4]), r[5].isoformat()) for r in rows]

@@ -93,6 +93,13 @@ def _value_schema(rule: FieldRule, rules: list[FieldRule]) -> tuple[dict[str, An
         return {"type": "string", "format": "uuid", "pattern": rule.pattern}, ""
     if kind == "language":
         return {"type": "string", "pattern": rule.pattern, "examples": ["en", "de", "br"]}, ""
+    if kind == "seconds":
+        schema = {"type": "number"}
+        if rule.min_value is not None:
+            schema["exclusiveMinimum"] = _number(rule.min_value)
+        if rule.max_value is not None:
+            schema["maximum"] = _number(rule.max_value)
+        return schema, ""
     if kind in ("integer", "number"):
         schema = {"type": kind}
         if rule.min_value is not None:
@@ -103,7 +110,8 @@ def _value_schema(rule: FieldRule, rules: list[FieldRule]) -> tuple[dict[str, An
     if kind == "boolean":
         return {"type": "boolean"}, ""
     if kind == "datetime":
-        return {"type": "string", "pattern": rule.pattern, "examples": ["2030-12-31", "2030-12-31T18:00:00Z"]}, ""
+        return {"type": "string", "pattern": rule.pattern,
+                "examples": ["2030-12-31", "2030-12-31T18:00:00Z", "2030-12-31T18:00:00.1234567+02:00"]}, ""
     if kind == "object":
         if rule.nested_scope:
             return _ref(rule.nested_scope), ""
@@ -116,7 +124,9 @@ def _value_schema(rule: FieldRule, rules: list[FieldRule]) -> tuple[dict[str, An
         item: dict[str, Any] = {"type": "string", "maxLength": rule.max_length}
         if (rule.min_length or 0) > 0:
             item["pattern"] = NON_BLANK
-        return {"type": "array", "maxItems": rule.max_items, "items": item}, "Each text is trimmed."
+            return {"type": "array", "maxItems": rule.max_items, "items": item}, "Each text is trimmed."
+        return ({"type": "array", "maxItems": rule.max_items, "items": item},
+                "Each text is trimmed; an empty one is dropped (with a warning).")
     if kind == "questions":
         # A plain string item is taken as {"question": <the string>}: the rules of that text apply.
         scope = rule.nested_scope or "question"
@@ -167,16 +177,19 @@ _SCOPE_SUMMARIES = {
         "character (U+0000), which PostgreSQL refuses (400); numbers are 0 or about 1e-308 to 1e308 in magnitude "
         "(what a JSON client reads as a double). The whole body is at most 2 MiB of JSON. Every value is checked for "
         "its exact JSON type: a string where a number or boolean belongs, or anything but a string where a text "
-        "belongs, is a 422 that names the field, never a silent cast."
+        "belongs, is a 422 that names the field, never a silent cast. Other keys are ignored: the call creates the "
+        "interview from the known keys and names each other key in the response's warnings."
     ),
     "question": (
-        "A question object (an item of questions). Other keys are ignored, except a key within a small edit "
-        "distance of a field name (duraton, lable), which is refused as a typo (422 naming it and the field)."
+        "A question object (an item of questions). Other keys are ignored (the existing API allows them), each "
+        "named in the response's warnings; a key within a small edit distance of a field name (duraton, lable) "
+        "gets that field as the warning's suggestion."
     ),
     "custom_scoring": (
-        "Scoring settings merged over the platform defaults and the template's overrides. Unknown keys are rejected."
+        "Scoring settings merged over the platform defaults and the template's overrides. Other keys are ignored, "
+        "each named in the response's warnings."
     ),
-    "pdf_export_auto_config": "Automatic PDF export of results. Unknown keys are rejected.",
+    "pdf_export_auto_config": "Automatic PDF export of results. Other keys are ignored, each named in the response's warnings.",
     "hiring_for_company": "The company the role is for. Texts are trimmed; an empty one is absent. Other keys are kept.",
     "candidate_expectations": "Expectations per level of answer. Other keys are kept as given.",
 }
@@ -197,6 +210,25 @@ _ERROR_SCHEMA = {
     "additionalProperties": False,
 }
 
+_WARNING_SCHEMA = {
+    "type": "object",
+    "description": "Something the call ignored or adjusted.",
+    "required": ["path", "code", "message"],
+    "properties": {
+        "path": {"type": "string", "description": "The key or item, e.g. questions[2].duraton or tags[3] ($ for truncated)."},
+        "code": {
+            "type": "string",
+            "enum": ["ignored_key", "dropped_empty_item", "rounded", "truncated"],
+            "description": "ignored_key: a key that is no field (top level, question, custom_scoring, "
+            "pdf_export_auto_config); dropped_empty_item: an empty tag or expectation; rounded: a fractional "
+            "duration rounded up; truncated: more warnings than the 50 listed.",
+        },
+        "message": {"type": "string", "description": "What was ignored or adjusted, in plain words."},
+        "suggestion": {"type": "string", "description": "For an ignored key close to a field name: that field."},
+    },
+    "additionalProperties": False,
+}
+
 _RESPONSE_SCHEMA = {
     "type": "object",
     "description": "The created interview (or, for a repeated idempotency_key and body, the first call's response).",
@@ -207,6 +239,13 @@ _RESPONSE_SCHEMA = {
         },
         "questions_created": {"type": "integer", "minimum": 1, "description": "Question steps after deduplication."},
         "credits_per_session": {"type": "number", "minimum": 0, "description": "Price of one candidate session, in credits."},
+        "warnings": {
+            "type": "array",
+            "maxItems": 51,
+            "items": {"$ref": "#/components/schemas/RequestWarning"},
+            "description": "Present only when the call ignored or adjusted something, in body order: at most 50, "
+            "then one truncated warning. Warnings never change what is stored for the fields that were sent.",
+        },
         "embed_id": {"type": "string", "format": "uuid", "description": "Only when is_embedded is true: the embed's id."},
         "embed_signing_key": {
             "type": "string",
@@ -240,9 +279,9 @@ _ERRORS = {
     "409": ("PT409: idempotency_key was used before with another body.", None),
     "422": (
         "PT422: a field breaks its rule (missing, wrong type, out of range, not one of the values, unresolved "
-        "reference, a string where a number or boolean belongs, ...), or the body has an unknown key (details is then "
-        "the first unknown key, and message suggests the closest field). details is the field's path, hint says "
-        "what is accepted. Nothing was written.",
+        "reference, a string where a number or boolean belongs, ...). details is the field's path, hint says "
+        "what is accepted (for a missing required field, also a near-miss key that was sent and ignored). "
+        "Nothing was written.",
         None,
     ),
 }
@@ -252,12 +291,12 @@ EXAMPLE_MERCHANT = "Example merchant of interview-db openapi"
 
 
 def _example_422(conn: psycopg.Connection, project: Project) -> dict[str, Any] | None:
-    """The demo's rejected call (a 5 s answer time), made for real and rolled back.
+    """The demo's rejected call (a 5-hour answer time), made for real and rolled back.
 
     The merchant is authorized before the body is validated, so the call needs
     a merchant: one is made for it and removed right after."""
     body = load_example(project)
-    body["questions"] = [*body["questions"][:2], {"question": "Tell us about a deadline you missed.", "duration": 5}]
+    body["questions"] = [*body["questions"][:2], {"question": "Tell us about a deadline you missed.", "duration": 18000}]
     merchant = conn.execute("insert into public.merchants (name) values (%s) returning id::text",
                             (EXAMPLE_MERCHANT,)).fetchone()
     assert merchant is not None
@@ -297,6 +336,7 @@ def build_document(conn: psycopg.Connection, project: Project) -> dict[str, Any]
         SCOPE_SCHEMAS[s]: _scope_schema(s, rules, _SCOPE_SUMMARIES[s]) for s in scopes
     }
     schemas["CreateInterviewResponse"] = _RESPONSE_SCHEMA
+    schemas["RequestWarning"] = _WARNING_SCHEMA
     schemas["PostgrestError"] = _ERROR_SCHEMA
 
     example_422 = _example_422(conn, project)

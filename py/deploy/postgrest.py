@@ -356,14 +356,8 @@ def call_rpc(
     except _ApiError as err:
         return err.response
 
-    role = str((claims or {}).get("role") or anon_role)
-    # PostgREST's "authed": the request's role is not the anonymous role.
-    authenticated = role != anon_role
-    jwt_claims = json.dumps(claims if claims is not None else {"role": anon_role})
-    request_headers = {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}}
-    if claims is not None:
-        request_headers.setdefault("authorization", "Bearer <jwt>")
-    search_path = ", ".join(sql.Identifier(s).as_string(conn) for s in (schema, *extra_search_path))
+    _, authenticated, settings = _request_settings(conn, function, claims, schema, extra_search_path, anon_role,
+                                                   headers)
     access = "READ WRITE" if routine.volatile else "READ ONLY"
     query: sql.Composed | bytes = (
         schema_cache.query(conn, routine, keys, isinstance(payload, dict))
@@ -376,13 +370,7 @@ def call_rpc(
     try:
         conn.execute(f"BEGIN ISOLATION LEVEL READ COMMITTED {access}")
         try:
-            conn.execute(
-                "select set_config('search_path', %s, true), set_config('role', %s, true), "
-                "set_config('request.jwt.claims', %s, true), set_config('request.method', 'POST', true), "
-                "set_config('request.path', %s, true), set_config('request.headers', %s, true), "
-                "set_config('request.cookies', '{}', true)",
-                (search_path, role, jwt_claims, f"/rpc/{function}", json.dumps(request_headers)),
-            )
+            conn.execute(_SETTINGS_SQL, settings)
             row = conn.execute(query, {"body": text}).fetchone()
         except psycopg.Error as exc:
             conn.execute("ROLLBACK")
@@ -400,6 +388,65 @@ def call_rpc(
             conn.autocommit = saved_autocommit
 
     assert row is not None
+    return _response(row)
+
+
+_SETTINGS_SQL = (
+    "select set_config('search_path', %s, true), set_config('role', %s, true), "
+    "set_config('request.jwt.claims', %s, true), set_config('request.method', 'POST', true), "
+    "set_config('request.path', %s, true), set_config('request.headers', %s, true), "
+    "set_config('request.cookies', '{}', true)"
+)
+
+
+def _request_settings(
+    conn: psycopg.Connection, function: str, claims: dict[str, Any] | None, schema: str,
+    extra_search_path: tuple[str, ...], anon_role: str, headers: dict[str, str] | None,
+) -> tuple[str, bool, tuple[str, ...]]:
+    """The request's role, whether it is authenticated, and the values of the transaction's settings."""
+    role = str((claims or {}).get("role") or anon_role)
+    # PostgREST's "authed": the request's role is not the anonymous role.
+    authenticated = role != anon_role
+    jwt_claims = json.dumps(claims if claims is not None else {"role": anon_role})
+    request_headers = {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}}
+    if claims is not None:
+        request_headers.setdefault("authorization", "Bearer <jwt>")
+    search_path = ", ".join(sql.Identifier(s).as_string(conn) for s in (schema, *extra_search_path))
+    return role, authenticated, (search_path, role, jwt_claims, f"/rpc/{function}", json.dumps(request_headers))
+
+
+def call_rpc_in_transaction(
+    conn: psycopg.Connection, function: str, body: Any, claims: dict[str, Any] | None, *, schema: str = "public",
+    extra_search_path: tuple[str, ...] = DEFAULT_EXTRA_SEARCH_PATH, anon_role: str = "anon",
+) -> RpcResponse:
+    """``POST /rpc/<function>`` as PostgREST runs it, inside the caller's open
+    transaction and undone at once: the settings and the call run in a savepoint
+    that is always rolled back (for ``doctor``, which calls every RPC with rows
+    of its own that the enclosing transaction also rolls back)."""
+    if conn.info.transaction_status != TransactionStatus.INTRANS:
+        raise ValueError("call_rpc_in_transaction needs an open transaction")
+    text = json.dumps(body if body is not None else {})
+    try:
+        payload = json.loads(text)
+        keys = _body_keys(payload)
+        routine = _resolve(_routines(conn, schema, function), schema, function, keys)
+    except _ApiError as err:
+        return err.response
+    _, authenticated, settings = _request_settings(conn, function, claims, schema, extra_search_path, anon_role, None)
+    conn.execute("savepoint pgrst_call")
+    try:
+        conn.execute(_SETTINGS_SQL, settings)
+        row = conn.execute(_call_query(routine, keys, isinstance(payload, dict)), {"body": text}).fetchone()
+    except psycopg.Error as exc:
+        return _error_response(exc, authenticated)
+    finally:
+        conn.execute("rollback to savepoint pgrst_call")
+        conn.execute("release savepoint pgrst_call")
+    assert row is not None
+    return _response(row)
+
+
+def _response(row: tuple[Any, ...]) -> RpcResponse:
     _, _, body_text, response_headers, response_status = row
     out_headers = {"Content-Type": JSON_CONTENT_TYPE}
     if response_headers:

@@ -122,7 +122,8 @@ class Generator:
         items of its arrays go to ``loops``."""
         checks = []
         if self._others(scope) is not None:
-            # closed or typos: any other key, even a null one, is for the walk to judge
+            # closed or ignored: any other key, even a null one, is for the walk to judge
+            # (refused, or named in a warning)
             names = [r.field for r in self._fields(scope)]
             checks.append(f"({obj} - {_text_array(names)}) = '{{}}'::jsonb")
         for rule in self._fields(scope):
@@ -147,12 +148,21 @@ class Generator:
         if kind == "text":
             checks = _bounds(_text_length(text, rule.trimmed is True), rule.min_length, rule.max_length)
             if rule.pattern is not None:
-                checks.append(f"{text} ~ {_literal(rule.pattern)}")
+                # on the text as the walk measures it; an empty optional text is absent
+                measured = f"pg_catalog.btrim({text}, {BLANK})" if rule.trimmed else text
+                checks.append(f"({measured} = '' or {measured} ~ {_literal(rule.pattern)})")
             return [("string", _all(checks))]
         if kind == "enum":
             return [("string", f"{text} = any ({_text_array(list(rule.allowed or []))})")]
         if kind in ("uuid", "language", "datetime"):
             return [("string", f"{text} ~ {_literal(rule.pattern or '')}")]
+        if kind == "seconds":
+            # a fraction is rounded up with a warning: for the walk
+            checks = [f"({value})::numeric % 1 = 0"]
+            if rule.min_value is not None:
+                checks.append(f"({value})::numeric > {_number(rule.min_value)}")
+            checks += _bounds(f"({value})::numeric", None, None if rule.max_value is None else _number(rule.max_value))
+            return [("number", _all(checks))]
         if kind in ("integer", "number"):
             checks = [f"({value})::numeric % 1 = 0"] if kind == "integer" else []
             checks += _bounds(f"({value})::numeric", None if rule.min_value is None else _number(rule.min_value),
@@ -170,7 +180,8 @@ class Generator:
             return [("object", nested),
                     ("string", _all(_bounds(_text_length(text, True), None, rule.max_length)))]
         if kind == "string_array":
-            item = _all(_bounds(_text_length("v_item #>> '{}'", True), rule.min_length, rule.max_length))
+            # an empty item is refused or dropped with a warning: either way for the walk
+            item = _all(_bounds(_text_length("v_item #>> '{}'", True), max(1, rule.min_length or 0), rule.max_length))
             loops.append(ArrayLoop(value, f"pg_catalog.jsonb_typeof(v_item) = 'string' and {item}"))
             return [("array", _all(_bounds(f"pg_catalog.jsonb_array_length({value})", None, rule.max_items)))]
         if kind == "questions":

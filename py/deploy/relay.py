@@ -1,38 +1,45 @@
 """interview-db relay: deliver the outbox's events to merchant webhook endpoints.
 
-One relay process holds one database connection. It claims due deliveries in
-small batches (interview_private.claim_webhook_deliveries: FOR UPDATE SKIP
-LOCKED, so several relays share the work, and a lease, so a relay that dies
-leaves its deliveries due again), posts each as a Standard Webhooks message
-signed with the ``standardwebhooks`` package, and records every attempt in its
-own transaction (interview_private.record_webhook_attempt): a 2xx makes the
-delivery delivered, anything else due again after an exponential backoff with
-jitter, until the attempt limit makes it dead.
+One relay process holds one database connection and a pool of ``concurrency``
+posting threads. Whenever a thread is free it claims due deliveries
+(interview_private.claim_webhook_deliveries: fair across merchants and
+endpoints, at most one attempt in flight per endpoint and ``merchant_limit``
+per merchant, leased so that a relay that dies leaves them due again), posts
+each as a Standard Webhooks message signed with the ``standardwebhooks``
+package, and records every attempt in its own transaction
+(interview_private.record_webhook_attempt): a 2xx makes the delivery delivered,
+anything else due again after an exponential backoff with jitter, until the
+attempt limit makes it dead.
+
+Each attempt has one deadline (``timeout_seconds``) for DNS, connect, TLS, the
+request and the whole answer (webhook_http.py), and the lease must exceed it by
+LEASE_MARGIN_SECONDS, so no healthy relay posts a message another still holds.
 
 At least once: a delivery leaves "due" only through a recorded 2xx; a relay
 killed after a POST and before its record posts it again after the lease, with
 the same ``webhook-id`` (msg_<delivery id>), so receivers can deduplicate.
 
-Stopping (SIGTERM, SIGINT): the POST in flight finishes and is recorded, the
-rest of the batch is released (due again at once), then the relay exits.
-A lost database connection is retried with backoff; ``--once`` fails instead.
+Stopping (SIGTERM, SIGINT): nothing more is claimed, the POSTs in flight finish
+(within the timeout) and are recorded, then the relay exits. A lost database
+connection is retried with backoff; ``--once`` fails instead. Once an hour the
+relay prunes what its retention allows (interview_private.prune_webhooks).
 Secrets and signatures are never logged; URLs are logged as scheme://host:port.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import math
 import os
 import random
 import secrets
+import select
 import signal
 import socket
-import ssl
 import sys
 import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
@@ -43,10 +50,13 @@ from psycopg.rows import dict_row
 from standardwebhooks.webhooks import Webhook
 
 from . import __version__
-from .webhook_targets import Resolver, Target, TargetRefused, check_target
+from .webhook_http import Deadline, post
+from .webhook_targets import Resolver, TargetRefused, check_target
 
 CHANNEL = "interview_webhooks"
 DB_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)
+LEASE_MARGIN_SECONDS = 1.0  # recording an attempt after its deadline must fit in the lease too
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 class RelayError(Exception):
@@ -71,6 +81,10 @@ class RetryPolicy:
 
 @dataclass
 class RelayOptions:
+    """How a relay works. ``lease_seconds`` must be at least ``timeout_seconds`` +
+    LEASE_MARGIN_SECONDS (ValueError otherwise): a lease that can end while its
+    attempt is still running lets a second relay post the same message."""
+
     batch_size: int = 10
     lease_seconds: float = 60.0
     timeout_seconds: float = 10.0
@@ -80,6 +94,25 @@ class RelayOptions:
     once: bool = False
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     reconnect_max_seconds: float = 5.0
+    concurrency: int = 16
+    merchant_limit: int = 8
+    prune_seconds: float = PRUNE_EVERY_SECONDS
+
+    def __post_init__(self) -> None:
+        problem = lease_problem(self.lease_seconds, self.timeout_seconds)
+        if problem:
+            raise ValueError(problem)
+        if self.concurrency < 1 or self.merchant_limit < 1:
+            raise ValueError("concurrency and merchant_limit must be at least 1")
+
+
+def lease_problem(lease_seconds: float, timeout_seconds: float) -> str | None:
+    """Why a lease is too short for the timeout, or None when it is long enough."""
+    if lease_seconds < timeout_seconds + LEASE_MARGIN_SECONDS:
+        return (f"the lease ({lease_seconds:g} s) must be at least the timeout ({timeout_seconds:g} s) plus "
+                f"{LEASE_MARGIN_SECONDS:g} s: an attempt could outlast its lease and another relay post the same "
+                "message again")
+    return None
 
 
 @dataclass(frozen=True)
@@ -96,7 +129,8 @@ class Claimed:
     event_type: str
     event_payload: dict[str, Any]
     event_created_at: datetime
-    endpoint_previous_secret: bytes | None = field(default=None, repr=False)
+    endpoint_previous_secrets: tuple[bytes, ...] = field(default=(), repr=False)
+    merchant_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,34 +147,21 @@ class AttemptResult:
 
 
 @dataclass
-class BatchReport:
-    claimed: int = 0
+class RelayStats:
+    claims: int = 0
     delivered: int = 0
     retrying: int = 0
     dead: int = 0
     refused: int = 0
     unchanged: int = 0
-    released: int = 0
-    seconds: float = 0.0
-
-
-@dataclass
-class RelayStats:
-    batches: int = 0
-    delivered: int = 0
-    retrying: int = 0
-    dead: int = 0
-    refused: int = 0
-    released: int = 0
     reconnects: int = 0
+    pruned: int = 0
 
-    def add(self, report: BatchReport) -> None:
-        self.batches += 1
-        self.delivered += report.delivered
-        self.retrying += report.retrying
-        self.dead += report.dead
-        self.refused += report.refused
-        self.released += report.released
+    def count(self, state: str, result: AttemptResult) -> None:
+        if result.refused:
+            self.refused += 1
+        if state in ("delivered", "retrying", "dead", "unchanged"):
+            setattr(self, state, getattr(self, state) + 1)
 
 
 class RelayLog:
@@ -162,10 +183,9 @@ class RelayLog:
         except (OSError, ValueError):
             pass  # a closed stdout must not stop deliveries
 
-    def batch(self, relay_id: str, report: BatchReport) -> None:
-        text = (f"batch of {report.claimed}: {report.delivered} delivered, {report.retrying} retrying, "
-                f"{report.dead} dead ({report.refused} refused), {report.released} released, in {report.seconds:.3f} s")
-        self.emit("batch", text, relay=relay_id, **asdict(report))
+    def claimed(self, relay_id: str, claimed: int, in_flight: int) -> None:
+        self.emit("claim", f"claimed {claimed}, {in_flight} in flight", relay=relay_id, claimed=claimed,
+                  in_flight=in_flight)
 
     def attempt(self, item: Claimed, origin: str, result: AttemptResult, state: str) -> None:
         status = result.status_code if result.status_code is not None else "-"
@@ -187,8 +207,8 @@ def message(item: Claimed, now: datetime | None = None) -> tuple[bytes, dict[str
          "data": item.event_payload},
         separators=(",", ":"), sort_keys=True,
     )
-    keys = [item.endpoint_secret] + ([item.endpoint_previous_secret] if item.endpoint_previous_secret else [])
-    # One signature per valid secret, space-separated: the previous one for 24 hours after a rotation.
+    keys = [item.endpoint_secret, *item.endpoint_previous_secrets]
+    # One signature per valid secret, space-separated: each previous one for 24 hours after its rotation.
     signature = " ".join(Webhook(key).sign(item.webhook_id, now, body) for key in keys)
     headers = {
         "content-type": "application/json",
@@ -198,65 +218,6 @@ def message(item: Claimed, now: datetime | None = None) -> tuple[bytes, dict[str
         "webhook-signature": signature,
     }
     return body.encode(), headers
-
-
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to the address that was checked, not to the name again."""
-
-    def __init__(self, target: Target, timeout: float) -> None:
-        super().__init__(target.host, target.port, timeout=timeout)
-        self._address = target.addresses[0]
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, target: Target, timeout: float) -> None:
-        super().__init__(target.host, target.port, timeout=timeout, context=ssl.create_default_context())
-        self._address = target.addresses[0]
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
-
-
-def post(target: Target, body: bytes, headers: dict[str, str], timeout: float, max_bytes: int) -> tuple[int, bytes]:
-    """POST once; no redirect is followed (http.client follows none); at most
-    ``max_bytes`` of the response body are read. ``timeout`` bounds the whole
-    exchange, not only each read: a receiver that trickles its answer a byte at a
-    time has its connection shut down when the time is up (TimeoutError)."""
-    conn: http.client.HTTPConnection = (
-        _PinnedHTTPSConnection(target, timeout) if target.scheme == "https" else _PinnedHTTPConnection(target, timeout)
-    )
-    expired = threading.Event()
-
-    def expire() -> None:
-        expired.set()
-        sock = conn.sock
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    timer = threading.Timer(timeout, expire)
-    timer.daemon = True
-    timer.start()
-    try:
-        conn.request("POST", target.path, body=body, headers=headers)
-        response = conn.getresponse()
-        data = response.read(max_bytes)
-    except (OSError, http.client.HTTPException) as exc:
-        if expired.is_set():
-            raise TimeoutError(f"no complete answer within {timeout:g} s") from exc
-        raise
-    finally:
-        timer.cancel()
-        conn.close()
-    if expired.is_set():  # a read cut short by the shutdown returns what it had
-        raise TimeoutError(f"no complete answer within {timeout:g} s")
-    return response.status, data
 
 
 def _excerpt(data: bytes) -> str:
@@ -278,6 +239,7 @@ class Relay:
         self.stats = RelayStats()
         self._stop = threading.Event()
         self._rng = random.Random()
+        self._pruned_at: float | None = None
 
     # -- control
     def request_stop(self) -> None:
@@ -294,16 +256,16 @@ class Relay:
         conn.execute(sql.SQL("listen {}").format(sql.Identifier(CHANNEL)))
         return conn
 
-    def _claim(self, conn: psycopg.Connection[dict[str, Any]]) -> list[Claimed]:
+    def _claim(self, conn: psycopg.Connection[dict[str, Any]], limit: int) -> list[Claimed]:
         rows = conn.execute(
-            "select * from interview_private.claim_webhook_deliveries(%s, %s, %s)",
-            (self.relay_id, self.options.batch_size, timedelta(seconds=self.options.lease_seconds)),
+            "select * from interview_private.claim_webhook_deliveries(%s, %s, %s, %s)",
+            (self.relay_id, limit, timedelta(seconds=self.options.lease_seconds), self.options.merchant_limit),
         ).fetchall()
         return [
             Claimed(str(r["delivery_id"]), r["webhook_id"], r["attempt"], str(r["endpoint_id"]), r["endpoint_url"],
                     bytes(r["endpoint_secret"]), r["event_id"], r["event_type"], r["event_payload"],
-                    r["event_created_at"],
-                    bytes(r["endpoint_previous_secret"]) if r["endpoint_previous_secret"] is not None else None)
+                    r["event_created_at"], tuple(bytes(k) for k in r["endpoint_previous_secrets"] or ()),
+                    str(r["merchant_id"]))
             for r in rows
         ]
 
@@ -316,63 +278,62 @@ class Relay:
         ).fetchone()
         return str(row["state"]) if row else "unchanged"
 
-    def _release(self, conn: psycopg.Connection[dict[str, Any]], items: list[Claimed]) -> int:
-        row = conn.execute(
-            "select interview_private.release_webhook_deliveries(%s, %s::uuid[]) as n",
-            (self.relay_id, [i.delivery_id for i in items]),
-        ).fetchone()
-        return int(row["n"]) if row else 0
+    def prune(self, conn: psycopg.Connection[dict[str, Any]]) -> int:
+        """Delete what retention allows (interview_private.prune_webhooks), in short transactions."""
+        total = 0
+        while True:
+            row = conn.execute("select * from interview_private.prune_webhooks()").fetchone()
+            done = (row["deliveries"] + row["events"]) if row else 0
+            total += done
+            if done < 10000:
+                break
+        self.stats.pruned += total
+        self._pruned_at = time.monotonic()
+        if total:
+            self.log.emit("prune", f"pruned {total} delivered deliveries and published events",
+                          relay=self.relay_id, pruned=total)
+        return total
+
+    def _prune_due(self) -> bool:
+        every = self.options.prune_seconds
+        return every > 0 and (self._pruned_at is None or time.monotonic() - self._pruned_at >= every)
 
     # -- one delivery
     def attempt(self, item: Claimed) -> tuple[AttemptResult, str]:
-        """Post one delivery; returns the result and the origin (for logs)."""
+        """Post one delivery under one deadline; returns the result and the origin (for logs)."""
         started = datetime.now(UTC)
         clock = time.perf_counter()
-        try:
-            target = check_target(item.endpoint_url, self.options.allow_private_targets, self.resolver)
-        except TargetRefused as exc:
-            return AttemptResult(started, 0, None, True, str(exc)), "(refused)"
-        body, headers = message(item)
+        deadline = Deadline(self.options.timeout_seconds)
+        origin = "(unresolved)"
         status: int | None = None
         error: str | None = None
         data = b""
         try:
-            status, data = post(target, body, headers, self.options.timeout_seconds, self.options.max_response_bytes)
+            target = deadline.run(
+                lambda: check_target(item.endpoint_url, self.options.allow_private_targets, self.resolver))
+            origin = target.origin
+            body, headers = message(item)
+            status, data = post(target, body, headers, deadline, self.options.max_response_bytes)
+        except TargetRefused as exc:
+            return AttemptResult(started, round((time.perf_counter() - clock) * 1000), None, True, str(exc)), "(refused)"
         except TimeoutError:
             error = f"timed out after {self.options.timeout_seconds:g} s"
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         latency = round((time.perf_counter() - clock) * 1000)
         if status is not None and not 200 <= status < 300:
             error = f"HTTP {status}" + (": redirect not followed" if 300 <= status < 400 else "")
             if data and not 300 <= status < 400:
                 error += f": {_excerpt(data)}"
-        return AttemptResult(started, latency, status, False, error), target.origin
+        return AttemptResult(started, latency, status, False, error), origin
 
-    def process(self, conn: psycopg.Connection[dict[str, Any]], batch: list[Claimed],
-                claimed_at: float | None = None) -> BatchReport:
-        """Attempt each claimed delivery in turn. Stops early, releasing the rest,
-        when asked to stop, or when an attempt might outlast the lease (another
-        relay could claim the same delivery then): the first is always attempted."""
-        report = BatchReport(claimed=len(batch))
-        clock = time.perf_counter()
-        claimed_at = time.monotonic() if claimed_at is None else claimed_at
-        for index, item in enumerate(batch):
-            elapsed = time.monotonic() - claimed_at
-            near_lease_end = index > 0 and elapsed + self.options.timeout_seconds + 1 > self.options.lease_seconds
-            if self.stopping or near_lease_end:
-                report.released = self._release(conn, batch[index:])
-                break
-            result, origin = self.attempt(item)
-            state = self._record(conn, item, result)
-            if result.refused:
-                report.refused += 1
-            if state in ("delivered", "retrying", "dead", "unchanged"):
-                setattr(report, state, getattr(report, state) + 1)
-            if not result.ok or state != "delivered":
-                self.log.attempt(item, origin, result, state)
-        report.seconds = time.perf_counter() - clock
-        return report
+    def _finish(self, conn: psycopg.Connection[dict[str, Any]], item: Claimed,
+                outcome: tuple[AttemptResult, str]) -> None:
+        result, origin = outcome
+        state = self._record(conn, item, result)
+        self.stats.count(state, result)
+        if not result.ok or state != "delivered":
+            self.log.attempt(item, origin, result, state)
 
     # -- the loop
     def _wait(self, conn: psycopg.Connection[dict[str, Any]]) -> None:
@@ -386,35 +347,76 @@ class Relay:
             if list(conn.notifies(timeout=min(0.2, remaining), stop_after=1)):
                 return
 
+    def _wait_busy(self, conn: psycopg.Connection[dict[str, Any]],
+                   in_flight: list[Future[tuple[AttemptResult, str]]]) -> None:
+        """With attempts in flight and room for more: until one of them ends, a
+        notification (a new event may be claimed at once), or the poll interval.
+        One select() on the connection's socket and a pipe the attempts' ends write to."""
+        if list(conn.notifies(timeout=0, stop_after=1)):  # those that came during other queries
+            return
+        wake, waker = socket.socketpair()
+        try:
+            def ring(_: object) -> None:
+                try:
+                    waker.send(b"x")
+                except OSError:
+                    pass
+
+            for future in in_flight:
+                future.add_done_callback(ring)
+            readable, _, _ = select.select([conn.fileno(), wake], [], [], self.options.poll_seconds)
+            if conn.fileno() in readable:
+                list(conn.notifies(timeout=0, stop_after=1))
+        finally:
+            waker.close()
+            wake.close()
+
     def _sleep(self, seconds: float) -> None:
         self._stop.wait(seconds)
 
     def run(self) -> RelayStats:
-        """Deliver until stopped (or, with ``once``, until nothing is due)."""
+        """Deliver until stopped (or, with ``once``, until nothing is due or in flight)."""
         options = self.options
         mode = "once" if options.once else "continuous"
         targets = "private targets ALLOWED (development only)" if options.allow_private_targets else "public https only"
-        self.log.emit("start", f"relay {self.relay_id} started ({mode}): batches of {options.batch_size}, "
-                      f"lease {options.lease_seconds:g} s, {targets}", relay=self.relay_id, once=options.once,
-                      batch_size=options.batch_size, lease_seconds=options.lease_seconds,
-                      allow_private_targets=options.allow_private_targets)
+        self.log.emit("start", f"relay {self.relay_id} started ({mode}): {options.concurrency} at once "
+                      f"(at most {options.merchant_limit} per merchant, 1 per endpoint), timeout "
+                      f"{options.timeout_seconds:g} s, lease {options.lease_seconds:g} s, {targets}",
+                      relay=self.relay_id, once=options.once, concurrency=options.concurrency,
+                      merchant_limit=options.merchant_limit, timeout_seconds=options.timeout_seconds,
+                      lease_seconds=options.lease_seconds, allow_private_targets=options.allow_private_targets)
         conn: psycopg.Connection[dict[str, Any]] | None = None
         backoff = 0.1
+        in_flight: dict[Future[tuple[AttemptResult, str]], Claimed] = {}
+        pool = ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="webhook-post")
         try:
-            while not self.stopping:
+            while not self.stopping or in_flight:
                 try:
                     if conn is None:
                         conn = self._connect()
                         backoff = 0.1
-                    claimed_at = time.monotonic()
-                    batch = self._claim(conn)
-                    if batch:
-                        report = self.process(conn, batch, claimed_at)
-                        self.stats.add(report)
-                        self.log.batch(self.relay_id, report)
+                    for future in [f for f in in_flight if f.done()]:
+                        self._finish(conn, in_flight[future], future.result())
+                        del in_flight[future]
+                    free = options.concurrency - len(in_flight)
+                    claimed: list[Claimed] = []
+                    if free > 0 and not self.stopping:
+                        claimed = self._claim(conn, min(free, options.batch_size))
+                        for item in claimed:
+                            in_flight[pool.submit(self.attempt, item)] = item
+                        if claimed:
+                            self.stats.claims += 1
+                            self.log.claimed(self.relay_id, len(claimed), len(in_flight))
+                    if in_flight:
+                        if len(in_flight) >= options.concurrency:
+                            wait(list(in_flight), timeout=options.poll_seconds, return_when=FIRST_COMPLETED)
+                        elif not claimed:
+                            self._wait_busy(conn, list(in_flight))
                         continue
-                    if options.once:
+                    if self.stopping or options.once:
                         break
+                    if self._prune_due():
+                        self.prune(conn)
                     self._wait(conn)
                 except (psycopg.errors.UndefinedFunction, psycopg.errors.InvalidSchemaName,
                         psycopg.errors.InsufficientPrivilege) as exc:
@@ -426,6 +428,10 @@ class Relay:
                     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                     if options.once:
                         raise RelayError(f"database error: {reason}") from exc
+                    if self.stopping:  # what is left unrecorded is due again when its lease ends
+                        self.log.emit("reconnect", f"database unavailable ({reason}) while stopping: "
+                                      f"{len(in_flight)} attempts left unrecorded", relay=self.relay_id, reason=reason)
+                        break
                     if conn is not None:
                         conn.close()
                         conn = None
@@ -435,10 +441,11 @@ class Relay:
                     self._sleep(backoff)
                     backoff = min(options.reconnect_max_seconds, backoff * 2)
         finally:
+            pool.shutdown(wait=True, cancel_futures=True)
             if conn is not None:
                 conn.close()
         self.log.emit("stop", f"relay {self.relay_id} stopped: {self.stats.delivered} delivered, "
-                      f"{self.stats.retrying} retrying, {self.stats.dead} dead in {self.stats.batches} batches",
+                      f"{self.stats.retrying} retrying, {self.stats.dead} dead",
                       relay=self.relay_id, **asdict(self.stats))
         return self.stats
 

@@ -27,6 +27,7 @@ interview-db's own bookkeeping: the CLI keeps its history in
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -101,6 +102,7 @@ class ExportResult:
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     seed_file: str = ""
+    completed: list[str] = field(default_factory=list)  # left incomplete by an earlier export, written again
 
     @property
     def changed(self) -> bool:
@@ -119,6 +121,7 @@ class PushedState:
     edited: list[str] = field(default_factory=list)
     functions_version: str | None = None  # the newest interview_functions revision applied
     functions_drifted: bool = False
+    functions_statements: list[str] = field(default_factory=list)  # what that revision ran, normalised
 
     @property
     def deployed(self) -> bool:
@@ -300,7 +303,7 @@ def plan(project: Project, existing: dict[str, str], base: str = DEFAULT_BASE) -
             raise ExportError(
                 f"{clash} in the target directory has the version of {migration.filename}; choose another --base-timestamp"
             )
-        if clash is None:
+        if clash is None or _truncated(existing[clash], migration.text):
             changed.append(migration.filename)
         elif package_statements(existing[clash]) != package_statements(migration.text):
             raise ExportError(
@@ -311,6 +314,16 @@ def plan(project: Project, existing: dict[str, str], base: str = DEFAULT_BASE) -
     last_number = _migration_number(project.migration_files()[-1].stem)[0]
     definitions = functions_definitions(project, function_files)
     revisions = sorted(n for n in existing if n.endswith(f"_{FUNCTIONS_NAME}.sql"))
+    if revisions:
+        # the newest revision cut short by an earlier export (a full disk, a kill): write it whole again
+        before = _definitions_of(existing[revisions[-2]]) if len(revisions) > 1 else None
+        try:
+            whole = _functions_revision(definitions, _redefined(before, function_files) if before else [], scope)
+        except pglast.parser.ParseError:
+            whole = None
+        if whole is not None and _truncated(existing[revisions[-1]], whole):
+            existing = {**existing, revisions[-1]: whole}
+            changed.append(revisions[-1])
     files = list(migrations)
     for name in revisions:
         files.append(CliMigration(name[:14], FUNCTIONS_NAME, existing[name], "an earlier export of sql/functions"))
@@ -342,6 +355,34 @@ def plan(project: Project, existing: dict[str, str], base: str = DEFAULT_BASE) -
     return sorted(files, key=lambda m: m.version), changed
 
 
+def _truncated(on_disk: str, whole: str) -> bool:
+    """A file an export began and never finished: a strict beginning (empty included) of what it writes."""
+    return on_disk != whole and whole.startswith(on_disk)
+
+
+TEMP_PREFIX = ".interview-db-"  # a name the Supabase CLI never reads as a migration
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """``text`` to ``path`` through a temporary file beside it, flushed, then renamed:
+    the file is either whole or absent, whatever happens mid-write (a full disk, a kill)."""
+    temp = path.with_name(f"{TEMP_PREFIX}{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}; nothing of it was left behind") from None
+
+
+def _remove_stale_temporaries(directory: Path) -> None:
+    for stale in directory.glob(f"{TEMP_PREFIX}*.tmp"):
+        stale.unlink(missing_ok=True)
+
+
 def default_seed_path(directory: Path) -> Path:
     """Where the CLI reads the seed: supabase/seed.sql beside supabase/migrations (never inside it)."""
     return directory.parent / SEED_FILE if directory.name == "migrations" else directory / SEED_FILE
@@ -359,24 +400,39 @@ def export_supabase(
     (or to ``seed_path``); files of earlier exports are kept, others left alone."""
     if directory.exists() and not directory.is_dir():
         raise ExportError(f"{directory} is not a directory")
-    existing = _existing_files(directory)
-    files, changed = plan(project, existing, base)
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        existing = _existing_files(directory)
+        files, changed = plan(project, existing, base)
+        directory.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(directory)
+    except OSError as exc:
+        raise ExportError(f"cannot export into {directory}: {exc.strerror or exc}") from None
     result = ExportResult(directory=str(directory))
     for migration in files:
         result.migrations.append(migration.filename)
         if migration.filename in changed:
-            progress(f"writing {migration.filename} ({migration.source})")
-            (directory / migration.filename).write_text(migration.text, encoding="utf-8")
+            if migration.filename in existing:
+                progress(f"writing {migration.filename} again: an earlier export left it incomplete "
+                         f"({len(existing[migration.filename].encode())} bytes); if it was pushed like that, "
+                         "see README (Deploy)")
+                result.completed.append(migration.filename)
+            else:
+                progress(f"writing {migration.filename} ({migration.source})")
+            write_atomically(directory / migration.filename, migration.text)
             result.written.append(migration.filename)
         else:
             result.unchanged.append(migration.filename)
     seed_file = seed_path or default_seed_path(directory)
     text = seed_script(project)
-    if not seed_file.exists() or seed_file.read_text(encoding="utf-8") != text:
+    try:
+        stale = not seed_file.exists() or seed_file.read_text(encoding="utf-8") != text
+        if stale:
+            seed_file.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"cannot write the seed to {seed_file}: {exc.strerror or exc}") from None
+    if stale:
         progress(f"writing {seed_file.name} (sql/seeds)")
-        seed_file.parent.mkdir(parents=True, exist_ok=True)
-        seed_file.write_text(text, encoding="utf-8")
+        write_atomically(seed_file, text)
         result.written.append(str(seed_file.name))
     result.seed_file = str(seed_file)
     return result
@@ -430,9 +486,35 @@ def pushed_state(conn: psycopg.Connection, project: Project) -> PushedState:
     revisions = [(str(version), _recorded(stmts)) for version, name, stmts in rows if name == FUNCTIONS_NAME]
     if revisions:
         state.functions_version, applied = revisions[-1]
+        state.functions_statements = applied
         expected = package_statements(functions_definitions(project))
         state.functions_drifted = applied[len(applied) - len(expected):] != expected
     return state
+
+
+def pushed_function_states(pushed: PushedState, files: list[FunctionFile]) -> dict[str, str]:
+    """Each function file's state in a database deployed by `supabase db push`, from the
+    newest pushed revision of the function files: applied (every statement of the file
+    was in it), changed (the file defines a function it created, with other statements
+    now), or new (none of its functions was pushed)."""
+    ran = set(pushed.functions_statements)
+    pushed_names: set[str] = set()
+    for statement in pushed.functions_statements:
+        if statement.lstrip().lower().startswith("create"):
+            try:
+                pushed_names |= {h.qualified_name for h in function_headers(statement)}
+            except pglast.parser.ParseError:
+                continue
+    states: dict[str, str] = {}
+    for file in files:
+        own = package_statements(file.text)
+        if own and all(statement in ran for statement in own):
+            states[file.name] = "applied"
+        elif any(h.qualified_name in pushed_names for h in file.defines):
+            states[file.name] = "changed"
+        else:
+            states[file.name] = "new"
+    return states
 
 
 def _recorded(stored: list[str]) -> list[str]:

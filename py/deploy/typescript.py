@@ -32,7 +32,8 @@ RESPONSE = "CreateInterviewResponse"
 ERROR = "PostgrestError"
 # Objects whose other keys the function keeps (stored as given): an index signature of JSON values.
 # Every other object is closed in TypeScript, so that a misspelled key in a literal is a compile
-# error (the function ignores unknown keys of a question, or 422s on one close to a field name).
+# error, on purpose: the function ignores unknown keys of a question (naming each in the response's
+# warnings, with the field it is close to), so only the types can catch `duraton` before a call.
 KEPT_EXTRA_KEYS = {"CandidateExpectations"}
 # The request flag that adds the embed fields to the response, and those fields.
 EMBED_FLAG = "is_embedded"
@@ -42,7 +43,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "42501": (401, "No JWT: the anon role may not execute the function."),
     "PT403": (403, "The caller's role cannot create interviews, or the caller may not create for merchant_id."),
     "PT409": (409, "idempotency_key was used before with another body."),
-    "PT422": (422, "A field breaks its rule, or the body has an unknown key; details is the field's path."),
+    "PT422": (422, "A field breaks its rule; details is the field's path."),
 }
 # JSON Schema keywords shown as doc-comment tags, in this order.
 CONSTRAINT_TAGS = ("format", "minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems", "pattern")
@@ -217,8 +218,9 @@ def _check_operation(document: dict[str, Any]) -> dict[str, Any]:
     return operation
 
 
-def _response_parts(schemas: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """The response's always-present fields and the fields present exactly when is_embedded is true."""
+def _response_parts(schemas: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
+    """The response's always-present fields, its other optional fields (warnings: present when the call
+    ignored or adjusted something) and the fields present exactly when is_embedded is true."""
     response = schemas.get(RESPONSE)
     request = schemas.get(REQUEST)
     for name, schema in ((REQUEST, request), (RESPONSE, response)):
@@ -229,12 +231,11 @@ def _response_parts(schemas: dict[str, Any]) -> tuple[list[str], list[str]]:
     if "boolean" not in (flag.get("type") if isinstance(flag.get("type"), list) else [flag.get("type")]):
         raise TypeScriptError(f"{REQUEST}.{EMBED_FLAG} is not a boolean: the response's embed fields have no flag")
     required = [p for p in response["properties"] if p in set(response.get("required", []))]
-    embedded = [p for p in response["properties"] if p not in set(response.get("required", []))]
-    if not embedded or not all(p.startswith("embed_") for p in embedded):
-        raise TypeScriptError(
-            f"{RESPONSE}: the optional fields should be exactly the embed fields (embed_*), found {embedded}"
-        )
-    return required, embedded
+    optional = [p for p in response["properties"] if p not in set(response.get("required", []))]
+    embedded = [p for p in optional if p.startswith("embed_")]
+    if not embedded:
+        raise TypeScriptError(f"{RESPONSE}: no optional embed fields (embed_*), found {optional}")
+    return required, [p for p in optional if p not in embedded], embedded
 
 
 def build(document: dict[str, Any], source: str) -> str:
@@ -243,7 +244,7 @@ def build(document: dict[str, Any], source: str) -> str:
     if not isinstance(schemas, dict) or REQUEST not in schemas:
         raise TypeScriptError(f"the OpenAPI document has no components.schemas.{REQUEST}")
     operation = _check_operation(document)
-    always, embed = _response_parts(schemas)
+    always, sometimes, embed = _response_parts(schemas)
     error = schemas.get(ERROR)
     if not isinstance(error, dict) or "code" not in error.get("properties", {}):
         raise TypeScriptError(f"the OpenAPI document has no components.schemas.{ERROR} with a code")
@@ -281,7 +282,8 @@ def build(document: dict[str, Any], source: str) -> str:
         w.object_type(name, schema, doc=[schema.get("description", "")])
 
     response = schemas[RESPONSE]
-    plain = {**response, "properties": {p: response["properties"][p] for p in always}, "required": always}
+    plain = {**response, "properties": {p: response["properties"][p] for p in [*always, *sometimes]},
+             "required": always}
     w.object_type(f"{RESPONSE}NotEmbedded", plain, doc=[
         f"{response.get('description', '')}",
         "",

@@ -15,7 +15,7 @@
 -- After the parse nothing reads the body's JSON again: every value comes from
 -- the interview_private.create_request record. Any error rolls back everything
 -- the call wrote, the idempotency claim included.
-create or replace function interview_private.create_interview(p_body jsonb)
+create or replace function interview_private.create_interview(p_body jsonb, p_key_positions jsonb default null)
 returns jsonb
 language plpgsql
 volatile
@@ -45,6 +45,7 @@ declare
   v_embed_id uuid;
   v_signing_key text;
   v_response jsonb;
+  v_warnings jsonb;
 begin
   -- 1. limits: nesting and numbers were checked on the values by the RPC; the
   -- size is the body's own
@@ -71,7 +72,7 @@ begin
   end if;
 
   -- 5. validation, 6. parse
-  perform interview_private.assert_valid_request(p_body);
+  v_warnings := interview_private.assert_valid_request(p_body, p_key_positions);
   v_request := interview_private.parse_request(p_body);
 
   -- 7. references
@@ -180,6 +181,10 @@ begin
     'credits_per_session', pg_catalog.trim_scale(v_credits)
   );
 
+  if v_warnings is not null then
+    v_response := v_response || pg_catalog.jsonb_build_object('warnings', v_warnings);
+  end if;
+
   if v_request.is_embedded then
     v_embed_id := pg_catalog.gen_random_uuid();
     v_signing_key := pg_catalog.encode(extensions.gen_random_bytes(32), 'hex');
@@ -190,7 +195,7 @@ begin
 
   insert into interview_private.outbox_events (event_type, merchant_id, interview_def_set_id, payload)
   select 'interview.created', v_target.merchant_id, v_set_id,
-         v_response || pg_catalog.jsonb_build_object(
+         (v_response - 'warnings') || pg_catalog.jsonb_build_object(
            'merchant_id', v_target.merchant_id,
            'created_by', v_caller.user_id,
            'status', v_request.status,
@@ -225,7 +230,7 @@ begin
 end
 $$;
 
-comment on function interview_private.create_interview(jsonb) is
-  'Create an interview set from a create request body (see job_interview_create_from_array): limits, caller, target merchant, idempotency, validation, one parse into interview_private.create_request, references, then write the set, its question records and steps, the embed key and the outbox events in one transaction. Returns the API response.';
+comment on function interview_private.create_interview(jsonb, jsonb) is
+  'Create an interview set from a create request body (see job_interview_create_from_array): limits, caller, target merchant, idempotency, validation, one parse into interview_private.create_request, references, then write the set, its question records and steps, the embed key and the outbox events in one transaction. Returns the API response, with warnings when the request had something ignored or adjusted (p_key_positions: the body''s keys in the order sent, from the fallback overload).';
 
-revoke all on function interview_private.create_interview(jsonb) from public;
+revoke all on function interview_private.create_interview(jsonb, jsonb) from public;

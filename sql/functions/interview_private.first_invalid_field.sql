@@ -12,7 +12,13 @@
 -- (interview_private.assert_body_limits). Only strings are turned into text
 -- here (a number or an object never is), the items of an array longer than its
 -- limit are never looked at (the array is refused as a whole), and the edit
--- distance of unknown question keys runs only for keys of about a field's length.
+-- distance that suggests a missing required field runs for at most 10 unknown
+-- keys of the body (a typo of it that the fallback overload ignored), each only
+-- against a field of about its length.
+--
+-- What is ignored or adjusted (an unknown key of a scope that ignores them, an
+-- empty item dropped, a fraction of a second rounded up) is no problem here:
+-- interview_private.request_warnings names it.
 create or replace function interview_private.first_invalid_field(
   p_body jsonb,
   out path text,
@@ -28,19 +34,10 @@ as $$
 declare
   c_blank constant text := E' \t\r\n';  -- what trimming removes
   c_max_question_keys constant integer := 64;
+  c_suggested_keys constant integer := 10;
 begin
   with rules as materialized (
     select r.* from pg_catalog.unnest(interview_private.request_field_rule_list()) as r
-  ),
-  typo_fields as materialized (
-    -- the fields of the scopes that refuse near misses, with the edit distance each allows:
-    -- the fallback overload's rule for unknown body keys (at least 2, a quarter of a long
-    -- name), except that a field of up to 3 letters (id) allows one edit only
-    select k.scope, k.field, k.ordinal, pg_catalog.char_length(k.field) as length,
-           case when pg_catalog.char_length(k.field) <= 3 then 1
-                else greatest(2, pg_catalog.char_length(k.field) / 4) end as most
-    from rules as k
-    where k.field <> '*' and k.scope in (select t.scope from rules as t where t.field = '*' and t.kind = 'typos')
   ),
   questions as (
     -- the items only of an array within its length: a longer one is refused as a whole
@@ -101,7 +98,7 @@ begin
 
     union all
 
-    -- a question object with more keys than any client sends (each would be checked for a typo)
+    -- a question object with more keys than any client sends (each would be named in a warning)
     select 1 + q.i, 0, -1, '', null,
            pg_catalog.format('has %s keys; a question object takes at most %s', q.keys, c_max_question_keys),
            'the question fields, and a few keys of your own (ignored)',
@@ -111,18 +108,36 @@ begin
 
     union all
 
-    -- a required field that is absent or null
-    select ob.n, ob.part, r.ordinal, r.field, null, 'is required', r.hint, ob.prefix, false
+    -- a required field that is absent or null; the hint suggests an unknown key of the
+    -- body (ignored by the fallback overload) that is a near miss of it
+    select ob.n, ob.part, r.ordinal, r.field, null, 'is required',
+           coalesce(pg_catalog.format('did you mean %s? (%s was sent, which is not a field and was ignored); ',
+                                      r.field, near.key), '') || r.hint,
+           ob.prefix, false
     from objects as ob
     join rules as r on r.scope = ob.scope and r.required
+    left join lateral (
+      select u.key
+      from (
+        select k.key
+        from pg_catalog.jsonb_object_keys(ob.obj) as k (key)
+        where ob.scope = 'body'
+          and not exists (select from rules as f where f.scope = 'body' and f.field = k.key and f.field <> '*')
+        limit c_suggested_keys
+      ) as u
+      cross join lateral (select interview_private.near_miss_distance(u.key, r.field) as distance) as d
+      where d.distance is not null
+      order by d.distance, u.key
+      limit 1
+    ) as near on true
     where coalesce(pg_catalog.jsonb_typeof(ob.obj -> r.field), 'null') = 'null'
 
     union all
 
     -- a present value, in one pass: a known field's value that breaks its rule, an
     -- item of an array of texts that breaks it, or a key its scope does not know
-    -- (refused where the scope is closed; where it checks typos, refused when it is
-    -- a near miss of a field name). Each branch runs only for its own rows.
+    -- (refused where the scope is closed; where it ignores them, named in a warning
+    -- instead). Each branch runs only for its own rows.
     select p.n, p.part, coalesce(p.ordinal, 0), p.key, v.item, v.problem, v.hint, p.prefix, false
     from present as p
     cross join lateral (
@@ -136,7 +151,8 @@ begin
                                      pg_catalog.char_length(p.text))
                  when pg_catalog.char_length(p.text) > p.max_length then
                    pg_catalog.format('must be at most %s characters long (it has %s)', p.max_length, pg_catalog.char_length(p.text))
-                 when p.pattern is not null and p.raw_text !~ p.pattern then 'must be an absolute http or https URL'
+                 when p.pattern is not null and p.text <> '' and p.text !~ p.pattern then
+                   'must be an absolute http or https URL with a host'
                end
                when 'enum' then case
                  when p.json_type <> 'string' then 'must be a string'
@@ -163,6 +179,11 @@ begin
                    pg_catalog.format('must be a whole number (got %s)', p.value)
                  when p.value::numeric not between p.min_value and p.max_value then
                    pg_catalog.format('must be between %s and %s (got %s)', p.min_value, p.max_value, p.value)
+               end
+               when 'seconds' then case
+                 when p.json_type <> 'number' then 'must be a number'
+                 when p.value::numeric <= p.min_value or p.value::numeric > p.max_value then
+                   pg_catalog.format('must be more than %s and at most %s seconds (got %s)', p.min_value, p.max_value, p.value)
                end
                when 'number' then case
                  when p.json_type <> 'number' then 'must be a number'
@@ -218,25 +239,9 @@ begin
 
       union all
 
-      select null::integer,
-             case
-               when c.kind = 'closed' then 'is not a known field'
-               else pg_catalog.format('is not a question field: did you mean %s?', near.field)
-             end,
-             case when c.kind = 'closed' then c.hint
-                  else pg_catalog.format('%s; other keys are ignored', near.field) end
+      select null::integer, 'is not a known field', c.hint
       from rules as c
-      left join lateral (
-        select f.field
-        from typo_fields as f
-        where c.kind = 'typos' and f.scope = p.scope
-          and pg_catalog.abs(pg_catalog.char_length(p.key) - f.length) <= f.most
-          and extensions.levenshtein_less_equal(pg_catalog.lower(p.key), f.field, f.most) <= f.most
-        order by extensions.levenshtein_less_equal(pg_catalog.lower(p.key), f.field, f.most), f.ordinal
-        limit 1
-      ) as near on true
-      where p.kind is null and c.scope = p.scope and c.field = '*'
-        and (c.kind = 'closed' or near.field is not null)
+      where p.kind is null and c.scope = p.scope and c.field = '*' and c.kind = 'closed'
     ) as v
     where v.problem is not null
   )
@@ -256,6 +261,6 @@ end
 $$;
 
 comment on function interview_private.first_invalid_field(jsonb) is
-  'The first field of a create request body that breaks its rule in request_field_rules (body, nested objects, each question, each question''s expectations), a near-miss key of a question included: its path, a message naming the field, and the rule''s hint; all null when every field is valid.';
+  'The first field of a create request body that breaks its rule in request_field_rules (body, nested objects, each question, each question''s expectations): its path, a message naming the field, and the rule''s hint (for a missing required field, with an ignored near-miss key as a suggestion); all null when every field is valid.';
 
 revoke all on function interview_private.first_invalid_field(jsonb) from public;

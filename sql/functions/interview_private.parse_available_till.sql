@@ -1,5 +1,6 @@
 -- interview_available_till: an ISO 8601 date (the end of that day, UTC) or
--- date-time (UTC when it has no offset), which must lie in the future.
+-- date-time (UTC when it has no offset; any number of fraction digits, rounded
+-- to the microsecond), which must lie in the future.
 create or replace function interview_private.parse_available_till(p_value text)
 returns timestamptz
 language plpgsql
@@ -8,17 +9,29 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_result timestamptz;
+  v_fraction text;
+  v_value text;
 begin
   if p_value is null then
     return null;
   end if;
+  -- the fraction of a second, any number of digits (.NET sends 7, Go 9), is
+  -- taken apart and rounded to the microsecond (half up), so the date-time
+  -- parser never sees more digits than it takes
+  v_fraction := pg_catalog.substring(p_value, '\.([0-9]+)');
+  v_value := case when v_fraction is null then p_value
+                  else pg_catalog.regexp_replace(p_value, '\.[0-9]+', '') end;
   begin
-    if p_value ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then
-      v_result := ((p_value::date + 1)::timestamp at time zone 'UTC') - interval '1 microsecond';
-    elsif p_value ~ '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$' then
-      v_result := p_value::timestamptz;
+    if v_value ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then
+      v_result := ((v_value::date + 1)::timestamp at time zone 'UTC') - interval '1 microsecond';
+    elsif v_value ~ '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$' then
+      v_result := v_value::timestamptz;
     else
-      v_result := p_value::timestamp at time zone 'UTC';
+      v_result := v_value::timestamp at time zone 'UTC';
+    end if;
+    if v_fraction is not null then
+      v_result := v_result
+        + pg_catalog.round(('0.' || pg_catalog.left(v_fraction, 7))::numeric, 6) * interval '1 second';
     end if;
   exception
     when data_exception then  -- 22xxx: no such day, hour or offset

@@ -9,6 +9,8 @@
 -- Deduplication (p_deduplicate): two items with the same record content (text
 -- with whitespace collapsed and case folded, language, flags and every other
 -- attribute of the record) share one record and one step, the first one's.
+-- Across calls a record is reused only when it is identical to that first item
+-- (dedup_key: the exact text and fields).
 -- A conditional item always keeps its own step (its link is what sets it apart)
 -- but still shares the record. A conditional link follows the step that
 -- survived. Without deduplication every item gets a new record and a step.
@@ -32,7 +34,7 @@ begin
              pg_catalog.btrim(x.question, c_blank) as question,
              coalesce(x.mojito_language_code, p_language) as mojito_language_code,
              nullif(pg_catalog.btrim(x.label, c_blank), '') as label,
-             x.duration::integer as duration,
+             pg_catalog.ceil(x.duration)::integer as duration,  -- a fraction rounded up (a warning)
              coalesce(x.is_without_scoring, false) as is_without_scoring,
              coalesce(x.is_candidate_asking_recruiter, false) as is_candidate_asking_recruiter,
              coalesce(x.is_expert, false) as is_expert,
@@ -45,11 +47,8 @@ begin
              x.knowledge_base_id,
              nullif(pg_catalog.btrim(x.external_id, c_blank), '') as external_id,
              x.external_data,
-             case when x.candidate_expectations_json is not null then (
-               select coalesce(pg_catalog.jsonb_object_agg(e.key, e.value), '{}'::jsonb)
-               from pg_catalog.jsonb_each(x.candidate_expectations_json) as e (key, value)
-               where pg_catalog.jsonb_typeof(e.value) <> 'null'
-             ) end as candidate_expectations_json,
+             interview_private.parse_nested_object(x.candidate_expectations_json, 'candidate_expectations')
+               as candidate_expectations_json,
              nullif(pg_catalog.btrim(x.id, c_blank), '') as caller_question_id,
              coalesce(x.is_conditional, false) as is_conditional,
              nullif(pg_catalog.btrim(x.conditional_question_main_id, c_blank), '') as main_id
@@ -64,12 +63,13 @@ begin
         external_id text, external_data jsonb, candidate_expectations_json jsonb
       )
     ),
-    keyed as (
+    normalised as (
       select p.*,
-             -- Changing this expression stops the reuse of records keyed before.
-             -- (The whitespace is collapsed only where there is some to collapse: a run of
-             -- two, or one that is not a space, found by one regular expression;
-             -- regexp_replace is the dearest part of the key.)
+             -- The normalised content, for items of one array: text with whitespace
+             -- collapsed and case folded, and every other field. (The whitespace is
+             -- collapsed only where there is some to collapse: a run of two, or one that
+             -- is not a space, found by one regular expression; regexp_replace is the
+             -- dearest part of the key.)
              case when p_deduplicate then
                pg_catalog.md5(row(
                  pg_catalog.lower(case when p.question ~ '\s\s|(?! )\s'
@@ -79,8 +79,24 @@ begin
                  p.is_multiple_choice, p.duration, p.label, p.question_alternatives, p.knowledge_base_id,
                  p.external_id, p.external_data, p.candidate_expectations_json
                )::text)::uuid
-             else pg_catalog.gen_random_uuid() end as dedup_key
+             end as group_key
       from parsed as p
+    ),
+    keyed as (
+      -- The record's key across calls (dedup_key): its exact content, the text as
+      -- trimmed character for character, in key space v2 (records keyed before
+      -- migration 0063 hash the normalised content and are never matched). The items
+      -- of one normalised group share the first item's record. Changing this
+      -- expression stops the reuse of records keyed before.
+      select n.*,
+             case when p_deduplicate then
+               pg_catalog.first_value(pg_catalog.md5(row(
+                 'v2', n.question, n.mojito_language_code, n.is_without_scoring, n.is_candidate_asking_recruiter,
+                 n.is_expert, n.is_multiple_choice, n.duration, n.label, n.question_alternatives,
+                 n.knowledge_base_id, n.external_id, n.external_data, n.candidate_expectations_json
+               )::text)::uuid) over (partition by n.group_key order by n.n)
+             else pg_catalog.gen_random_uuid() end as dedup_key
+      from normalised as n
     ),
     survivors as (
       select k.*,

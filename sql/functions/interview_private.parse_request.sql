@@ -8,6 +8,9 @@
 -- pdf_export_auto_config, hiring_for_company and candidate_expectations_json
 -- are dropped, so their defaults apply; an optional text that is empty after
 -- trimming is absent too. hiring_for_company as a bare string is {name: ...}.
+-- What the request ignores is dropped (unknown keys of custom_scoring and
+-- pdf_export_auto_config, empty tags and expectation items): the warnings name
+-- it (interview_private.request_warnings).
 create or replace function interview_private.parse_request(p_body jsonb)
 returns interview_private.create_request
 language plpgsql
@@ -41,7 +44,7 @@ begin
     x.questions_random_subset,
     x.max_followups::integer,
     nullif(pg_catalog.btrim(x.code, c_blank), ''),
-    nullif(x.cover_image_url, ''),
+    nullif(pg_catalog.btrim(x.cover_image_url, c_blank), ''),
     nullif(pg_catalog.btrim(x.interview_department, c_blank), ''),
     nullif(pg_catalog.btrim(x.interview_salary, c_blank), ''),
     interview_private.parse_available_till(x.interview_available_till),
@@ -52,35 +55,38 @@ begin
         from (select nullif(pg_catalog.btrim(x.hiring_for_company #>> '{}', c_blank), '') as name) as c
         where c.name is not null)
       when 'object' then (
+        -- its fields trimmed (an empty one is absent); other keys kept as sent
         select pg_catalog.jsonb_object_agg(
                  e.key,
-                 case when pg_catalog.jsonb_typeof(e.value) = 'string'
-                      then pg_catalog.to_jsonb(pg_catalog.btrim(e.value #>> '{}', c_blank)) else e.value end)
+                 case when k.known then pg_catalog.to_jsonb(pg_catalog.btrim(e.value #>> '{}', c_blank)) else e.value end)
         from pg_catalog.jsonb_each(x.hiring_for_company) as e (key, value)
+        cross join lateral (
+          select pg_catalog.jsonb_typeof(e.value) = 'string'
+                 and e.key in (select r.field from pg_catalog.unnest(interview_private.request_field_rule_list()) as r
+                               where r.scope = 'hiring_for_company') as known
+        ) as k
         where pg_catalog.jsonb_typeof(e.value) <> 'null'
-          and (pg_catalog.jsonb_typeof(e.value) <> 'string' or pg_catalog.btrim(e.value #>> '{}', c_blank) <> ''))
+          and not (k.known and pg_catalog.btrim(e.value #>> '{}', c_blank) = ''))
     end,
     coalesce((
       select pg_catalog.array_agg(t.tag order by t.first_seen)
       from (
         select pg_catalog.btrim(g.tag, c_blank) as tag, min(g.n) as first_seen
         from pg_catalog.jsonb_array_elements_text(x.tags) with ordinality as g (tag, n)
+        where pg_catalog.btrim(g.tag, c_blank) <> ''  -- an empty item is dropped (with a warning)
         group by pg_catalog.btrim(g.tag, c_blank)
       ) as t
     ), '{}'),
     coalesce(x.required_pronunciation, false),
     coalesce(x.result_enable_edit_transcript, true),
     case when x.pdf_export_auto_config is not null
-         then '{"template": "classic"}'::jsonb || pg_catalog.jsonb_strip_nulls(x.pdf_export_auto_config) end,
+         then '{"template": "classic"}'::jsonb
+              || interview_private.parse_nested_object(x.pdf_export_auto_config, 'pdf_export_auto_config') end,
     x.knowledge_base_store_id::uuid,
     nullif(x.description_long, ''),
     nullif(pg_catalog.btrim(x.candidate_expectations, c_blank), ''),
-    case when x.candidate_expectations_json is not null then (
-      select coalesce(pg_catalog.jsonb_object_agg(e.key, e.value), '{}'::jsonb)
-      from pg_catalog.jsonb_each(x.candidate_expectations_json) as e (key, value)
-      where pg_catalog.jsonb_typeof(e.value) <> 'null'
-    ) end,
-    pg_catalog.jsonb_strip_nulls(x.custom_scoring),
+    interview_private.parse_nested_object(x.candidate_expectations_json, 'candidate_expectations'),
+    interview_private.parse_nested_object(x.custom_scoring, 'custom_scoring'),
     x.additional_context,
     coalesce(x.instructional_video, false),
     nullif(pg_catalog.btrim(x.instructional_video_custom_text, c_blank), ''),

@@ -114,7 +114,7 @@ begin
          else false end
        and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'cover_image_url'), 'null')  -- cover_image_url
          when 'null' then true
-         when 'string' then pg_catalog.char_length((p_body ->> 'cover_image_url')) <= 2048 and (p_body ->> 'cover_image_url') ~ '^[Hh][Tt][Tt][Pp][Ss]?://[!-"$-.0->A-~]+([/?#][!-~]*)?$'
+         when 'string' then pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'cover_image_url'), c_blank)) <= 2048 and (pg_catalog.btrim((p_body ->> 'cover_image_url'), c_blank) = '' or pg_catalog.btrim((p_body ->> 'cover_image_url'), c_blank) ~ '^[Hh][Tt][Tt][Pp][Ss]?://[^ \t\r\n/?#@]+([/?#][^\r\n]*)?$')
          else false end
        and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'interview_department'), 'null')  -- interview_department
          when 'null' then true
@@ -126,7 +126,7 @@ begin
          else false end
        and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'interview_available_till'), 'null')  -- interview_available_till
          when 'null' then true
-         when 'string' then (p_body ->> 'interview_available_till') ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$'
+         when 'string' then (p_body ->> 'interview_available_till') ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$'
          else false end
        and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'recruiter_profile_id'), 'null')  -- recruiter_profile_id
          when 'null' then true
@@ -140,7 +140,7 @@ begin
              else false end
            and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'hiring_for_company') -> 'description'), 'null')  -- description
              when 'null' then true
-             when 'string' then pg_catalog.char_length(pg_catalog.btrim(((p_body -> 'hiring_for_company') ->> 'description'), c_blank)) <= 2000
+             when 'string' then pg_catalog.char_length(pg_catalog.btrim(((p_body -> 'hiring_for_company') ->> 'description'), c_blank)) <= 20000
              else false end
            and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'hiring_for_company') -> 'location'), 'null')  -- location
              when 'null' then true
@@ -158,7 +158,7 @@ begin
          else false end
        and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'tags'), 'null')  -- tags
          when 'null' then true
-         when 'array' then pg_catalog.jsonb_array_length(p_body -> 'tags') <= 50
+         when 'array' then pg_catalog.jsonb_array_length(p_body -> 'tags') <= 100
          else false end
        and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'required_pronunciation'), 'null')  -- required_pronunciation
          when 'null' then true
@@ -249,7 +249,7 @@ begin
          else false end
        and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'custom_scoring'), 'null')  -- custom_scoring
          when 'null' then true
-         when 'object' then ((p_body -> 'custom_scoring') - '{"max_score","early_stop","speech_cadence","ai_pronunciation","sentiment_analysis","ai_assessment_answer","ai_assessment_resume","ai_assessment_session"}'::text[]) = '{}'::jsonb
+         when 'object' then ((p_body -> 'custom_scoring') - '{"max_score","early_stop","speech_cadence","ai_pronunciation","sentiment_analysis","ai_assessment_answer","ai_assessment_resume","ai_assessment_session","max_retries"}'::text[]) = '{}'::jsonb
            and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'custom_scoring') -> 'max_score'), 'null')  -- max_score
              when 'null' then true
              when 'number' then ((p_body -> 'custom_scoring') -> 'max_score')::numeric % 1 = 0 and ((p_body -> 'custom_scoring') -> 'max_score')::numeric between 1 and 1000
@@ -281,6 +281,10 @@ begin
            and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'custom_scoring') -> 'ai_assessment_session'), 'null')  -- ai_assessment_session
              when 'null' then true
              when 'boolean' then true
+             else false end
+           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'custom_scoring') -> 'max_retries'), 'null')  -- max_retries
+             when 'null' then true
+             when 'number' then ((p_body -> 'custom_scoring') -> 'max_retries')::numeric % 1 = 0 and ((p_body -> 'custom_scoring') -> 'max_retries')::numeric between 1 and 20
              else false end
          else false end
        and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'additional_context'), 'null')  -- additional_context
@@ -323,7 +327,7 @@ begin
     v_array := p_body -> 'tags';
     for j in 0 .. pg_catalog.jsonb_array_length(v_array) - 1 loop
       v_item := v_array -> j;
-      if not coalesce(pg_catalog.jsonb_typeof(v_item) = 'string' and pg_catalog.char_length(pg_catalog.btrim(v_item #>> '{}', c_blank)) between 1 and 64, false) then
+      if not coalesce(pg_catalog.jsonb_typeof(v_item) = 'string' and pg_catalog.char_length(pg_catalog.btrim(v_item #>> '{}', c_blank)) between 1 and 200, false) then
         return false;
       end if;
     end loop;
@@ -373,7 +377,7 @@ begin
               else false end
             and case coalesce(pg_catalog.jsonb_typeof(v_question -> 'duration'), 'null')  -- duration
               when 'null' then true
-              when 'number' then (v_question -> 'duration')::numeric % 1 = 0 and (v_question -> 'duration')::numeric between 10 and 3600
+              when 'number' then (v_question -> 'duration')::numeric % 1 = 0 and (v_question -> 'duration')::numeric > 0 and (v_question -> 'duration')::numeric <= 14400
               else false end
             and case coalesce(pg_catalog.jsonb_typeof(v_question -> 'mojito_language_code'), 'null')  -- mojito_language_code
               when 'null' then true

@@ -12,9 +12,12 @@
 -- datetime (pattern, then a real date in the future), object (max_length =
 -- size in bytes as jsonb; nested_scope = its own rules), company (object or
 -- text of at most max_length), string_array (items trimmed, min_length..
--- max_length, at most max_items), questions (1..max_items items). A row with
+-- max_length, at most max_items; min_length 0: an empty item is dropped with a
+-- warning), seconds (a number above min_value, at most max_value; a fraction
+-- is rounded up, with a warning), questions (1..max_items items). A row with
 -- field '*' says what happens to the scope's other keys: closed (refused) or
--- typos (ignored unless a near miss of a field name, refused as a typo).
+-- ignored (dropped, each named in a warning, with the nearest field as a
+-- suggestion). A scope without a '*' row keeps its other keys as sent.
 --
 -- Every value is checked for its exact JSON type: a string where a number or
 -- boolean belongs, or anything but a string where text belongs, is refused.
@@ -34,10 +37,11 @@ as $$
 declare
   c_uuid constant text := '^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$';
   c_language constant text := '^[a-z]{2,3}$';
-  -- printable ASCII only; no userinfo (@) in the host part
-  c_url constant text := '^[Hh][Tt][Tt][Pp][Ss]?://[!-"$-.0->A-~]+([/?#][!-~]*)?$';
+  -- a host without blanks, slashes or userinfo (@); after it any characters but a
+  -- line break (a space, an umlaut: stored as sent, as a browser takes them)
+  c_url constant text := '^[Hh][Tt][Tt][Pp][Ss]?://[^ \t\r\n/?#@]+([/?#][^\r\n]*)?$';
   c_datetime constant text :=
-    '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$';
+    '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$';
   v_rules interview_private.request_field_rule[];
 begin
   v_rules := array[
@@ -106,8 +110,8 @@ begin
     interview_private.field_rule('body', 'code', 'text',
       max_length => 100, description => 'External reference of the interview.'),
     interview_private.field_rule('body', 'cover_image_url', 'text',
-      max_length => 2048, trimmed => false, pattern => c_url,
-      hint => 'an absolute http or https URL of at most 2048 printable ASCII characters (percent-encode the rest)',
+      max_length => 2048, pattern => c_url,
+      hint => 'an absolute http or https URL with a host, of at most 2048 characters; "" is absent',
       description => 'Cover image shown to candidates.'),
     interview_private.field_rule('body', 'interview_department', 'text',
       max_length => 200, description => 'Department of the role.'),
@@ -115,7 +119,7 @@ begin
       max_length => 200, description => 'Salary text shown to candidates.'),
     interview_private.field_rule('body', 'interview_available_till', 'datetime',
       pattern => c_datetime,
-      hint => 'a future ISO 8601 date (2030-12-31, meaning the end of that day, UTC) or date-time (2030-12-31T18:00:00Z)',
+      hint => 'a future ISO 8601 date (2030-12-31, meaning the end of that day, UTC) or date-time (2030-12-31T18:00:00Z; any number of fraction digits, stored to the microsecond)',
       description => 'Until when candidates may take the interview.'),
     interview_private.field_rule('body', 'recruiter_profile_id', 'uuid',
       pattern => c_uuid,
@@ -126,8 +130,8 @@ begin
       hint => 'an object {name, description, location, sector, company_size} of texts, or a text of at most 200 characters taken as the name',
       description => 'The company the role is for, when hiring on behalf of another company.'),
     interview_private.field_rule('body', 'tags', 'string_array',
-      min_length => 1, max_length => 64, max_items => 50,
-      hint => 'an array of at most 50 texts of 1 to 64 characters; duplicates are removed',
+      min_length => 0, max_length => 200, max_items => 100,
+      hint => 'an array of at most 100 texts of at most 200 characters; empty items are dropped, duplicates removed',
       description => 'Tags of the interview.'),
     interview_private.field_rule('body', 'required_pronunciation', 'boolean',
       hint => 'true or false; true needs a pronunciation-capable language',
@@ -156,7 +160,7 @@ begin
       description => 'Expectations per level; generated when null and type is interview.'),
     interview_private.field_rule('body', 'custom_scoring', 'object',
       nested_scope => 'custom_scoring',
-      hint => 'an object with max_score (1..1000) and boolean early_stop, speech_cadence, ai_pronunciation, sentiment_analysis, ai_assessment_answer, ai_assessment_resume, ai_assessment_session',
+      hint => 'an object with max_score (1..1000), max_retries (1..20) and boolean early_stop, speech_cadence, ai_pronunciation, sentiment_analysis, ai_assessment_answer, ai_assessment_resume, ai_assessment_session',
       description => 'Scoring settings merged over the platform defaults and the template''s.'),
     interview_private.field_rule('body', 'additional_context', 'object',
       max_length => 65536, hint => 'a JSON object of at most 64 KiB',
@@ -177,17 +181,19 @@ begin
       min_length => 1, max_length => 200, trimmed => false,
       hint => 'a text of 1 to 200 characters, unique per request you mean to make once',
       description => 'Repeat a call safely: the same key and body return the first response.'),
-    interview_private.field_rule('body', '*', 'closed',
-      hint => 'remove the unknown key; the accepted fields are listed in the API documentation',
-      description => 'Unknown keys are rejected.'),
+    interview_private.field_rule('body', '*', 'ignored',
+      hint => 'the accepted fields are listed in the API documentation',
+      description => 'Other keys are ignored (the fallback overload creates the interview from the known keys), each named in a warning with the closest field where one is near.'),
 
     interview_private.field_rule('question', 'question', 'text',
       required => true, min_length => 1, max_length => 2000, description => 'The question text.'),
     interview_private.field_rule('question', 'id', 'text',
       max_length => 200, hint => 'a text of at most 200 characters, unique within the array',
       description => 'Your handle of the question, used by conditional_question_main_id.'),
-    interview_private.field_rule('question', 'duration', 'integer',
-      min_value => 10, max_value => 3600, description => 'Answer time in seconds.'),
+    interview_private.field_rule('question', 'duration', 'seconds',
+      min_value => 0, max_value => 14400,
+      hint => 'a number of seconds, more than 0 and at most 14400; a fraction is rounded up',
+      description => 'Answer time in seconds (more than 0, at most 14400); a fraction is rounded up to the next second, with a warning.'),
     interview_private.field_rule('question', 'mojito_language_code', 'language',
       pattern => c_language, hint => 'a platform language code enabled for interviews',
       description => 'Language of this question; inherits the interview''s when null.'),
@@ -220,9 +226,9 @@ begin
       nested_scope => 'candidate_expectations',
       hint => 'an object with optional weak, moderate and strong arrays of texts',
       description => 'Expectations for this question.'),
-    interview_private.field_rule('question', '*', 'typos',
+    interview_private.field_rule('question', '*', 'ignored',
       hint => 'a question field: question, id, duration, mojito_language_code, label, is_conditional, conditional_question_main_id, is_without_scoring, is_candidate_asking_recruiter, is_expert, is_multiple_choice, question_alternatives, knowledge_base_id, external_id, external_data, candidate_expectations_json',
-      description => 'Other keys are ignored, except a near miss of a field name (duraton, lable), which is refused as a typo.'),
+      description => 'Other keys are ignored, each named in a warning; a near miss of a field name (duraton, lable) gets that field as the suggestion.'),
 
     interview_private.field_rule('custom_scoring', 'max_score', 'integer',
       min_value => 1, max_value => 1000, description => 'Top score.'),
@@ -240,9 +246,11 @@ begin
       description => 'Assess the resume.'),
     interview_private.field_rule('custom_scoring', 'ai_assessment_session', 'boolean',
       description => 'Assess the whole session.'),
-    interview_private.field_rule('custom_scoring', '*', 'closed',
-      hint => 'accepted keys: max_score, early_stop, speech_cadence, ai_pronunciation, sentiment_analysis, ai_assessment_answer, ai_assessment_resume, ai_assessment_session (max_retries comes from interview_attempts)',
-      description => 'Unknown keys are rejected.'),
+    interview_private.field_rule('custom_scoring', 'max_retries', 'integer',
+      min_value => 1, max_value => 20, description => 'Attempts per candidate; overrides interview_attempts.'),
+    interview_private.field_rule('custom_scoring', '*', 'ignored',
+      hint => 'accepted keys: max_score, early_stop, speech_cadence, ai_pronunciation, sentiment_analysis, ai_assessment_answer, ai_assessment_resume, ai_assessment_session, max_retries',
+      description => 'Other keys are ignored, each named in a warning.'),
 
     interview_private.field_rule('pdf_export_auto_config', 'contact_details', 'boolean',
       description => 'Include contact details.'),
@@ -265,14 +273,14 @@ begin
       pattern => c_language, hint => 'a platform language code', description => 'Language of the PDF.'),
     interview_private.field_rule('pdf_export_auto_config', 'template', 'enum',
       allowed => array['classic', 'modern', 'one_pager'], description => 'Layout of the PDF (default classic).'),
-    interview_private.field_rule('pdf_export_auto_config', '*', 'closed',
+    interview_private.field_rule('pdf_export_auto_config', '*', 'ignored',
       hint => 'accepted keys: contact_details, ai_recruiter_assessment, ai_scoring_rubric, analytics, files, transcript, answer_recording, session_recording, group_by_question, mojito_language_code, template',
-      description => 'Unknown keys are rejected.'),
+      description => 'Other keys are ignored, each named in a warning.'),
 
     interview_private.field_rule('hiring_for_company', 'name', 'text',
       max_length => 200, description => 'Company name.'),
     interview_private.field_rule('hiring_for_company', 'description', 'text',
-      max_length => 2000, description => 'About the company.'),
+      max_length => 20000, description => 'About the company (other keys of the object are kept as sent).'),
     interview_private.field_rule('hiring_for_company', 'location', 'text',
       max_length => 200, description => 'Company location.'),
     interview_private.field_rule('hiring_for_company', 'sector', 'text', max_length => 200, description => 'Sector.'),
@@ -280,16 +288,16 @@ begin
       max_length => 200, description => 'Company size, e.g. 51-200.'),
 
     interview_private.field_rule('candidate_expectations', 'weak', 'string_array',
-      min_length => 1, max_length => 2000, max_items => 50,
-      hint => 'an array of at most 50 texts of 1 to 2000 characters',
+      min_length => 0, max_length => 2000, max_items => 50,
+      hint => 'an array of at most 50 texts of at most 2000 characters; empty items are dropped',
       description => 'What a weak answer looks like.'),
     interview_private.field_rule('candidate_expectations', 'moderate', 'string_array',
-      min_length => 1, max_length => 2000, max_items => 50,
-      hint => 'an array of at most 50 texts of 1 to 2000 characters',
+      min_length => 0, max_length => 2000, max_items => 50,
+      hint => 'an array of at most 50 texts of at most 2000 characters; empty items are dropped',
       description => 'What a moderate answer looks like.'),
     interview_private.field_rule('candidate_expectations', 'strong', 'string_array',
-      min_length => 1, max_length => 2000, max_items => 50,
-      hint => 'an array of at most 50 texts of 1 to 2000 characters',
+      min_length => 0, max_length => 2000, max_items => 50,
+      hint => 'an array of at most 50 texts of at most 2000 characters; empty items are dropped',
       description => 'What a strong answer looks like.')
   ];
   for i in 1 .. pg_catalog.cardinality(v_rules) loop

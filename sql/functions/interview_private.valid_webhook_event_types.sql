@@ -1,6 +1,9 @@
 -- Validate a webhook endpoint's URL and event types (PT422 naming the field) and
 -- return the event types normalised: null means every type; duplicates removed,
--- in a stable order.
+-- in a stable order (the order of interview_private.webhook_event_type, where
+-- the types are declared once). An http:// URL is refused unless the operator
+-- allows private targets (interview_private.webhook_settings.allow_private_targets,
+-- the relay's --allow-private-targets): the relay would refuse it anyway.
 create or replace function interview_private.valid_webhook_event_types(p_url text, p_event_types text[])
 returns text[]
 language plpgsql
@@ -8,7 +11,7 @@ volatile
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_known constant text[] := array['interview.created', 'interview.expectations_requested'];
+  v_known constant text[] := pg_catalog.enum_range(null::interview_private.webhook_event_type)::text[];
   v_unknown record;
 begin
   if p_url is null then
@@ -18,6 +21,12 @@ begin
     perform interview_private.raise_invalid(
       'url', 'url must be an absolute http(s) URL without user info, at most 2048 characters',
       'https://host[:port]/path; the relay refuses http and non-public addresses unless started with --allow-private-targets');
+  end if;
+  if pg_catalog.lower(pg_catalog.left(p_url, 7)) operator(pg_catalog.=) 'http://'
+     and not coalesce((select s.allow_private_targets from interview_private.webhook_settings as s), false) then
+    perform interview_private.raise_invalid(
+      'url', 'url must use https://: this deployment does not allow http webhook targets',
+      'https://host[:port]/path (http only where the operator sets webhook_settings.allow_private_targets)');
   end if;
 
   if p_event_types is null then

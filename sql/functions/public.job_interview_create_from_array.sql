@@ -211,9 +211,9 @@ The body of POST /rest/v1/rpc/job_interview_create_from_array is the existing AP
 
 Builds the interview's ordered steps (welcome, optional instructional video, one step per question after deduplication, thank-you), prices a session in credits, optionally publishes it (status active) and issues embed credentials (is_embedded).
 
-Returns {interview_def_set_id, questions_created, credits_per_session} plus embed_id and embed_signing_key when is_embedded is true.
+Returns {interview_def_set_id, questions_created, credits_per_session} plus embed_id and embed_signing_key when is_embedded is true, and warnings ({path, code, message, suggestion?}: at most 50, then one truncated) only when the call ignored or adjusted something: an unknown key (of the body, a question, custom_scoring or pdf_export_auto_config), an empty tag or expectation item dropped, a fractional duration rounded up.
 
-Every value is checked for its exact JSON type (a string where a boolean or number belongs is a 422, never cast); a JSON null is an absent key.
+Lenient where the existing API is silent: what real clients send is accepted and stored as sent (date-times with any number of fraction digits, "" as an absent optional text, keys of their own). Every value is checked for its exact JSON type (a string where a boolean or number belongs is a 422, never cast); a JSON null is an absent key.
 
 Errors (PostgREST body {code, message, details, hint}; details is the field path such as questions[3].duration): 401 without a signed-in user, 403 when the caller may not create for the target merchant, 409 when idempotency_key was used with another body, 422 for any invalid field.$comment$;
 

@@ -31,6 +31,7 @@ begin
   if pg_catalog.char_length(webhook_endpoint_create.description) > 500 then
     perform interview_private.raise_invalid('description', 'description must be at most 500 characters', null);
   end if;
+  perform interview_private.assert_webhook_endpoint_room(v_merchant_id, webhook_endpoint_create.url, null);
 
   insert into public.webhook_endpoints (merchant_id, url, event_types, enabled, description)
   values (v_merchant_id, webhook_endpoint_create.url, v_event_types,
@@ -49,7 +50,7 @@ $$;
 comment on function public.webhook_endpoint_create(text, text[], uuid, text, boolean) is
   $comment$Create a webhook endpoint; the signing secret is returned once.
 
-For merchant owners (their merchant or a sub-merchant; merchant_id defaults to their own) and admins (merchant_id required). event_types: any of interview.created, interview.expectations_requested (null: all). Returns the endpoint and secret = whsec_<base64 of 32 random bytes>, to verify messages with the standardwebhooks libraries; it cannot be read again (rotate it with webhook_endpoint_rotate_secret). SECURITY DEFINER, executable by authenticated on purpose (splinter's authenticated_security_definer_function_executable is accepted).$comment$;
+For merchant owners (their merchant or a sub-merchant; merchant_id defaults to their own) and admins (merchant_id required). event_types: values of interview_private.webhook_event_type (null: all). 409 for a url the merchant already has, or beyond webhook_settings.max_endpoints_per_merchant (default 20); 422 for http:// unless the operator allows private targets. Returns the endpoint and secret = whsec_<base64 of 32 random bytes>, to verify messages with the standardwebhooks libraries; it cannot be read again (rotate it with webhook_endpoint_rotate_secret). SECURITY DEFINER, executable by authenticated on purpose (splinter's authenticated_security_definer_function_executable is accepted).$comment$;
 
 revoke all on function public.webhook_endpoint_create(text, text[], uuid, text, boolean)
   from public, anon, authenticated, service_role;

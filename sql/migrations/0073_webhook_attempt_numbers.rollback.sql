@@ -1,0 +1,2 @@
+alter table interview_private.webhook_attempts drop constraint webhook_attempts_delivery_id_attempt_key;
+create index webhook_attempts_delivery_id_idx on interview_private.webhook_attempts (delivery_id, attempt);

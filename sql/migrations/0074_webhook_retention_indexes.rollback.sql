@@ -1,0 +1,3 @@
+drop index interview_private.outbox_events_published_idx;
+drop index interview_private.webhook_deliveries_leased_idx;
+drop index interview_private.webhook_deliveries_delivered_idx;
