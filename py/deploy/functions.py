@@ -547,11 +547,12 @@ def deploy(
                 )
         _check_droppable(conn, signature)
     for signature in going:  # checked all first: a retired function no longer has its name
-        # PostgREST resolves public functions by name and keys: an old overload there
-        # would make the call ambiguous (300 PGRST203), so it is retired now. Other
-        # schemas' old functions stay where they are, for old code still running to
-        # find them by name; nothing new calls them.
-        phase.deferred[signature] = retire(conn, signature) if signature.startswith(f"{API_SCHEMA}.") else signature
+        # An old overload next to the new one makes calls ambiguous (PostgREST's 300
+        # PGRST203 in public, 42725 "is not unique" for a call with defaults), so it is
+        # retired now, and so is every public one. A function whose name goes away
+        # stays where it is, for old code still running to find it by name.
+        ambiguous = signature.split("(")[0] in kept_names or signature.startswith(f"{API_SCHEMA}.")
+        phase.deferred[signature] = retire(conn, signature) if ambiguous else signature
 
     table = sql.Identifier(BOOKKEEPING_SCHEMA)
     conn.execute(sql.SQL("delete from {}.function_files").format(table))
