@@ -52,13 +52,14 @@ begin
   )
   select pg_catalog.array_agg(inserted.id) into v_record_ids from inserted;
 
-  insert into public.interview_def_step (interview_def_set_id, position, kind, question_id, text, caller_question_id)
-  select v_set_id, 1, 'welcome'::public.interview_step_kind, null, 'Hello and welcome!', null
+  insert into public.interview_def_step (interview_def_set_id, merchant_id, position, kind, question_id, text,
+                                         caller_question_id)
+  select v_set_id, v_merchant_id, 1, 'welcome'::public.interview_step_kind, null, 'Hello and welcome!', null
   union all
-  select v_set_id, r.n + 1, 'question', r.id, null, p_body -> 'questions' -> (r.n::integer - 1) ->> 'id'
+  select v_set_id, v_merchant_id, r.n + 1, 'question', r.id, null, p_body -> 'questions' -> (r.n::integer - 1) ->> 'id'
   from pg_catalog.unnest(v_record_ids) with ordinality as r (id, n)
   union all
-  select v_set_id, pg_catalog.cardinality(v_record_ids) + 2, 'thank_you', null, 'Thank you for your time!', null;
+  select v_set_id, v_merchant_id, pg_catalog.cardinality(v_record_ids) + 2, 'thank_you', null, 'Thank you for your time!', null;
 
   insert into interview_private.embed_keys (embed_id, interview_def_set_id, signing_key)
   values (pg_catalog.gen_random_uuid(), v_set_id, pg_catalog.encode(extensions.gen_random_bytes(32), 'hex'));

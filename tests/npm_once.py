@@ -1,10 +1,12 @@
 """npm packages installed once into a reused temporary directory (the Supabase
 CLI, jose, the TypeScript toolchain): ``npm i -E`` into a staging directory,
 renamed into place when complete, so an interrupted install is never reused and
-two sessions installing at once do not collide."""
+two sessions installing at once do not collide; a lock file beside the target makes
+a second session (an xdist worker) wait for the first install instead of repeating it."""
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import subprocess
 import tempfile
@@ -19,10 +21,18 @@ def install_once(target: Path, pins: list[str], expected: str) -> Path:
     """``target`` holding ``npm i -E <pins>``, whose file ``expected`` (relative) proves it complete."""
     if (target / ".complete").exists() and (target / expected).exists():
         return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f"{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if (target / ".complete").exists() and (target / expected).exists():
+            return target  # installed by another session while this one waited
+        return _install(target, pins, expected)
+
+
+def _install(target: Path, pins: list[str], expected: str) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise NpmUnavailable(f"npm is not installed (Node.js and npm install {' '.join(pins)})")
-    target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="install-", dir=target.parent))
     try:
         done = subprocess.run(

@@ -13,6 +13,7 @@ from interview_db.bench import BenchOptions, format_table, run_bench, sql_checks
 from interview_db.cli import main
 from interview_db.function_profile import ProfileUnavailable, profile_calls
 from interview_db.project import Project
+from interview_db.read_bench import READERS, READS, format_reads, read_targets, run_reads
 
 from .helpers import TestDatabase
 
@@ -90,3 +91,33 @@ def test_the_command_writes_the_json(db: TestDatabase, tmp_path: Path) -> None:
     assert {"postgres_version", "cores", "sizes", "scale", "concurrency", "targets"} <= set(figures)
     assert figures["sizes"][0]["questions"] == 3 and figures["scale"] is None
     assert figures["concurrency"][0]["clients"] == 1
+
+
+def test_the_read_section_measures_every_reader_at_each_size(db: TestDatabase) -> None:
+    """A small read section (two sizes, one measured repeat): every reader's rows are their
+    own and the same at both sizes, each read has a server time, and the targets are there."""
+    points = run_reads(db.url, db.api_url, (3_000, 4_000), lambda _: None, repeats=1)
+    assert [p.sets for p in points] == [3_000, 4_000] and [p.steps for p in points] == [24_000, 32_000]
+    for point in points:
+        assert set(point.times) == set(READERS)
+        for reader, reads in point.times.items():
+            assert set(reads) == set(READS)
+            assert all(t.server_ms > 0 for t in reads.values()), reader
+            assert all((t.superuser_ms is None) == (reader in ("admin", "service_role")) for t in reads.values())
+        counts = {reader: reads["count"].rows for reader, reads in point.times.items()}
+        assert counts["owner"] == counts["staff"] == 7 * 20 and counts["grandchild staff"] == 20
+        assert counts["chain top owner"] == counts["chain bottom staff"] == 300
+        assert counts["candidate"] == counts["no profile"] == 0
+        assert counts["admin"] == counts["service_role"] >= point.sets
+        assert point.times["owner"]["one set with its steps"].rows == 8
+        assert point.times["candidate"]["one set with its steps"].rows == 0
+        assert "InitPlan 1" in point.plans["owner: count"] and "ANY ($0)" in point.plans["owner: count"]
+    targets = read_targets(points)
+    assert set(targets) == {
+        "reads: every reader of a small tenant <= 50 ms",
+        "reads: every reader of a small tenant <= 3 x the superuser's filtered read",
+        "reads: a reader who may see nothing <= 5 ms",
+        "reads: 4,000 / 3,000 sets <= 1.5 for every reader of a tenant",
+    }
+    assert all(isinstance(t["met"], bool) and t["value"] > 0 for t in targets.values())
+    assert "Reads through RLS: 4,000 sets" in "\n".join(format_reads(points))

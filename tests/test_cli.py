@@ -235,7 +235,7 @@ def test_every_command_has_json() -> None:
 
 # Each command's arguments besides --database-url, with a path that cannot be written where it writes one.
 ARGUMENTS = {
-    "migrate": [], "seed": [], "status": [], "rollback": [], "doctor": [], "relay": ["--once"],
+    "migrate": [], "seed": [], "status": [], "rollback": [], "doctor": [], "relay": ["--once"], "prune": [],
     "merchant add": ["Acme"], "merchant list": [], "member list": [],
     "member add": ["--merchant", UUID, "--email", "a@b.example", "--role", "merchant"],
     "openapi": ["--output", "/proc/nope/openapi.json"], "quick-check": ["--check"], "demo": [],
@@ -264,6 +264,7 @@ def test_every_failure_with_json_is_a_json_error_object_on_stdout() -> None:
 def test_no_command_prints_a_traceback_on_bad_arguments_unreachable_hosts_or_unwritable_paths() -> None:
     bad_arguments = {
         "bench": ["--sizes", "abc"], "rollback": ["--count", "many"], "relay": ["--batch-size", "0"],
+        "prune": ["--older-than-days", "-1"],
         "merchant add": ["Acme", "--parent", "not-a-uuid"], "member add": ["--merchant", "x", "--role", "nope"],
         "member list": ["--merchant", "not-a-uuid"], "export-supabase": ["/proc/nope", "--base-timestamp", "soon"],
         "openapi": ["--bogus"], "lint": ["/proc/nope.sql"], "typescript": ["--openapi", "/proc/nope.json"],

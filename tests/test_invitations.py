@@ -275,6 +275,24 @@ def test_another_users_invitation_is_refused(db: TestDatabase) -> None:
     assert call(db, ACCEPT, {"token": token}, invitee).status == 200
 
 
+@pytest.mark.parametrize("look_alike", ["bob@v\u0130ctim.example", "bob@victim.exampl\u212a", "BOB@VICTIM.EXAMPLE "])
+def test_an_invitation_matches_its_address_exactly_after_an_ascii_lowercase(db: TestDatabase, look_alike: str) -> None:
+    """lower() under the database's collation folds the dotted capital I and the
+    Kelvin sign to ASCII: a user registered with such a look-alike address must not
+    accept bob@victim.example's invitation; ASCII case and outer blanks do not matter."""
+    owner = db.owner()
+    created = call(db, CREATE, {"merchant_id": owner.merchant_id, "role": "merchant", "email": "bob@victim.example"},
+                   owner)
+    assert created.status == 200, created.body
+    user = signed_up(db, look_alike)
+    accepted = call(db, ACCEPT, {"token": created.body["token"]}, user)
+    if look_alike.isascii():
+        assert accepted.status == 200, accepted.body
+    else:
+        refused(accepted, 403, "token", "This invitation is made out to another email address")
+        assert profile(db, user) is None
+
+
 def test_a_member_of_another_merchant_cannot_take_its_invitation(db: TestDatabase) -> None:
     """An owner of another merchant holding the token (leaked) gets nothing: the
     invitation is made out to the invitee, and the owner already has a profile."""
@@ -355,8 +373,69 @@ def test_removal_refusals(db: TestDatabase) -> None:
 def test_an_admin_removes_anyone_but_themselves(db: TestDatabase) -> None:
     admin = db.user(None, "admin")
     owner = db.owner()
+    db.user(owner.merchant_id, "merchant_owner")  # not the merchant's last owner
     assert call(db, REMOVE, {"user_id": owner.id}, admin).status == 200
     assert profile(db, owner) is None
+
+
+def test_no_one_removes_a_merchants_last_owner(db: TestDatabase) -> None:
+    admin = db.user(None, "admin")
+    owner = db.owner()
+    sub_owner = db.user(db.merchant(parent=owner.merchant_id), "merchant_owner")
+    for caller, last in ((admin, owner), (owner, sub_owner), (admin, sub_owner)):
+        response = call(db, REMOVE, {"user_id": last.id}, caller)
+        refused(response, 409, "user_id", f"User {last.id} is the last owner of merchant {last.merchant_id}")
+        assert profile(db, last) is not None
+
+
+def _race(db: TestDatabase, calls: list[tuple[User, User]], locked: list[User]) -> list[RpcResponse]:
+    """Run the removals (caller, member) at the same moment: a superuser session
+    holds the locks of the locked profiles until every call waits, then lets go."""
+    results: list[RpcResponse | None] = [None] * len(calls)
+
+    def remove(i: int, caller: User, member: User) -> None:
+        with psycopg.connect(db.api_url, autocommit=True) as api:
+            results[i] = call_rpc(api, REMOVE, {"user_id": member.id}, caller.claims)
+
+    with psycopg.connect(db.url) as locker:
+        locker.execute("select from public.profiles where id = any(%s::uuid[]) for update", ([u.id for u in locked],))
+        threads = [threading.Thread(target=remove, args=(i, c, m)) for i, (c, m) in enumerate(calls)]
+        for thread in threads:
+            thread.start()
+        wait_for(lambda: db.admin.execute(
+            "select count(*) = %s as all from pg_stat_activity where datname = current_database() "
+            "and wait_event_type = 'Lock' and query like '%%merchant_member_remove%%'", (len(calls),)).fetchone()["all"],
+            "every removal waits on a profile's lock")
+        locker.rollback()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(r is not None for r in results)
+    return results  # type: ignore[return-value]
+
+
+def owners_of(db: TestDatabase, merchant_id: str | None) -> int:
+    row = db.admin.execute("select count(*) as n from public.profiles where merchant_id = %s and role = 'merchant_owner'",
+                           (merchant_id,)).fetchone()
+    return int(row["n"])  # type: ignore[index]
+
+
+@pytest.mark.parametrize("trial", range(3))
+def test_two_owners_removing_each_other_at_once_do_not_both_succeed(db: TestDatabase, trial: int) -> None:
+    first = db.owner()
+    second = db.user(first.merchant_id, "merchant_owner")
+    results = _race(db, [(first, second), (second, first)], [first, second])
+    assert sorted(r.status for r in results) == [200, 403], [r.body for r in results]
+    assert owners_of(db, first.merchant_id) == 1
+
+
+@pytest.mark.parametrize("trial", range(3))
+def test_two_admins_removing_a_merchants_last_two_owners_at_once_leave_one(db: TestDatabase, trial: int) -> None:
+    first = db.owner()
+    second = db.user(first.merchant_id, "merchant_owner")
+    admins = [db.user(None, "admin"), db.user(None, "admin")]
+    results = _race(db, [(admins[0], first), (admins[1], second)], [first, second])
+    assert sorted(r.status for r in results) == [200, 409], [r.body for r in results]
+    assert owners_of(db, first.merchant_id) == 1
 
 
 # -- merchants by admins ----------------------------------------------------------------

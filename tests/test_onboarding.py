@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 import psycopg
+import pytest
 from click.testing import CliRunner, Result
 
 from interview_db.cli import main
@@ -117,6 +118,18 @@ def test_member_add_prints_json(db: TestDatabase) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"user_id": user_id, "email": "staff@acme.example", "merchant_id": merchant,
                                          "merchant_name": "Acme", "role": "merchant"}
+
+
+@pytest.mark.parametrize("look_alike", ["ops3@\u0130nfra.example", "ops3@infra.exampl\u212a"])
+def test_member_add_does_not_match_a_look_alike_address(db: TestDatabase, look_alike: str) -> None:
+    """lower() under the database's collation folds the dotted capital I and the
+    Kelvin sign to ASCII; the address is compared exactly after an ASCII-only lowercase."""
+    merchant = db.merchant()
+    signed_up(db, look_alike)
+    error = one_line_error(cli("member", "add", "--merchant", merchant, "--email", "ops3@infra.example",
+                               "--role", "merchant", "--database-url", db.url))
+    assert error.startswith("Error: no user with email ops3@infra.example in auth.users")
+    assert db.admin.execute("select count(*) as n from public.profiles").fetchone() == {"n": 0}
 
 
 def test_member_add_refuses_an_unknown_email(db: TestDatabase) -> None:

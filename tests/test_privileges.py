@@ -72,6 +72,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     # The membership helper of the RLS policies: policies run it as the querying
     # role, so signed-in roles execute it (interview_access is not exposed).
     ("interview_access.may_act_for(uuid)", "EXECUTE"): SIGNED_IN,
+    ("interview_access.readable_merchant_ids()", "EXECUTE"): SIGNED_IN,
     ("interview_access.acting_roles()", "EXECUTE"): SIGNED_IN,
     # The membership RPCs act for a person (auth.uid()): signed-in users only;
     # not service_role (no user) and not anon.
@@ -151,6 +152,10 @@ SECURITY_DEFINER_ALLOWED = {
     ),
     WEBHOOK_REPLAY: (
         "makes a dead delivery in interview_private pending again; owners and admins of its endpoint's merchant"
+    ),
+    "interview_access.readable_merchant_ids()": (
+        "the RLS policies' merchant set, once per statement: reads profiles and merchants past their own policies "
+        "(the merchants policy calls it); answers only about the calling user (auth.uid())"
     ),
     "interview_access.may_act_for(uuid)": (
         "the RLS policies' membership test: reads profiles and merchants past their own policies (the merchants "

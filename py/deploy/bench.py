@@ -13,7 +13,9 @@ Three measurements on one database:
 3. concurrency: calls per second with several clients, each a process with its
    own connection, for a fixed time;
 4. webhooks (optional, --webhook-events N): events delivered per second by one
-   relay to a receiver on 127.0.0.1, and the created-to-delivered latency.
+   relay to a receiver on 127.0.0.1, and the created-to-delivered latency;
+5. reads (optional, --reads / --read-sets N,...): every kind of reader's reads
+   through RLS at N sets, beside the superuser's filtered read (read_bench).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from .hostile import TARGET as HOSTILE_TARGET
 from .hostile import HostileResult, format_hostile, measure
 from .postgrest import SchemaCache, call_rpc, user_claims
 from .project import RPC_NAME, Project
+from .read_bench import ReadPoint, format_reads, read_targets, run_reads
 
 RPC = RPC_NAME
 TEMPLATE_ID = "5b6f0c3e-2a51-4f0e-9d4c-1a7e3c9b0001"  # the voice template of the seeds
@@ -98,6 +101,9 @@ class BenchOptions:
     hostile_repeats: int = 3  # 0 skips the hostile bodies
     webhook_events: int = 0
     profile: bool = True  # where the time goes, function by function (needs a superuser session)
+    read_sets: tuple[int, ...] = ()  # the read section at each of these sizes (empty: skipped)
+    reads_only: bool = False  # only the read section
+    read_repeats: int = 7
 
     @classmethod
     def quick(cls) -> BenchOptions:
@@ -198,6 +204,7 @@ class BenchResult:
     concurrency: list[ConcurrencyPoint] = field(default_factory=list)
     hostile: HostileResult | None = None
     webhooks: WebhookPoint | None = None
+    reads: list[ReadPoint] = field(default_factory=list)
     profiles: list[FunctionProfile] = field(default_factory=list)
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)
     # what was measured, and how: the checksum of the package's SQL and the server's settings
@@ -208,7 +215,9 @@ class BenchResult:
     def evaluate_targets(self) -> None:
         by_size = {p.questions: p for p in self.sizes}
         targets: dict[str, dict[str, Any]] = {}
-        for n, bound in ((10, 1.6), (200, 1.3)):
+        # the guards of the create path (issue 23 retired 1.6 and 1.3: a design that keeps the
+        # whole contract measured about 2.1-2.3 and 1.50-1.55; 2.1 and 1.45 are the aim)
+        for n, bound in ((10, 2.4), (200, 1.6)):
             server = by_size[n].server_ratio if n in by_size else None
             if server is not None:
                 targets[f"server rpc/floor at N={n} <= {bound}"] = {"value": server, "met": server <= bound}
@@ -227,6 +236,7 @@ class BenchResult:
         if worst is not None:
             targets[f"worst hostile body <= {HOSTILE_TARGET:g} x a valid 200-question body"] = {
                 "value": worst.ratio, "met": worst.ratio <= HOSTILE_TARGET}
+        targets.update(read_targets(self.reads))
         self.targets = targets
 
     def to_json(self) -> str:
@@ -266,12 +276,12 @@ class Floor:
     def _statements(self, n: int) -> tuple[str, str]:
         if n not in self._sql:
             questions = ", ".join(["(%s, %s, %s, 'en', 120, %s)"] * n)
-            steps = ", ".join(["(%s, %s, %s::public.interview_step_kind, %s, %s, %s)"] * (n + 2))
+            steps = ", ".join(["(%s, %s, %s, %s::public.interview_step_kind, %s, %s, %s)"] * (n + 2))
             self._sql[n] = (
                 "insert into public.interview_def_question (id, merchant_id, question, mojito_language_code, duration, "
                 f"dedup_key) values {questions}",
-                "insert into public.interview_def_step (interview_def_set_id, position, kind, question_id, text, "
-                f"caller_question_id) values {steps}",
+                "insert into public.interview_def_step (interview_def_set_id, merchant_id, position, kind, question_id, "
+                f"text, caller_question_id) values {steps}",
             )
         return self._sql[n]
 
@@ -283,10 +293,11 @@ class Floor:
         question_params: list[Any] = []
         for qid, q in zip(question_ids, body["questions"], strict=True):
             question_params += [qid, self.merchant_id, q["question"], str(uuid.uuid4())]
-        step_params: list[Any] = [set_id, 1, "welcome", None, "Hello and welcome!", None]
+        m = self.merchant_id
+        step_params: list[Any] = [set_id, m, 1, "welcome", None, "Hello and welcome!", None]
         for i, (qid, q) in enumerate(zip(question_ids, body["questions"], strict=True)):
-            step_params += [set_id, i + 2, "question", qid, None, q["id"]]
-        step_params += [set_id, n + 2, "thank_you", None, "Thank you for your time!", None]
+            step_params += [set_id, m, i + 2, "question", qid, None, q["id"]]
+        step_params += [set_id, m, n + 2, "thank_you", None, "Thank you for your time!", None]
         expectations = {"weak": ["w"], "moderate": ["m"], "strong": ["s"], "generated": True, "role": body["name"]}
         with conn.transaction():
             conn.execute(
@@ -467,8 +478,9 @@ class Bench:
                        'Loaded question ' || g || '?', 'en', 120, md5(%(run)s || '-k' || g)::uuid
                 from generate_series(1, %(sets)s * %(per_set)s) as g"""),
             ("steps", f"""
-                insert into public.interview_def_step (interview_def_set_id, position, kind, question_id, text)
-                select md5(%(run)s || '-s' || s)::uuid, p,
+                insert into public.interview_def_step (interview_def_set_id, merchant_id, position, kind, question_id,
+                  text)
+                select md5(%(run)s || '-s' || s)::uuid, md5(%(run)s || '-m' || (1 + s %% %(merchants)s))::uuid, p,
                        (case p when 1 then 'welcome' when {steps_per_set} then 'thank_you' else 'question' end)
                          ::public.interview_step_kind,
                        case when p between 2 and {steps_per_set - 1}
@@ -604,19 +616,22 @@ def run_bench(admin_url: str, api_url: str, options: BenchOptions, progress: Pro
                 "'full_page_writes', 'shared_buffers', 'max_connections', 'pg_stat_statements.track') order by name"
             ).fetchall()
         }
-        result.sizes = bench.sizes()
-        if options.profile:
-            try:
-                result.profiles = bench.profiles()
-            except ProfileUnavailable as exc:
-                progress(f"no function profile: {exc}")
-        if options.hostile_repeats:
-            progress("hostile bodies")
-            result.hostile = measure(bench.api, bench.claims, TEMPLATE_ID, options.hostile_repeats, progress)
-        result.scale = bench.scale() if options.scale_sets else None
-        result.concurrency = bench.concurrency()
-        if options.webhook_events:
-            result.webhooks = bench_webhooks(bench, options.webhook_events)
+        if not options.reads_only:
+            result.sizes = bench.sizes()
+            if options.profile:
+                try:
+                    result.profiles = bench.profiles()
+                except ProfileUnavailable as exc:
+                    progress(f"no function profile: {exc}")
+            if options.hostile_repeats:
+                progress("hostile bodies")
+                result.hostile = measure(bench.api, bench.claims, TEMPLATE_ID, options.hostile_repeats, progress)
+            result.scale = bench.scale() if options.scale_sets else None
+            result.concurrency = bench.concurrency()
+            if options.webhook_events:
+                result.webhooks = bench_webhooks(bench, options.webhook_events)
+        if options.read_sets:
+            result.reads = run_reads(admin_url, api_url, options.read_sets, progress, options.read_repeats)
     finally:
         bench.close()
     result.evaluate_targets()
@@ -657,6 +672,7 @@ def format_table(result: BenchResult) -> str:
             n = w.noisy
             lines.append(f"  beside a merchant with {n.tarpit_endpoints} tarpit endpoints ({n.tarpit_attempts_in_flight} "
                          f"attempts held): median {n.honest_latency.median_ms:.1f} ms, p95 {n.honest_latency.p95_ms:.1f} ms")
+    lines += format_reads(result.reads)
     if result.targets:
         lines += ["", "Targets"]
         for name, t in result.targets.items():
@@ -865,6 +881,15 @@ def performance_markdown(figures: dict[str, Any]) -> str:
     webhooks = figures.get("webhooks")
     if webhooks:
         lines += ["", *webhook_markdown(webhooks)]
+    for point in figures.get("reads") or []:
+        reads = list(next(iter(point["times"].values())))
+        lines += ["", f"Reads through RLS at {point['sets']:,} sets ({point['steps']:,} steps, {point['merchants']:,} "
+                      "merchants): server ms, median, and the superuser's read with a merchant_id filter:", "",
+                  "| reader | " + " | ".join(reads) + " |", "|---|" + "---:|" * len(reads)]
+        for reader, times in point["times"].items():
+            cells = [f"{t['server_ms']:.2f}" + (f" ({t['superuser_ms']:.2f})" if t["superuser_ms"] is not None else "")
+                     for t in times.values()]
+            lines.append(f"| {reader} | " + " | ".join(cells) + " |")
     if figures.get("targets"):
         lines += ["", "| target | measured | |", "|---|---:|---|"]
         for name, t in figures["targets"].items():

@@ -925,11 +925,16 @@ def _print_demo(demo: DemoResult) -> None:
 @click.option("--verbose", is_flag=True, help="Print the plan of every statement one RPC call runs (scale test).")
 @click.option("--webhook-events", type=click.IntRange(0), default=0,
               help="Also measure webhook delivery: N events by one relay to a local receiver (default 0: skip).")
+@click.option("--reads", is_flag=True,
+              help="Measure only the read section: every kind of reader's reads through RLS (default at 100000 sets).")
+@click.option("--read-sets", metavar="N[,N...]",
+              help="Interview sets of the read section, comma-separated (e.g. 100000,1000000; loaded in stages).")
 @click.option("--readme", "readme_path", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
               help="With --json: rewrite the generated performance block of this README from the figures.")
 def bench_command(database_url: str | None, json_path: Path | None, quick: bool, calls: int | None,
                   sizes: str | None, scale_sets: int | None, clients: str | None, seconds: float | None,
-                  verbose: bool, webhook_events: int, readme_path: Path | None) -> None:
+                  verbose: bool, webhook_events: int, reads: bool, read_sets: str | None,
+                  readme_path: Path | None) -> None:
     """Measure the RPC against its floor, at scale and under concurrency.
 
     The floor is the same rows written by plain multi-row INSERTs in one
@@ -939,6 +944,7 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
     Example:
       interview-db bench --json bench.json
       interview-db bench --quick
+      interview-db bench --reads --read-sets 100000,1000000 --json reads.json
     """
     from .bench import BENCH_SETTINGS, BenchOptions, format_table, run_bench, source_commit, sql_checksum
 
@@ -956,6 +962,15 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
         options.seconds = seconds
     options.verbose = verbose
     options.webhook_events = webhook_events
+    if read_sets:
+        try:
+            options.read_sets = tuple(int(n) for n in read_sets.split(","))
+        except ValueError:
+            raise click.BadParameter("comma-separated numbers of sets, e.g. 100000,1000000",
+                                     param_hint="--read-sets") from None
+    if reads:
+        options.reads_only = True
+        options.read_sets = options.read_sets or (100_000,)
     project = _project()
     echo = _progress(to_stderr=True)
     with _errors_as_messages(database_url, "bench"):
@@ -1066,7 +1081,8 @@ def relay_command(database_url: str, once: bool, as_json: bool, allow_private_ta
 @database_url_option
 @click.option("--older-than-days", type=click.FloatRange(0, min_open=True), metavar="DAYS",
               help="Prune what is final and older than this (default: webhook_settings.retain_delivered, 30 days).")
-def prune_command(database_url: str, older_than_days: float | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON (an error too).")
+def prune_command(database_url: str, older_than_days: float | None, as_json: bool) -> None:
     """Delete delivered webhook deliveries, their attempts and published outbox events past retention.
 
     Pending and dead deliveries, and the events they belong to, are kept. Every
@@ -1088,6 +1104,9 @@ def prune_command(database_url: str, older_than_days: float | None) -> None:
                 totals[key] += value
             if counts["deliveries"] + counts["events"] < 10000:
                 break
+    if as_json:
+        _emit_json(totals)
+        return
     click.echo(f"pruned {totals['deliveries']} delivered deliveries (with their attempts) and {totals['events']} "
                f"published events; {totals['published']} events marked published")
 

@@ -204,7 +204,10 @@ class LocalPostgres:
     same cluster (used by the fault tests).
     """
 
-    def __init__(self, binaries: PgBinaries | None = None, *, settings: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, binaries: PgBinaries | None = None, *, settings: dict[str, str] | None = None, parent: Path | None = None
+    ) -> None:
+        self.parent = parent  # where the cluster's directory is made (None: the system's temporary directory)
         self.binaries = binaries or find_binaries()
         self.account = _run_as_account()
         if self.account is not None and not _reachable_by(self.account, self.binaries.program("postgres")):
@@ -244,7 +247,7 @@ class LocalPostgres:
         return {"user": self.account.pw_uid, "group": self.account.pw_gid, "extra_groups": []}
 
     def _initdb(self) -> None:
-        self.basedir = Path(tempfile.mkdtemp(prefix="interview-db-pg-"))
+        self.basedir = Path(tempfile.mkdtemp(prefix="interview-db-pg-", dir=self.parent))
         if self.account is not None:
             os.chown(self.basedir, self.account.pw_uid, self.account.pw_gid)
         self.basedir.chmod(0o700)
@@ -319,8 +322,13 @@ class LocalPostgres:
                 self._process = None
                 return False
             try:
-                with psycopg.connect(self.url(), connect_timeout=2):
+                with psycopg.connect(self.url(), connect_timeout=2) as conn:
+                    # another cluster started at the same moment may hold the port this one failed to bind
+                    datadir = conn.execute("select pg_catalog.current_setting('data_directory')").fetchone()
+                if datadir is not None and Path(datadir[0]).resolve() == self.datadir.resolve():
                     return True
+                self.stop()
+                return False
             except psycopg.OperationalError:
                 time.sleep(0.05)
         self.stop()

@@ -93,7 +93,9 @@ def add_member(conn: psycopg.Connection, *, merchant_id: str, email: str, role: 
             raise OnboardingError(f"no merchant with id {merchant} (--merchant); `interview-db merchant add` makes one")
         merchant_name = str(found[0])
         users = conn.execute(
-            "select id, email from auth.users where lower(email) = lower(%s) order by id limit 2", (email.strip(),)
+            "select id, email from auth.users "
+            "where interview_private.email_key(email) = interview_private.email_key(%s) order by id limit 2",
+            (email.strip(),),
         ).fetchall()
         if not users:
             raise OnboardingError(

@@ -1,11 +1,12 @@
--- May the signed-in user act for this merchant: read its rows (RLS) and create
--- interviews for it (the RPC). Platform admins: every merchant. Owners and staff
+-- May the signed-in user act for this merchant: manage its members and webhook
+-- endpoints (the RPCs). Platform admins: every merchant. Owners and staff
 -- (interview_access.acting_roles()): their own merchant and every sub-merchant
 -- below it, at any depth (interview_private.profile_may_act_for, on the user's
--- profile). Anyone else, an unknown merchant included: false.
+-- profile). Anyone else, an unknown merchant included: false. The same rule
+-- as the RLS policies' merchant set (interview_access.readable_merchant_ids):
+-- both ask interview_private.profile_merchant_ids.
 --
--- SECURITY DEFINER: it reads profiles and merchants past their own policies
--- (the merchants policy calls this very function). It answers only about the
+-- SECURITY DEFINER: it reads profiles and merchants past their own policies. It answers only about the
 -- calling user (the JWT's sub, read by interview_private.request_user_id
 -- as auth.uid() reads it), never about another.
 create or replace function interview_access.may_act_for(p_merchant_id uuid)
@@ -27,9 +28,9 @@ end
 $$;
 
 comment on function interview_access.may_act_for(uuid) is
-  $comment$May the signed-in user act for this merchant (read its rows, create interviews for it).
+  $comment$May the signed-in user act for this merchant (manage its members and webhook endpoints).
 
-True for platform admins (an existing merchant), and for merchant owners and staff on their own merchant or any sub-merchant below it at any depth; false otherwise, an unknown merchant included. Used by the RLS policies of the merchant-owned tables and by job_interview_create_from_array.$comment$;
+True for platform admins (an existing merchant), and for merchant owners and staff on their own merchant or any sub-merchant below it at any depth; false otherwise, an unknown merchant included. The same answer as interview_access.readable_merchant_ids, which the RLS policies use; asked by the membership and webhook RPCs.$comment$;
 
 revoke all on function interview_access.may_act_for(uuid) from public;
 grant execute on function interview_access.may_act_for(uuid) to authenticated, service_role;

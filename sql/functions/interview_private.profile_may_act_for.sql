@@ -1,9 +1,12 @@
--- The rule of interview_access.may_act_for, given the profile: platform admins
--- act for every existing merchant; merchant owners and staff for their own
--- merchant and any sub-merchant below it at any depth; nobody else for any.
--- interview_access.may_act_for reads the signed-in user's profile and asks
--- this; the create RPC, which has read the caller's profile already, asks it
--- directly.
+-- The rule of interview_access.may_act_for, given the profile: is the merchant
+-- one of interview_private.profile_merchant_ids (the one definition): platform
+-- admins act for every existing merchant; merchant owners and staff for their
+-- own merchant and any sub-merchant below it at any depth; nobody else for
+-- any. interview_access.may_act_for reads the signed-in user's profile and
+-- asks this; the create RPC and the invitations, which have read the profile
+-- already, ask it directly. Two short cuts give the same answer without
+-- building the set: an admin's merchant need only exist, and one's own
+-- merchant needs no walk.
 create or replace function interview_private.profile_may_act_for(
   p_role public.profile_role,
   p_own_merchant_id uuid,
@@ -21,11 +24,14 @@ begin
   if p_role = 'admin' then
     return exists (select from public.merchants as m where m.id = p_merchant_id);
   end if;
-  return interview_private.merchant_in_tree(p_own_merchant_id, p_merchant_id);
+  if p_merchant_id = p_own_merchant_id then
+    return exists (select from public.merchants as m where m.id = p_merchant_id);
+  end if;
+  return p_merchant_id = any (interview_private.profile_merchant_ids(p_role, p_own_merchant_id));
 end
 $$;
 
 comment on function interview_private.profile_may_act_for(public.profile_role, uuid, uuid) is
-  'May a user with this profile (role, own merchant) act for this merchant: admins for any existing merchant, owners and staff for their own merchant and its sub-merchants at any depth. The rule behind interview_access.may_act_for.';
+  'May a user with this profile (role, own merchant) act for this merchant: is it one of interview_private.profile_merchant_ids (admins: any existing merchant; owners and staff: their own merchant and its sub-merchants at any depth). The rule behind interview_access.may_act_for and interview_access.readable_merchant_ids.';
 
 revoke all on function interview_private.profile_may_act_for(public.profile_role, uuid, uuid) from public;

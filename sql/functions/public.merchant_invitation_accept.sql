@@ -73,7 +73,8 @@ begin
   end if;
 
   select u.email::text into v_email from auth.users as u where u.id = v_caller.user_id;
-  if v_email is null or pg_catalog.lower(pg_catalog.btrim(v_email)) <> pg_catalog.lower(v_invitation.email) then
+  -- exact after an ASCII-only lowercase (interview_private.email_key), never lower()
+  if v_email is null or interview_private.email_key(v_email) <> interview_private.email_key(v_invitation.email) then
     raise exception using
       errcode = 'PT403',
       message = 'This invitation is made out to another email address',

@@ -2,8 +2,10 @@
 -- admin) removes a member: the member's profile is deleted, so they no longer
 -- act for or read the merchant. Owners remove members of a merchant they may
 -- act for (their own or a sub-merchant) whose role is at most their own rank;
--- no one removes themselves this way. A user who is not such a member, an
--- unknown one included, gets the same 403 (no existence leak).
+-- no one removes themselves this way, and a merchant's last owner stays (409).
+-- A user who is not such a member, an unknown one included, gets the same 403
+-- (no existence leak). Concurrent removals are serialised by locking the
+-- profiles involved in id order (see below).
 --
 -- SECURITY DEFINER: it deletes from public.profiles, on which API roles have no
 -- write rights. Meant for signed-in users: splinter's
@@ -41,10 +43,38 @@ begin
       hint = 'another owner of the merchant, or a platform admin, may remove you';
   end if;
 
+  -- Who is removed, read without a lock first: it says whose rows to lock.
   select p.id, p.merchant_id, p.role into v_member
   from public.profiles as p
-  where p.id = v_user_id
+  where p.id = v_user_id;
+
+  -- Lock, in one statement and in id order, the caller, the member and (for
+  -- an owner) every owner of the member's merchant: two owners removing each
+  -- other, or two removals of a merchant's last two owners, queue here instead
+  -- of both going through. The reads below run after the lock, so they see
+  -- what the removal that went first committed (READ COMMITTED).
+  perform
+  from public.profiles as p
+  where p.id = v_caller.user_id
+     or p.id = v_user_id
+     or (v_member.role = 'merchant_owner' and p.merchant_id = v_member.merchant_id and p.role = 'merchant_owner')
+  order by p.id
   for update;
+
+  select p.role, p.merchant_id into v_caller.role, v_caller.merchant_id
+  from public.profiles as p
+  where p.id = v_caller.user_id;
+  if not found or v_caller.role not in ('admin', 'merchant_owner') then
+    raise exception using
+      errcode = 'PT403',
+      message = 'Only merchant owners and platform admins may remove members',
+      detail = 'role',
+      hint = 'you were removed or your role changed while this call waited';
+  end if;
+
+  select p.id, p.merchant_id, p.role into v_member
+  from public.profiles as p
+  where p.id = v_user_id;
 
   if not found or v_member.merchant_id is null or not interview_access.may_act_for(v_member.merchant_id)
      or interview_private.role_rank(v_member.role) > interview_private.role_rank(v_caller.role) then
@@ -53,6 +83,18 @@ begin
       message = pg_catalog.format('You may not remove user %s', v_user_id),
       detail = 'user_id',
       hint = 'a member of your merchant or one of its sub-merchants, with a role no higher than yours';
+  end if;
+
+  if v_member.role = 'merchant_owner' and not exists (
+    select from public.profiles as p
+    where p.merchant_id = v_member.merchant_id and p.role = 'merchant_owner' and p.id <> v_user_id
+  ) then
+    raise exception using
+      errcode = 'PT409',
+      message = pg_catalog.format('User %s is the last owner of merchant %s and cannot be removed', v_user_id,
+                                  v_member.merchant_id),
+      detail = 'user_id',
+      hint = 'invite another owner first (merchant_invitation_create with role merchant_owner), then remove this one';
   end if;
 
   delete from public.profiles as p where p.id = v_user_id;
@@ -68,7 +110,7 @@ $$;
 comment on function public.merchant_member_remove(jsonb) is
   $comment$Remove a member from a merchant (delete their profile).
 
-Body: user_id. Callers: merchant owners (members of their merchant or its sub-merchants, of at most their own role) and platform admins. Returns {user_id, merchant_id, role} of the removed profile. Errors: 401 without a signed-in user, 403 for a caller who may not remove that user (unknown users included) or who names themselves, 422 for a malformed user_id.$comment$;
+Body: user_id. Callers: merchant owners (members of their merchant or its sub-merchants, of at most their own role) and platform admins. Returns {user_id, merchant_id, role} of the removed profile. Errors: 401 without a signed-in user, 403 for a caller who may not remove that user (unknown users included) or who names themselves, 409 for the last owner of a merchant, 422 for a malformed user_id. Concurrent removals lock the caller, the member and the merchant's owners in id order and re-read them, so two owners removing each other cannot both succeed.$comment$;
 
 revoke all on function public.merchant_member_remove(jsonb) from public, anon, service_role;
 grant execute on function public.merchant_member_remove(jsonb) to authenticated;
