@@ -23,6 +23,6 @@ $$;
 comment on function interview_private.raise_unauthenticated(text, text, text) is
   $comment$Raise an authentication error: SQLSTATE PT401 (HTTP 401).
 
-detail = the reason (the JWT has no sub claim; for embed tokens malformed, unsupported_alg, unknown_key, bad_signature or expired), message = what is wrong, hint = what to send instead.$comment$;
+detail = the reason (for a call without a user, see interview_private.authorize_caller; for embed tokens malformed, unsupported_alg, unknown_key, bad_signature or expired), message = what is wrong, hint = what to send instead.$comment$;
 
 revoke all on function interview_private.raise_unauthenticated(text, text, text) from public;

@@ -18,13 +18,12 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_caller record;
   v_name text;
   v_parent_id uuid;
   v_coaching boolean := false;
   v_merchant_id uuid;
 begin
-  select * into v_caller from interview_private.authorize_caller('create_merchant');
+  perform interview_private.authorize_caller('create_merchant');
 
   v_name := interview_private.text_argument(merchant_create.name, 'name', 'the merchant''s name, 1 to 200 characters');
   if v_name is null or pg_catalog.char_length(v_name) not between 1 and 200 then
