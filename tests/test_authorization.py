@@ -1,7 +1,7 @@
 """One authorization primitive (issue 24): interview_private.authorize_caller answers
 who the caller is and whether they may act, for the create call, the membership RPCs
 and the webhook RPCs; every 401 and 403 is raised through
-interview_private.raise_unauthenticated / raise_forbidden, in one shape."""
+interview_private.raise_refused, in one shape."""
 
 from __future__ import annotations
 
@@ -37,10 +37,10 @@ def call(db: TestDatabase, function: str, body: dict[str, Any], claims: dict[str
     return call_rpc(db.api, function, body, claims)
 
 
-def test_no_function_raises_a_401_or_403_but_the_two_helpers(project: Project) -> None:
+def test_no_function_raises_a_401_or_403_but_the_helper(project: Project) -> None:
     inline = re.compile(r"errcode\s*=\s*'PT40[13]'")
     raising = sorted(f.name for f in project.functions_dir.glob("*.sql") if inline.search(f.read_text()))
-    assert raising == ["interview_private.raise_forbidden.sql", "interview_private.raise_unauthenticated.sql"]
+    assert raising == ["interview_private.raise_refused.sql"]
 
 
 def test_the_callers_are_looked_up_in_one_function(project: Project) -> None:

@@ -1,9 +1,8 @@
 -- The one authorization primitive: who is calling, from the JWT claims
 -- PostgREST puts in request.jwt.claims, and whether they may do p_action. Every
 -- RPC that acts for a person asks it first; every 401 and every role 403 of
--- those RPCs is raised here (interview_private.raise_unauthenticated,
--- interview_private.raise_forbidden). Which merchant the caller may act for is
--- then asked of their profile, read here once:
+-- those RPCs is raised here (interview_private.raise_refused). Which merchant
+-- the caller may act for is then asked of their profile, read here once:
 -- interview_private.profile_may_act_for (the one definition of "may act for").
 --
 -- The actions, and who may do them:
@@ -45,7 +44,7 @@ begin
 
   user_id := interview_private.request_user_id();
   if user_id is null then
-    perform interview_private.raise_unauthenticated(
+    perform interview_private.raise_refused(401,
       'the JWT has no sub claim',
       case p_action
         when 'create_interview' then 'The JWT identifies no user: sign in, or call with the service_role key and a merchant_id'
@@ -72,12 +71,12 @@ begin
   end if;
 
   if p_action = 'create_interview' and role is null then
-    perform interview_private.raise_forbidden(
+    perform interview_private.raise_refused(403,
       'no row in profiles for this user',
       'Your account has no profile, so it cannot create interviews',
       'ask an administrator to add your profile with role merchant_owner or merchant');
   end if;
-  perform interview_private.raise_forbidden(
+  perform interview_private.raise_refused(403,
     'role',
     case p_action
       when 'create_interview' then pg_catalog.format('Your role (%s) cannot create interviews', role)
@@ -102,6 +101,6 @@ $$;
 comment on function interview_private.authorize_caller(text) is
   $comment$The caller of an RPC (user id and profile: role, merchant; or is_service for the service_role key), once they are known to be allowed to do p_action.
 
-Actions: create_interview (service_role key, or a role of interview_access.acting_roles()), manage_webhook_endpoints, invite_members, remove_members (merchant owners and admins), create_merchant (admins), accept_invitation (any signed-in user). PT401 (interview_private.raise_unauthenticated) when the JWT names no user; PT403 (interview_private.raise_forbidden) for a missing profile or a role that may not do the action. Whether the caller may act for a given merchant is interview_private.profile_may_act_for on the role and merchant returned.$comment$;
+Actions: create_interview (service_role key, or a role of interview_access.acting_roles()), manage_webhook_endpoints, invite_members, remove_members (merchant owners and admins), create_merchant (admins), accept_invitation (any signed-in user). PT401 (interview_private.raise_refused) when the JWT names no user; PT403 for a missing profile or a role that may not do the action. Whether the caller may act for a given merchant is interview_private.profile_may_act_for on the role and merchant returned.$comment$;
 
 revoke all on function interview_private.authorize_caller(text) from public;

@@ -48,7 +48,7 @@ begin
   where m.id = v_requested and v_allowed;
 
   if not found then
-    perform interview_private.raise_forbidden(
+    perform interview_private.raise_refused(403,
       'merchant_id', pg_catalog.format('You may not create interviews for merchant %s', v_requested),
       'leave merchant_id out to use your own merchant, or give one of its sub-merchants');
   end if;

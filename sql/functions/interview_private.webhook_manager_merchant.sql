@@ -38,7 +38,7 @@ begin
         detail = 'endpoint_id',
         hint = 'the id of an endpoint of your merchant or one of its sub-merchants (read public.webhook_endpoints)';
     end if;
-    perform interview_private.raise_forbidden(
+    perform interview_private.raise_refused(403,
       'merchant_id', 'You may not manage webhook endpoints of this merchant_id',
       'your own merchant or one of its sub-merchants');
   end if;

@@ -41,7 +41,7 @@ begin
   for update;
 
   if not found then
-    perform interview_private.raise_forbidden(
+    perform interview_private.raise_refused(403,
       'token', 'This invitation token is not valid', 'ask the merchant''s owner for a new invitation');
   end if;
   if v_invitation.accepted_at is not null then
@@ -52,7 +52,7 @@ begin
       hint = 'an invitation is accepted once; ask the merchant''s owner for a new one';
   end if;
   if v_invitation.expires_at <= pg_catalog.now() then
-    perform interview_private.raise_forbidden(
+    perform interview_private.raise_refused(403,
       'token', pg_catalog.format('This invitation expired at %s', v_invitation.expires_at),
       'ask the merchant''s owner for a new invitation');
   end if;
@@ -60,7 +60,7 @@ begin
   -- the inviter must still be allowed to make this invitation (not removed or
   -- demoted since): an invitation is worth no more than its inviter's rights
   if not interview_private.may_invite(v_invitation.invited_by, v_invitation.merchant_id, v_invitation.role) then
-    perform interview_private.raise_forbidden(
+    perform interview_private.raise_refused(403,
       'token', 'The person who invited you may no longer invite to this merchant',
       'ask a current owner of the merchant for a new invitation');
   end if;
@@ -68,7 +68,7 @@ begin
   select u.email::text into v_email from auth.users as u where u.id = v_caller.user_id;
   -- exact after an ASCII-only lowercase (interview_private.email_key), never lower()
   if v_email is null or interview_private.email_key(v_email) <> interview_private.email_key(v_invitation.email) then
-    perform interview_private.raise_forbidden(
+    perform interview_private.raise_refused(403,
       'token', 'This invitation is made out to another email address',
       'sign in with the email address the invitation was sent to');
   end if;

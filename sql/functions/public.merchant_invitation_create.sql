@@ -74,13 +74,13 @@ begin
   end if;
 
   if v_role = 'admin' or interview_private.role_rank(v_role) > interview_private.role_rank(v_caller.role) then
-    perform interview_private.raise_forbidden(
+    perform interview_private.raise_refused(403,
       'role', pg_catalog.format('You may not grant the role %s', v_role),
       'an invitation grants merchant_owner, merchant or candidate, at most your own role');
   end if;
 
   if not interview_private.profile_may_act_for(v_caller.role, v_caller.merchant_id, v_merchant_id) then
-    perform interview_private.raise_forbidden(
+    perform interview_private.raise_refused(403,
       'merchant_id', pg_catalog.format('You may not invite members to merchant %s', v_merchant_id),
       'your own merchant or one of its sub-merchants');
   end if;

@@ -29,7 +29,7 @@ begin
     perform interview_private.raise_invalid('user_id', 'user_id is required', 'the id of the member to remove');
   end if;
   if v_user_id = v_caller.user_id then
-    perform interview_private.raise_forbidden(
+    perform interview_private.raise_refused(403,
       'user_id', 'You cannot remove yourself', 'another owner of the merchant, or a platform admin, may remove you');
   end if;
 
@@ -55,7 +55,7 @@ begin
   from public.profiles as p
   where p.id = v_caller.user_id;
   if not found or v_caller.role not in ('admin', 'merchant_owner') then
-    perform interview_private.raise_forbidden(
+    perform interview_private.raise_refused(403,
       'role', 'Only merchant owners and platform admins may remove members',
       'you were removed or your role changed while this call waited');
   end if;
@@ -66,7 +66,7 @@ begin
 
   if not found or not interview_private.profile_may_act_for(v_caller.role, v_caller.merchant_id, v_member.merchant_id)
      or interview_private.role_rank(v_member.role) > interview_private.role_rank(v_caller.role) then
-    perform interview_private.raise_forbidden(
+    perform interview_private.raise_refused(403,
       'user_id', pg_catalog.format('You may not remove user %s', v_user_id),
       'a member of your merchant or one of its sub-merchants, with a role no higher than yours');
   end if;

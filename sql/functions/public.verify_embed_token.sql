@@ -64,7 +64,7 @@ declare
 begin
   -- 1. size, before anything is decoded
   if verify_embed_token.token is null or pg_catalog.octet_length(verify_embed_token.token) > c_max_bytes then
-    perform interview_private.raise_unauthenticated('malformed',
+    perform interview_private.raise_refused(401, 'malformed',
       pg_catalog.format('The embed token is malformed: it is missing or longer than %s bytes', c_max_bytes),
       c_hint);
   end if;
@@ -77,7 +77,7 @@ begin
     v_header_bytes := interview_private.base64url_decode(v_parts[1]);
   end if;
   if v_header_bytes is null then
-    perform interview_private.raise_unauthenticated('malformed',
+    perform interview_private.raise_refused(401, 'malformed',
       'The embed token is malformed: it is not three base64url segments (header.payload.signature) separated by dots',
       c_hint);
   end if;
@@ -89,12 +89,12 @@ begin
     v_header := null;
   end;
   if v_header is null or pg_catalog.jsonb_typeof(v_header) <> 'object' then
-    perform interview_private.raise_unauthenticated('malformed',
+    perform interview_private.raise_refused(401, 'malformed',
       'The embed token is malformed: its header is not a JSON object',
       c_hint);
   end if;
   if v_header -> 'alg' is distinct from '"HS256"'::jsonb then
-    perform interview_private.raise_unauthenticated('unsupported_alg',
+    perform interview_private.raise_refused(401, 'unsupported_alg',
       pg_catalog.format('The embed token is signed with %s: only HS256 is accepted',
         case when pg_catalog.jsonb_typeof(v_header -> 'alg') = 'string'
              then pg_catalog.format('alg %s', pg_catalog.left(v_header ->> 'alg', 20))
@@ -104,28 +104,28 @@ begin
   v_payload_bytes := interview_private.base64url_decode(v_parts[2]);
   v_signature := interview_private.base64url_decode(v_parts[3]);
   if v_payload_bytes is null or v_signature is null then
-    perform interview_private.raise_unauthenticated('malformed',
+    perform interview_private.raise_refused(401, 'malformed',
       'The embed token is malformed: its payload or signature is not strict base64url',
       c_hint);
   end if;
   if pg_catalog.length(v_signature) <> 32 then
-    perform interview_private.raise_unauthenticated('malformed',
+    perform interview_private.raise_refused(401, 'malformed',
       'The embed token is malformed: its signature is not the 32 bytes of an HMAC-SHA256',
       c_hint);
   end if;
   if v_header ? 'typ' and (pg_catalog.jsonb_typeof(v_header -> 'typ') <> 'string'
                            or pg_catalog.upper(v_header ->> 'typ') <> 'JWT') then
-    perform interview_private.raise_unauthenticated('malformed',
+    perform interview_private.raise_refused(401, 'malformed',
       'The embed token is malformed: its header typ is not JWT',
       c_hint);
   end if;
   if v_header ? 'crit' then
-    perform interview_private.raise_unauthenticated('malformed',
+    perform interview_private.raise_refused(401, 'malformed',
       'The embed token is malformed: its header asks for critical extensions (crit), which are not supported',
       c_hint);
   end if;
   if pg_catalog.jsonb_typeof(v_header -> 'kid') is distinct from 'string' then
-    perform interview_private.raise_unauthenticated('malformed',
+    perform interview_private.raise_refused(401, 'malformed',
       'The embed token is malformed: its header has no kid (the embed_id)',
       c_hint);
   end if;
@@ -138,7 +138,7 @@ begin
     where k.embed_id = v_kid;
   end if;
   if v_signing_key is null then
-    perform interview_private.raise_unauthenticated('unknown_key',
+    perform interview_private.raise_refused(401, 'unknown_key',
       'The embed token''s kid is not the embed_id of any embedded interview',
       c_hint);
   end if;
@@ -150,7 +150,7 @@ begin
                        pg_catalog.convert_to(v_signing_key, 'UTF8'), 'sha256'),
        v_nonce, 'sha256')
      <> extensions.hmac(v_signature, v_nonce, 'sha256') then
-    perform interview_private.raise_unauthenticated('bad_signature',
+    perform interview_private.raise_refused(401, 'bad_signature',
       'The embed token''s signature does not match: it was altered, or not signed with this embed''s signing key',
       c_hint);
   end if;
@@ -170,7 +170,7 @@ begin
     when pg_catalog.jsonb_typeof(v_claims -> 'email') not in ('string', 'null') then 'its email claim is not a string'
   end;
   if v_problem is not null then
-    perform interview_private.raise_unauthenticated('malformed',
+    perform interview_private.raise_refused(401, 'malformed',
       'The embed token is malformed: ' || v_problem,
       c_hint);
   end if;
@@ -183,12 +183,12 @@ begin
     when (v_claims -> 'nbf')::numeric > v_now + c_leeway then 'its nbf (not before) lies in the future'
   end;
   if v_problem is not null then
-    perform interview_private.raise_unauthenticated('malformed',
+    perform interview_private.raise_refused(401, 'malformed',
       'The embed token is malformed: ' || v_problem,
       c_hint);
   end if;
   if v_now >= v_exp + c_leeway then
-    perform interview_private.raise_unauthenticated('expired',
+    perform interview_private.raise_refused(401, 'expired',
       'The embed token expired ' || case
         when v_exp >= 0 then pg_catalog.to_char(
           pg_catalog.to_timestamp(v_exp::double precision) at time zone 'UTC', '"at "YYYY-MM-DD"T"HH24:MI:SS"Z"')
