@@ -41,7 +41,7 @@ WRITE_ONLY = Path(__file__).with_name("lower_bound_write_only.sql")
 _TAKEN_OUT = (
     ("the body's size limit",
      "perform interview_private.assert_body_limits('{}', pg_catalog.pg_column_size(p_body));", ""),
-    ("the validation", "perform interview_private.assert_valid_request(p_body);", ""),
+    ("the validation", "v_warnings := interview_private.assert_valid_request(p_body, p_key_positions);", ""),
     ("the references",
      "v_template := interview_private.resolve_references(v_request, v_target.merchant_id, v_target.coaching_enabled);",
      "select * into v_template from public.interview_templates as t where t.id = v_request.interview_template_id;"),

@@ -8,7 +8,7 @@
 -- statement of this function, but not the parse, plan and executor start of the
 -- floor's top-level INSERTs. Never deployed: the script replaces the function on
 -- its own disposable database only.
-create or replace function interview_private.create_interview(p_body jsonb)
+create or replace function interview_private.create_interview(p_body jsonb, p_key_positions jsonb default null)
 returns jsonb
 language plpgsql
 volatile

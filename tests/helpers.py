@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 import sys
 import time
@@ -86,24 +87,21 @@ def recursion_limit(limit: int) -> Iterator[None]:
         sys.setrecursionlimit(previous)
 
 
-# Every field of the body and of a question object (api.md).
-BODY_FIELDS = [
-    "name", "location", "interview_template_id", "mojito_language_code", "description", "status", "type",
-    "visibility", "questions", "recording", "recording_full_session", "interview_type", "seniority_level",
-    "result_view", "interview_conversation_speed", "candidate_video_introduction", "interview_tone",
-    "interview_attempts", "questions_random_subset", "max_followups", "code", "cover_image_url",
-    "interview_department", "interview_salary", "interview_available_till", "recruiter_profile_id",
-    "hiring_for_company", "tags", "required_pronunciation", "result_enable_edit_transcript",
-    "pdf_export_auto_config", "knowledge_base_store_id", "merchant_id", "description_long",
-    "candidate_expectations", "candidate_expectations_json", "custom_scoring", "additional_context",
-    "instructional_video", "instructional_video_custom_text", "disable_deduplication", "welcome_message",
-    "thank_you_message", "is_embedded", "idempotency_key",
-]
-QUESTION_FIELDS = [
-    "question", "id", "duration", "mojito_language_code", "label", "is_conditional", "conditional_question_main_id",
-    "is_without_scoring", "is_candidate_asking_recruiter", "is_expert", "is_multiple_choice", "question_alternatives",
-    "knowledge_base_id", "external_id", "external_data", "candidate_expectations_json",
-]
+RULE_LIST = Path(__file__).resolve().parents[1] / "sql" / "functions" / "interview_private.request_field_rule_list.sql"
+_RULE_ROW = re.compile(r"interview_private\.field_rule\(\s*'([a-z_]+)',\s*'([a-z_]+)'")
+
+
+def rule_fields(scope: str, rule_list: Path = RULE_LIST) -> list[str]:
+    """The fields of a scope of the rule table (interview_private.request_field_rule_list(),
+    the one list of the request's fields), in its order, read from its source so that
+    tests can name them where no database is at hand (hypothesis strategies)."""
+    rows = _RULE_ROW.findall(rule_list.read_text(encoding="utf-8"))
+    return [field for row_scope, field in rows if row_scope == scope]
+
+
+# Every field of the body and of a question object, from the rule table.
+BODY_FIELDS = rule_fields("body")
+QUESTION_FIELDS = rule_fields("question")
 
 
 def minimal_body(**overrides: Any) -> dict[str, Any]:

@@ -331,9 +331,9 @@ def test_doctor_calls_every_public_rpc_and_leaves_nothing_behind(db: TestDatabas
     found = api(db.url)
 
     assert found["ok"] is True and found["code"] == 0
-    assert found["summary"].startswith("14 calls of 9 RPCs (rolled back) answered as a working deployment does")
+    assert found["summary"].startswith("18 calls of 13 RPCs (rolled back) answered as a working deployment does")
     public = [n for n in package_function_names(read_function_files(project)) if n.startswith("public.")]
-    assert len(public) == 9 and api_check.unprobed(public) == []
+    assert len(public) == 13 and api_check.unprobed(public) == []
     assert db.admin.execute(counts).fetchone()["n"] == before  # every call was rolled back
 
 

@@ -356,7 +356,7 @@ def test_migrate_killed_mid_migration_leaves_the_database_as_before_and_the_next
 
     assert rerun.returncode == 0, rerun.stderr
     assert f"broke a stale migration lock left by process {killed.pid}" in rerun.stdout
-    assert "applied migration 0099_slow_table" in rerun.stdout
+    assert "applied 1 migration(s), up to 0099_slow_table" in rerun.stdout
     assert scalar(empty_db, "select to_regclass('interview_private.slow_table') is not null")
     assert scalar(empty_db, "select count(*) from interview_deploy.yoyo_lock") == 0
     assert status(empty_db, copy).pending_migrations == []

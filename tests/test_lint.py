@@ -78,3 +78,21 @@ def test_the_functions_that_pglast_8_refused_parse(project: Project) -> None:
         text = (project.functions_dir / name).read_text()
         statement = text[text.index("create or replace function"):text.index("$$;") + 3]
         pglast.parse_plpgsql(_for_plpgsql_parser(statement))
+
+
+def test_a_variable_of_a_composite_type_whose_fields_are_assigned_parses_as_a_record(project: Project) -> None:
+    """The parse assigns the request's attributes by name (v_request.name := ...): the
+    parser cannot look the type up, so such a variable parses as a record; a scalar's
+    field is still refused."""
+    import pglast
+
+    from interview_db.lint import _for_plpgsql_parser
+
+    for name in ("interview_private.parse_request.sql", "interview_private.parse_request_texts.sql"):
+        text = (project.functions_dir / name).read_text()
+        statement = text[text.index("create or replace function"):text.index("$$;") + 3]
+        pglast.parse_plpgsql(_for_plpgsql_parser(statement))
+    scalar = ("create function f() returns int language plpgsql as $$ declare v pg_catalog.text; "
+              "begin v.name := 'x'; return 1; end $$;")
+    with pytest.raises(pglast.parser.ParseError, match="not a known variable"):
+        pglast.parse_plpgsql(_for_plpgsql_parser(scalar))

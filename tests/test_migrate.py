@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,7 +12,17 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from interview_db.migrations import EditedMigrationError, MigrationError, NewerDeploymentError, migrate, rollback, status
+from interview_db.db import DeployError
+from interview_db.migrations import (
+    EditedMigrationError,
+    LockPolicy,
+    MigrationError,
+    NewerDeploymentError,
+    migrate,
+    plan,
+    rollback,
+    status,
+)
 from interview_db.project import Project
 
 from .helpers import TestDatabase, copy_project, scalar
@@ -45,7 +56,7 @@ def test_rollback_of_the_last_migration_and_migrate_again(empty_db: str, project
     migrate(empty_db, project)
     last = project.migration_files()[-1].stem
 
-    assert rollback(empty_db, project) == [last]
+    assert rollback(empty_db, project, yes=True, allow_data_loss=True, keep_functions=True).rolled_back == [last]
     assert status(empty_db, project).pending_migrations == [last]
     assert scalar(empty_db, "select count(*) from interview_deploy._yoyo_log where operation = 'rollback'") == 1
 
@@ -56,7 +67,8 @@ def test_rollback_of_the_last_migration_and_migrate_again(empty_db: str, project
 
 def test_rollback_undoes_what_a_migration_made(empty_db: str, project: Project) -> None:
     migrate(empty_db, project)
-    while (done := rollback(empty_db, project)) != ["0009_private_records"]:
+    while (done := rollback(empty_db, project, yes=True, allow_data_loss=True,
+                            keep_functions=True).rolled_back) != ["0009_private_records"]:
         assert done
     assert scalar(empty_db, "select to_regclass('interview_private.embed_keys')") is None
     assert migrate(empty_db, project).migrations_applied[0] == "0009_private_records"
@@ -135,7 +147,8 @@ def test_rolling_back_a_type_and_migrating_again_restores_the_functions_using_it
 ) -> None:
     migrate(empty_db, project)
     type_migration = "0011_request_field_rule_type"
-    while (done := rollback(empty_db, project)) != [type_migration]:
+    while (done := rollback(empty_db, project, yes=True, allow_data_loss=True,
+                            keep_functions=True).rolled_back) != [type_migration]:
         assert done  # roll back down to the migration that creates the type
     assert scalar(empty_db, "select to_regprocedure('interview_private.request_field_rule_list()')") is None
     assert "interview_private.request_field_rule_list.sql" in status(empty_db, project).drifted_functions
@@ -397,7 +410,8 @@ def test_status_and_doctor_after_rolling_back_migrations_are_answers_not_errors(
     # back to (and past) the latest migration whose rollback takes functions with it
     rolled = 0
     while "missing" not in {f.state for f in status(empty_db, project).functions}:
-        assert len(rollback(empty_db, project, count=1)) == 1
+        assert len(rollback(empty_db, project, count=1, yes=True, allow_data_loss=True,
+                            keep_functions=True).rolled_back) == 1
         rolled += 1
     assert 1 <= rolled < len(project.migration_files())
 
@@ -428,3 +442,126 @@ def test_a_function_someone_else_created_first_is_given_to_the_deployer(empty_db
         with psycopg.connect(empty_db, autocommit=True) as conn:
             conn.execute(f"drop owned by {role}")
             conn.execute(f"drop role {role}")
+
+
+# -- one transaction per upgrade (issue 22) -------------------------------------
+
+
+def _deployment(url: str) -> tuple[object, ...]:
+    return (scalar(url, "select array_agg(migration_id order by migration_id) from interview_deploy._yoyo_migration"),
+            scalar(url, "select array_agg(path || sha256 order by path) from interview_deploy.function_files"))
+
+
+def test_a_failing_function_file_rolls_back_the_migrations_of_the_same_upgrade(
+    empty_db: str, project: Project, tmp_path: Path
+) -> None:
+    copy = copy_project(project, tmp_path)
+    migrate(empty_db, copy)
+    before = _deployment(empty_db)
+    (copy.migrations_dir / "0099_new_table.sql").write_text("create table interview_private.new_table (id int);\n")
+    (copy.migrations_dir / "0099_new_table.rollback.sql").write_text("drop table interview_private.new_table;\n")
+    (copy.functions_dir / "interview_private.zz_broken.sql").write_text(
+        "create function interview_private.zz_broken() returns integer language plpgsql\n"
+        "set search_path = pg_catalog, pg_temp as $$\nbegin\n  retrun 1;\nend\n$$;\n")
+    with pytest.raises(DeployError, match="zz_broken.sql line"):
+        migrate(empty_db, copy)
+    assert scalar(empty_db, "select to_regclass('interview_private.new_table')") is None
+    assert _deployment(empty_db) == before
+
+
+def test_a_migration_that_must_run_outside_a_transaction_is_refused(
+    empty_db: str, project: Project, tmp_path: Path
+) -> None:
+    copy = copy_project(project, tmp_path)
+    (copy.migrations_dir / "0099_concurrently.sql").write_text(
+        "-- transactional: false\ncreate index concurrently on interview_private.idempotency_keys (created_at);\n")
+    with pytest.raises(DeployError, match="0099_concurrently must run outside a transaction"):
+        migrate(empty_db, copy)
+    assert scalar(empty_db, "select to_regclass('interview_deploy._yoyo_migration')") is None
+
+
+def test_a_lock_held_by_a_long_transaction_delays_the_upgrade_never_the_api(
+    empty_db: str, project: Project, tmp_path: Path
+) -> None:
+    copy = copy_project(project, tmp_path)
+    migrate(empty_db, copy)
+    (copy.migrations_dir / "0099_alter.sql").write_text(
+        "alter table public.merchants add column zz_note text;\n")
+    (copy.migrations_dir / "0099_alter.rollback.sql").write_text("alter table public.merchants drop column zz_note;\n")
+    with psycopg.connect(empty_db) as long_reader:
+        long_reader.execute("select count(*) from public.merchants")  # holds ACCESS SHARE until it ends
+        with pytest.raises(DeployError, match="not granted within 0.2s, 2 times"):
+            migrate(empty_db, copy, policy=LockPolicy(timeout=0.2, attempts=2))
+        # while the deploy waited, other sessions were never queued behind it for long
+        long_reader.rollback()
+    result = migrate(empty_db, copy, policy=LockPolicy(timeout=0.2, attempts=2))
+    assert result.migrations_applied == ["0099_alter"]
+
+
+def test_a_deleted_function_file_that_deployed_functions_call_is_refused_naming_them(
+    empty_db: str, project: Project, tmp_path: Path
+) -> None:
+    copy = copy_project(project, tmp_path)
+    (copy.functions_dir / "interview_private.zz_callee.sql").write_text(
+        "create function interview_private.zz_callee() returns integer language sql\n"
+        "set search_path = pg_catalog, pg_temp as $$ select 1 $$;\n")
+    (copy.functions_dir / "interview_private.zz_caller.sql").write_text(
+        "create function interview_private.zz_caller() returns integer language plpgsql\n"
+        "set search_path = pg_catalog, pg_temp as $$\nbegin\n  return interview_private.zz_callee();\nend\n$$;\n")
+    migrate(empty_db, copy)
+    (copy.functions_dir / "interview_private.zz_callee.sql").unlink()
+    with pytest.raises(DeployError, match=r"call interview_private.zz_callee: interview_private.zz_caller\(\)"):
+        migrate(empty_db, copy)
+    assert scalar(empty_db, "select interview_private.zz_caller()") == 1
+
+
+def test_migrate_plan_says_what_it_would_apply_and_changes_nothing(empty_db: str, project: Project) -> None:
+    first = plan(empty_db, project)
+    assert first.shim and first.migrations == [p.stem for p in project.migration_files()]
+    assert scalar(empty_db, "select count(*) from pg_namespace where nspname = 'interview_deploy'") == 0
+    migrate(empty_db, project)
+    assert plan(empty_db, project).nothing_to_do
+    done = subprocess.run([sys.executable, "-m", "interview_db", "migrate", "--plan", "--json",
+                           "--database-url", empty_db], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and json.loads(done.stdout)["nothing_to_do"] is True
+
+
+def test_a_function_that_goes_away_is_dropped_only_once_older_transactions_have_ended(
+    empty_db: str, project: Project, tmp_path: Path
+) -> None:
+    copy = copy_project(project, tmp_path)
+    for name in ("interview_private.zz_old", "public.zz_old_api"):
+        (copy.functions_dir / f"{name}.sql").write_text(
+            f"create function {name}() returns integer language sql\n"
+            "set search_path = pg_catalog, pg_temp as $$ select 1 $$;\n")
+    migrate(empty_db, copy)
+    for name in ("interview_private.zz_old", "public.zz_old_api"):
+        (copy.functions_dir / f"{name}.sql").unlink()
+    with psycopg.connect(empty_db) as older:
+        older.execute("select 1")  # a transaction that began before the upgrade, still open
+        result = migrate(empty_db, copy, policy=LockPolicy(drain_timeout=0.5))
+        assert result.functions_dropped == []
+        assert sorted(result.functions_left) == ["interview_private.zz_old()", "public.zz_old_api()"]
+        assert scalar(empty_db, "select to_regprocedure('interview_private.zz_old()') is not null")
+        # out of PostgREST's reach at once (an overload there would make calls ambiguous), not dropped
+        assert scalar(empty_db, "select to_regprocedure('public.zz_old_api()')") is None
+        assert scalar(empty_db, "select count(*) from pg_proc where pronamespace = 'interview_deploy'::regnamespace") == 1
+    again = migrate(empty_db, copy)
+    assert sorted(again.functions_dropped) == ["interview_private.zz_old()", "public.zz_old_api()"]
+    assert scalar(empty_db, "select count(*) from pg_proc where pronamespace = 'interview_deploy'::regnamespace") == 0
+    assert scalar(empty_db, "select to_regprocedure('interview_private.zz_old()')") is None
+    assert status(empty_db, copy).drift == []
+
+
+def test_two_deleted_files_that_call_each_other_go_together(empty_db: str, project: Project, tmp_path: Path) -> None:
+    copy = copy_project(project, tmp_path)
+    (copy.functions_dir / "public.zz_a.sql").write_text(
+        "create function public.zz_a() returns integer language plpgsql\n"
+        "set search_path = pg_catalog, pg_temp as $$\nbegin\n  return public.zz_b();\nend\n$$;\n")
+    (copy.functions_dir / "public.zz_b.sql").write_text(
+        "create function public.zz_b() returns integer language plpgsql\n"
+        "set search_path = pg_catalog, pg_temp as $$\nbegin\n  return public.zz_a();\nend\n$$;\n")
+    migrate(empty_db, copy)
+    (copy.functions_dir / "public.zz_a.sql").unlink()
+    (copy.functions_dir / "public.zz_b.sql").unlink()
+    assert sorted(migrate(empty_db, copy).functions_dropped) == ["public.zz_a()", "public.zz_b()"]

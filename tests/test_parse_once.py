@@ -22,6 +22,7 @@ READERS = {
     "interview_private.assert_valid_request",
     "interview_private.request_warnings",  # part of the validation: what it ignored or adjusted
     "interview_private.parse_request",
+    "interview_private.parse_request_texts",  # part of the parse: the plain texts, generated from the rules
 }
 # The functions that hand the body on, reading nothing in it (the limits are checked on
 # the parameters before the body is built, by interview_private.assert_body_limits).

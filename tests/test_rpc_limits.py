@@ -262,6 +262,23 @@ def test_each_text_is_accepted_at_its_length_limit_and_refused_one_past_it(
     refused(db, response, path, before)
 
 
+def test_every_text_field_of_the_rules_is_accepted_at_its_limit_and_refused_one_past_it(
+    db: TestDatabase, owner: User
+) -> None:
+    # from the rule table itself: a new text field of the body is covered without a line here
+    rules = db.admin.execute(
+        "select field, max_length from interview_private.request_field_rules() "
+        "where scope = 'body' and kind = 'text' and max_length is not null and pattern is null order by ordinal"
+    ).fetchall()
+    assert len(rules) >= 10
+    for rule in rules:
+        field, limit = rule["field"], rule["max_length"]
+        accepted = db.rpc(minimal_body(**{field: "k" * limit}), owner)
+        assert accepted.status == 200, (field, accepted.body)
+        before = db.counts()
+        refused(db, db.rpc(minimal_body(**{field: "k" * (limit + 1)}), owner), field, before)
+
+
 @pytest.mark.parametrize(("make", "count", "path"), [
     (lambda n: minimal_body(tags=[f"tag {i}" for i in range(n)]), 100, "tags"),
     (lambda n: minimal_body(questions=[{"question": "Q?", "question_alternatives": [f"A{i}" for i in range(n)]}]),

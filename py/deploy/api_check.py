@@ -103,6 +103,10 @@ def probes(merchant_id: str, template_id: str | None, language: str | None) -> l
         Probe("webhook_endpoint_create", "a valid endpoint", "owner", {"url": "https://hooks.example.com/doctor-probe"}, 200),
         Probe("webhook_endpoint_update", "an unknown endpoint", "owner", {"endpoint_id": str(uuid.uuid4()), "enabled": False}, 404),
         Probe("webhook_endpoint_rotate_secret", "an unknown endpoint", "owner", {"endpoint_id": str(uuid.uuid4())}, 404),
+        Probe("webhook_endpoint_delete", "an unknown endpoint", "owner", {"endpoint_id": str(uuid.uuid4())}, 404),
+        Probe("webhook_endpoint_test", "an unknown endpoint", "owner", {"endpoint_id": str(uuid.uuid4())}, 404),
+        Probe("webhook_endpoint_deliveries", "an unknown endpoint", "owner", {"endpoint_id": str(uuid.uuid4())}, 404),
+        Probe("webhook_delivery_replay", "an unknown delivery", "owner", {"delivery_id": str(uuid.uuid4())}, 404),
     ]
     return found
 

@@ -26,9 +26,11 @@ from .disposable import deploy, deployed_local_database
 from .doctor import diagnose
 from .lint import lint_files
 from .localdb import LocalPostgresError
-from .migrations import migrate, rollback, status
+from .migrations import LockPolicy, RollbackResult, UpgradePlan, migrate, plan, rollback, status
 from .onboarding import ROLES, OnboardingError, add_member, add_merchant, list_members, list_merchants
 from .field_rules import read_rules
+from .generated_files import generate_all
+from .generated_files import out_of_date as generated_out_of_date
 from .openapi import generate as generate_openapi
 from .project import RPC_NAME, Project, ProjectNotFound, find_project
 from .quick_check import FILE_NAME as QUICK_CHECK_FILE
@@ -207,16 +209,34 @@ def main(ctx: click.Context) -> None:
 @main.command("migrate")
 @database_url_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def migrate_command(database_url: str, as_json: bool) -> None:
+@click.option("--plan", "plan_only", is_flag=True, help="Print what it would apply, in order, and change nothing.")
+@click.option("--verbose", is_flag=True, help="Also name every migration and function file as it is applied.")
+@click.option("--lock-timeout", type=click.FloatRange(0.001), default=LockPolicy.timeout, show_default=True,
+              metavar="SECONDS", help="Longest wait for one lock; the upgrade then rolls back and tries again.")
+@click.option("--lock-attempts", type=click.IntRange(1), default=LockPolicy.attempts, show_default=True,
+              help="How many times the upgrade's transaction is tried when a lock is not granted in time.")
+def migrate_command(database_url: str, as_json: bool, plan_only: bool, verbose: bool, lock_timeout: float,
+                    lock_attempts: int) -> None:
     """Apply the shim (plain PostgreSQL only), pending migrations and changed function files.
+
+    Every pending migration and every changed function file are applied in one
+    transaction: other sessions see the old release or the new one, never a mix,
+    and a failure (or a killed migrate) leaves the old release as it was.
 
     \b
     Example:
+      interview-db migrate --database-url postgresql://postgres@127.0.0.1:5432/app --plan
       interview-db migrate --database-url postgresql://postgres@127.0.0.1:5432/app
     """
     project = _project()
+    if plan_only:
+        with _errors_as_messages(database_url, "migrate --plan"):
+            planned = plan(database_url, project)
+        _print_plan(planned, as_json)
+        return
+    policy = LockPolicy(timeout=lock_timeout, attempts=lock_attempts)
     with _errors_as_messages(database_url, "migrate"):
-        result = migrate(database_url, project, progress=_progress(to_stderr=as_json))
+        result = migrate(database_url, project, progress=_migrate_progress(as_json, verbose), policy=policy)
     if as_json:
         _emit_json(asdict(result))
         return
@@ -225,14 +245,16 @@ def migrate_command(database_url: str, as_json: bool) -> None:
         click.echo(f"  Supabase shim applied ({result.pgcrypto})")
     if result.broke_stale_lock:
         click.echo(f"  {result.broke_stale_lock}")
-    for mid in result.migrations_applied:
-        click.echo(f"  applied migration {mid}")
+    if result.migrations_applied:
+        click.echo(f"  applied {len(result.migrations_applied)} migration(s), up to {result.migrations_applied[-1]}")
     for mid in result.checksums_recorded:
         click.echo(f"  recorded checksum of migration {mid} (applied before checksums were kept)")
-    for name in result.functions_applied:
-        click.echo(f"  applied function file {name}")
+    if result.functions_applied:
+        click.echo(f"  applied {len(result.functions_applied)} function file(s)")
     for signature in result.functions_dropped:
         click.echo(f"  dropped function {signature} (no file in sql/functions defines it)")
+    for signature in result.functions_left:
+        click.echo(f"  kept function {signature} until the next migrate (older transactions still ran)")
     for repair in result.repaired:
         click.echo(f"  repaired drift: {repair}")
     for item in result.left_alone:
@@ -241,6 +263,45 @@ def migrate_command(database_url: str, as_json: bool) -> None:
         click.secho("Nothing to do: the database is up to date.", fg="green")
     else:
         click.secho("Done.", fg="green")
+
+
+def _migrate_progress(to_stderr: bool, verbose: bool) -> Any:
+    """One line per phase; every file applied only with --verbose."""
+    report = _progress(to_stderr)
+
+    def phase(message: str) -> None:
+        if verbose or not message.startswith(("applying ", "dropping ", "rolling back ")):
+            report(message)
+
+    return phase
+
+
+def _print_plan(planned: UpgradePlan, as_json: bool) -> None:
+    if as_json:
+        _emit_json({**asdict(planned), "nothing_to_do": planned.nothing_to_do})
+        return
+    click.echo(f"Database {planned.database}: " + ("Supabase" if planned.supabase else "plain PostgreSQL"))
+    if planned.nothing_to_do:
+        click.secho("Nothing to do: the database is up to date.", fg="green")
+        return
+    step = 0
+    if planned.shim:
+        step += 1
+        click.echo(f"{step}. apply the Supabase shim (plain PostgreSQL)")
+    step += 1
+    click.echo(f"{step}. in one transaction:")
+    for repair in planned.repairs:
+        click.echo(f"     repair {repair}")
+    for mid in planned.migrations:
+        click.echo(f"     migration {mid}")
+    for f in planned.function_files:
+        click.echo(f"     function file {f['path']} ({f['state']})")
+    if planned.drop_after_commit:
+        step += 1
+        click.echo(f"{step}. once every transaction older than the commit has ended, drop:")
+        for signature in planned.drop_after_commit:
+            click.echo(f"     {signature}")
+    click.echo("Nothing was changed (--plan).")
 
 
 @main.command("seed")
@@ -321,23 +382,49 @@ def status_command(database_url: str, as_json: bool) -> None:
 @database_url_option
 @click.option("--count", default=1, show_default=True, type=click.IntRange(1),
               help="How many of the newest migrations to roll back.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (an error too).")
-def rollback_command(database_url: str, count: int, as_json: bool) -> None:
-    """Roll back the newest applied migration(s).
+@click.option("--yes", is_flag=True, help="Do it (without it: print the plan and change nothing).")
+@click.option("--allow-data-loss", is_flag=True, help="Also drop tables that hold rows.")
+@click.option("--functions-from", type=click.Path(file_okay=False, exists=True, path_type=Path), metavar="DIR",
+              help="A tree (sql/) of the release it goes back to, when git history is not at hand.")
+@click.option("--keep-functions", is_flag=True,
+              help="Leave today's functions deployed (they may call what the rollback removes).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (an error too); the plan goes to stderr.")
+def rollback_command(database_url: str, count: int, yes: bool, allow_data_loss: bool,
+                     functions_from: Path | None, keep_functions: bool, as_json: bool) -> None:
+    """Roll back the newest applied migration(s), in one transaction.
+
+    Prints the plan and the rows of every table it would drop; changes nothing
+    without --yes, and drops no table holding rows without --allow-data-loss.
 
     \b
     Example:
       interview-db rollback --database-url "$DATABASE_URL" --count 1
+      interview-db rollback --database-url "$DATABASE_URL" --count 1 --yes
     """
     project = _project()
+
+    def show(planned: RollbackResult) -> None:
+        lines = [f"Plan: roll back {len(planned.migrations)} migration(s), newest first, in one transaction:"]
+        lines += [f"  {mid}" for mid in planned.migrations]
+        lines += [f"  drops table {table}: {rows} row(s)" for table, rows in planned.tables.items()]
+        lines.append(f"  then deploys the function files of schema {planned.target or 'none'} "
+                     f"(from {planned.functions_from})")
+        click.echo("\n".join(lines), err=as_json)
+
     with _errors_as_messages(database_url, "rollback"):
-        done = rollback(database_url, project, count=count, progress=_progress(to_stderr=as_json))
+        done = rollback(database_url, project, count=count, progress=_migrate_progress(as_json, False), yes=yes,
+                        allow_data_loss=allow_data_loss, on_plan=show, functions_from=functions_from,
+                        keep_functions=keep_functions)
     if as_json:
-        _emit_json({"rolled_back": done})
+        _emit_json(asdict(done))
         return
-    for mid in done:
-        click.echo(f"  rolled back {mid}")
-    click.secho("Done.", fg="green")
+    lost = sum(done.tables.values())
+    click.secho(f"Rolled back {len(done.rolled_back)} migration(s) ({', '.join(done.rolled_back)}) to schema "
+                f"{done.target or 'none'}; dropped {len(done.tables)} table(s) holding {lost} row(s); applied "
+                f"{len(done.functions_applied)} function file(s) of that release, dropped "
+                f"{len(done.functions_dropped)} function(s) it does not define"
+                + (f", {len(done.functions_left)} left for the next migrate" if done.functions_left else "") + ".",
+                fg="green")
 
 
 @main.group("merchant")
@@ -696,6 +783,65 @@ def quick_check_command(database_url: str | None, write: bool, check: bool, as_j
             _emit_json({"text": text})
         else:
             click.echo(text, nl=False)
+
+
+@main.command("generate")
+@click.option("--database-url", envvar="DATABASE_URL", metavar="URL",
+              help="Read the rules from this deployed database (or $DATABASE_URL) instead of a disposable local "
+                   "PostgreSQL.")
+@click.option("--write", is_flag=True, help="Write every generated file (the default only lists them).")
+@click.option("--check", is_flag=True, help="Compare every generated file with its checked-in text; exit 1 naming "
+                                            "those that differ.")
+@click.option("--json", "as_json", is_flag=True, help="Say what was done as JSON (an error too).")
+def generate_command(database_url: str | None, write: bool, check: bool, as_json: bool) -> None:
+    """Regenerate every file generated from the rule table, or check them all.
+
+    The rule table interview_private.request_field_rules() is the one list of the
+    request's fields. Generated from it and checked in: the RPC's named signature
+    (sql/functions/public.job_interview_create_from_array.sql), the quick check
+    (sql/functions/interview_private.passes_field_rules.sql), the parse of the
+    plain texts (sql/functions/interview_private.parse_request_texts.sql), the
+    OpenAPI document and the TypeScript types. Run it after any change of the
+    rules or of the request's type.
+
+    \b
+    Example:
+      interview-db generate --write
+      interview-db generate --check
+    """
+    if write and check:
+        raise click.UsageError("give --write or --check, not both")
+    project = _project()
+    texts: dict[Path, str] = {}
+
+    def produce(conn: psycopg.Connection) -> str:
+        try:
+            texts.update(generate_all(conn, project))
+        except (LookupError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        return ""
+
+    _from_deployed_database(database_url, project, "generate", produce)
+    shown = [str(path.relative_to(project.root)) for path in texts]
+    if check:
+        stale = [str(path.relative_to(project.root)) for path in generated_out_of_date(project, texts)]
+        if stale:
+            raise click.ClickException(f"out of date: {', '.join(stale)}: run `interview-db generate --write`")
+        if as_json:
+            _emit_json({"paths": shown, "up_to_date": True})
+        else:
+            click.secho(f"{len(shown)} generated files are up to date.", fg="green")
+    elif write:
+        for path, text in texts.items():
+            _write(path, text)
+        if as_json:
+            _emit_json({"written": shown})
+        else:
+            click.secho(f"Wrote {', '.join(shown)}.", fg="green", err=True)
+    elif as_json:
+        _emit_json({"paths": shown})
+    else:
+        click.echo("\n".join(shown))
 
 
 @main.command("typescript")

@@ -2,10 +2,12 @@
 
 A function is known by its signature, not by the file that defines it: moving
 a function to another file, or renaming a file, never drops it. The whole
-function phase of a deployment runs in one transaction, so the database has
-either all the new definitions or all the old ones; an error names the file
-and line. ``dependency_order`` is the one order both ``migrate`` and
-``export-supabase`` use.
+function phase runs inside the upgrade's one transaction (migrations.py), so the
+database has either all the new definitions or all the old ones; an error names
+the file and line. A function no file defines any more is not dropped there:
+``deploy`` checks nothing calls it, moves a public one out of PostgREST's reach,
+and leaves the drop to the upgrade's second step. ``dependency_order`` is the
+one order both ``migrate`` and ``export-supabase`` use.
 
 Bookkeeping (schema interview_deploy): ``function_files`` holds, per file, the
 checksum it was applied with and the signatures it defined then. A file runs
@@ -15,6 +17,7 @@ catalog drifted from what was deployed (see drift.py).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Callable, Iterable
@@ -33,6 +36,7 @@ from .project import Project
 from .shim import MIGRATION_SEARCH_PATH
 
 BOOKKEEPING_SCHEMA = "interview_deploy"
+API_SCHEMA = "public"  # the schema PostgREST exposes
 _INPUT_MODES = {
     FunctionParameterMode.FUNC_PARAM_IN,
     FunctionParameterMode.FUNC_PARAM_INOUT,
@@ -240,10 +244,40 @@ def ensure_bookkeeping(conn: psycopg.Connection) -> None:
               sha256 text not null,
               functions text[] not null default '{{}}',
               applied_at timestamptz not null default now()
+            );
+            create table if not exists {schema}.pending_drops (
+              signature text primary key,
+              location text not null,
+              recorded_at timestamptz not null default now()
             )
             """
         ).format(schema=sql.Identifier(BOOKKEEPING_SCHEMA))
     )
+
+
+def record_pending_drops(conn: psycopg.Connection, deferred: dict[str, str]) -> None:
+    """Inside the upgrade's transaction: the functions its second step drops, so that
+    a run that dies before (or whose wait times out) leaves them for the next one."""
+    for signature, location in deferred.items():
+        conn.execute(
+            sql.SQL("insert into {}.pending_drops (signature, location) values (%s, %s) "
+                    "on conflict (signature) do update set location = excluded.location").format(
+                sql.Identifier(BOOKKEEPING_SCHEMA)), (signature, location))
+
+
+def pending_drops(conn: psycopg.Connection) -> dict[str, str]:
+    """Functions an upgrade left to drop (signature -> where it is now), minus any a
+    function file defines again since."""
+    rows = conn.execute(
+        sql.SQL("select d.signature, d.location from {schema}.pending_drops as d where not exists ("
+                "select 1 from {schema}.function_files as f where d.location = any(f.functions)) order by 1").format(
+            schema=sql.Identifier(BOOKKEEPING_SCHEMA))).fetchall()
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def forget_pending_drop(conn: psycopg.Connection, signature: str) -> None:
+    conn.execute(sql.SQL("delete from {}.pending_drops where signature = %s").format(
+        sql.Identifier(BOOKKEEPING_SCHEMA)), (signature,))
 
 
 def file_records(conn: psycopg.Connection) -> dict[str, FileRecord]:
@@ -321,7 +355,9 @@ def plan(
 @dataclass
 class FunctionPhase:
     applied: list[str] = field(default_factory=list)
-    dropped: list[str] = field(default_factory=list)
+    # no file defines them: signature -> where it is until the drop after the commit (public
+    # ones are retired into the bookkeeping schema, the others stay in place)
+    deferred: dict[str, str] = field(default_factory=dict)
 
 
 def _error(file: FunctionFile, statement: Statement, exc: psycopg.Error) -> FunctionFileError:
@@ -336,6 +372,59 @@ def _error(file: FunctionFile, statement: Statement, exc: psycopg.Error) -> Func
     where = re.search(r"PL/pgSQL function .* (line \d+)", context) or re.search(r"(near line \d+)", context)
     detail = f" (function body {where.group(1)})" if where else ""
     return FunctionFileError(f"{file.label} line {line}: {message}{detail}")
+
+
+def exists(conn: psycopg.Connection, signature: str) -> bool:
+    return conn.execute("select pg_catalog.to_regprocedure(%s) is not null", (signature,)).fetchone() == (True,)
+
+
+def drop(conn: psycopg.Connection, signature: str, why: str) -> None:
+    """Drop one function (its catalog signature); a clear error when objects depend on it."""
+    _drop(conn, signature, why)
+
+
+def _check_droppable(conn: psycopg.Connection, signature: str) -> None:
+    """Drop and restore at once (a savepoint): fails now, inside the upgrade's
+    transaction, when something depends on a function the second step would drop."""
+    with contextlib.suppress(_Undo):
+        with conn.transaction():
+            _drop(conn, signature, "is defined by no file in sql/functions any more")
+            raise _Undo
+
+
+def retire(conn: psycopg.Connection, signature: str) -> str:
+    """Move a function out of the API's reach without dropping it: renamed into the
+    bookkeeping schema (no API grants), it keeps its oid, so a call already inside it
+    (or holding a plan that names it) finishes; no new call can resolve it. Returns its
+    signature there, for the drop once no call can be inside it."""
+    oid = conn.execute("select pg_catalog.to_regprocedure(%s)::oid", (signature,)).fetchone()[0]  # type: ignore[index]
+    conn.execute(sql.SQL("alter function {} rename to {}").format(sql.SQL(signature), sql.Identifier(f"retired_{oid}")))
+    renamed = conn.execute("select %s::oid::regprocedure::text", (oid,)).fetchone()[0]  # type: ignore[index]
+    conn.execute(sql.SQL("alter function {} set schema {}").format(sql.SQL(renamed), sql.Identifier(BOOKKEEPING_SCHEMA)))
+    return str(conn.execute("select %s::oid::regprocedure::text", (oid,)).fetchone()[0])  # type: ignore[index]
+
+
+class _Undo(Exception):
+    pass
+
+
+# A deployed function's body that names another: schema.name( or "schema"."name"(
+_CALLERS_SQL = """
+select p.oid::regprocedure::text
+from pg_catalog.pg_proc as p join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+where n.nspname not in ('pg_catalog', 'information_schema')
+  and p.oid::regprocedure::text <> all(%s)
+  and p.prosrc operator(pg_catalog.~*) %s
+order by 1
+"""
+
+
+def callers(conn: psycopg.Connection, name: str, going: list[str]) -> list[str]:
+    """Deployed functions (other than ``going``) whose body names ``name`` (schema.name)
+    followed by ``(``: a scan of pg_proc.prosrc, quoted or not, any case."""
+    schema, _, bare = name.partition(".")
+    pattern = (rf'(^|[^\w."])"?{re.escape(schema)}"?\s*\.\s*"?{re.escape(bare)}"?\s*\(')
+    return [str(r[0]) for r in conn.execute(_CALLERS_SQL, (going, pattern)).fetchall()]
 
 
 def _drop(conn: psycopg.Connection, signature: str, why: str) -> None:
@@ -423,6 +512,8 @@ def deploy(
                 with conn.transaction():
                     _run_file(conn, file)
             except _FileFailed as failed:
+                if isinstance(failed.exc, psycopg.errors.LockNotAvailable):
+                    raise failed.exc from None  # the upgrade tries again
                 if failed.exc.sqlstate not in _DEFERRABLE_SQLSTATES:
                     raise _error(failed.file, failed.statement, failed.exc) from None
                 deferred.append((file, failed))
@@ -442,11 +533,26 @@ def deploy(
             defined[file.name] = records[file.name].functions
     everything = {s for signatures in defined.values() for s in signatures}
     names = package_function_names(function_plan.files) + [s.split("(")[0] for r in records.values() for s in r.functions]
-    for signature in live_signatures(conn, sorted(set(names))):
-        if signature not in everything:
-            progress(f"dropping {signature}: no file in sql/functions defines it")
-            _drop(conn, signature, "is defined by no file in sql/functions any more")
-            phase.dropped.append(signature)
+    going = [s for s in live_signatures(conn, sorted(set(names))) if s not in everything]
+    kept_names = {s.split("(")[0] for s in everything}
+    for signature in going:
+        name = signature.split("(")[0]
+        if name not in kept_names:  # the name goes away: nothing deployed may still call it
+            calling = callers(conn, name, going)
+            if calling:
+                raise DeployError(
+                    f"{signature} is defined by no file in sql/functions any more, but deployed function(s) "
+                    f"call {name}: {', '.join(calling)}; restore its file or change the callers first; "
+                    "nothing was changed"
+                )
+        _check_droppable(conn, signature)
+    for signature in going:  # checked all first: a retired function no longer has its name
+        # An old overload next to the new one makes calls ambiguous (PostgREST's 300
+        # PGRST203 in public, 42725 "is not unique" for a call with defaults), so it is
+        # retired now, and so is every public one. A function whose name goes away
+        # stays where it is, for old code still running to find it by name.
+        ambiguous = signature.split("(")[0] in kept_names or signature.startswith(f"{API_SCHEMA}.")
+        phase.deferred[signature] = retire(conn, signature) if ambiguous else signature
 
     table = sql.Identifier(BOOKKEEPING_SCHEMA)
     conn.execute(sql.SQL("delete from {}.function_files").format(table))

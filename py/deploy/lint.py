@@ -73,7 +73,15 @@ def _function_signature(stmt: ast.CreateFunctionStmt) -> str:
 _OTHER_SCHEMA_NAME = re.compile(r"\b(?:public|interview_private|interview_access|interview_deploy|auth|extensions)\.\w+")
 
 
+_FIELD_ASSIGNMENT = re.compile(r"^\s*(\w+)\.\w+\s*:=", re.MULTILINE)
+
+
 def _for_plpgsql_parser(statement: str) -> str:
+    # The parser cannot look up the project's types: they parse as text, except that a
+    # variable whose fields are assigned (v_request.name := ...) is of a composite type
+    # and parses as a record.
+    for variable in set(_FIELD_ASSIGNMENT.findall(statement)):
+        statement = re.sub(rf"(\b{variable}\s+){_OTHER_SCHEMA_NAME.pattern}(\s*;)", r"\1record\2", statement)
     return _OTHER_SCHEMA_NAME.sub("pg_catalog.text", statement)
 
 

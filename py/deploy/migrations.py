@@ -8,8 +8,17 @@ migration (so an edited migration is caught). yoyo connects through
 ``db.connect`` like everything else (keyword DSNs, percent-encoded names and
 multi-host URLs work, and no URL is parsed twice).
 
-Each migration is applied and marked in one transaction, so a run that dies in
-the middle leaves the database as it was before that migration. Before anything
+An upgrade is one transaction: every pending migration (yoyo runs on the
+deploying session, so its steps are savepoints and its bookkeeping rows are
+written in the same transaction, and ``status``/``rollback`` read them as ever),
+then every changed function file, then the catalog's fingerprint. Other
+sessions see the old release or the new one; a run that fails or dies leaves
+the old release. Locks are taken with ``lock_timeout`` and the transaction is
+tried again a bounded number of times (LockPolicy). Functions that no file
+defines any more are dropped in a second step, once every transaction older
+than the commit has ended (public ones are moved out of PostgREST's reach in
+the first). A rollback is one transaction too, and deploys the function files
+of the release it goes back to (releases.py). Before anything
 is applied, ``migrate`` refuses a database it would damage: one deployed by
 ``supabase db push``, one that applied migrations this checkout does not have
 (a newer release), one whose pgcrypto lives outside ``extensions``, and a tree
@@ -21,6 +30,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import sys
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +39,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pglast
+import pglast.ast
+import pglast.enums
 import psycopg
 from psycopg import sql
 from yoyo import read_migrations
@@ -36,7 +50,7 @@ from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
 from yoyo.connections import parse_uri
 from yoyo.migrations import Migration, default_migration_table
 
-from . import drift, exposure, functions
+from . import drift, exposure, functions, releases
 from .db import DeployError, connect, database_error, describe_url
 from .functions import BOOKKEEPING_SCHEMA, FunctionFile, read_function_files
 from .project import Project
@@ -90,7 +104,8 @@ class MigrateResult:
     migrations_applied: list[str] = field(default_factory=list)
     checksums_recorded: list[str] = field(default_factory=list)
     functions_applied: list[str] = field(default_factory=list)
-    functions_dropped: list[str] = field(default_factory=list)
+    functions_dropped: list[str] = field(default_factory=list)  # after every older transaction ended
+    functions_left: list[str] = field(default_factory=list)  # old ones kept: older transactions ran on
     repaired: list[str] = field(default_factory=list)  # drift put back as deployed
     left_alone: list[str] = field(default_factory=list)  # exposure through objects not the package's (exposure.py)
     fingerprint_recorded: bool = False
@@ -102,6 +117,7 @@ class MigrateResult:
             or self.migrations_applied
             or self.functions_applied
             or self.functions_dropped
+            or self.functions_left
             or self.checksums_recorded
             or self.repaired
         )
@@ -211,25 +227,31 @@ def _ensure_bookkeeping(conn: psycopg.Connection) -> None:
 
 
 class _Backend(PostgresqlPsycopgBackend):
-    """yoyo's psycopg backend on a connection made by db.connect."""
+    """yoyo's psycopg backend on the deploying connection (made by db.connect).
 
-    conninfo = ""
+    yoyo then shares the session that holds the advisory lock, and its
+    bookkeeping (``_yoyo_migration``, ``_yoyo_log``) is written inside the
+    upgrade's one transaction: a nested ``backend.transaction()`` is a savepoint."""
+
+    shared: psycopg.Connection | None = None
 
     def connect(self, dburi: object) -> psycopg.Connection:
         self.schema = BOOKKEEPING_SCHEMA
-        return connect(self.conninfo)
+        assert self.shared is not None
+        return self.shared
 
 
 @contextmanager
-def _yoyo(url: str) -> Iterator[DatabaseBackend]:
-    backend_class = type("Backend", (_Backend,), {"conninfo": url})
+def _yoyo(conn: psycopg.Connection) -> Iterator[DatabaseBackend]:
+    backend_class = type("Backend", (_Backend,), {"shared": conn})
     backend = backend_class(parse_uri(f"postgresql+psycopg:///interview?schema={BOOKKEEPING_SCHEMA}"),
                             default_migration_table)
     try:
         backend.init_database()
         yield backend
     finally:
-        backend.connection.close()
+        if not conn.closed and not conn.broken:
+            conn.execute("reset search_path")  # yoyo set it for the session
 
 
 def _break_stale_yoyo_lock(backend: DatabaseBackend) -> str | None:
@@ -334,28 +356,109 @@ def _process_steps(backend: DatabaseBackend, migration: Migration, direction: st
     backend.execute(f"set local search_path = {BOOKKEEPING_SCHEMA}")
 
 
-def _apply_migration(backend: DatabaseBackend, migration: Migration) -> None:
-    """Apply, mark and checksum one migration in a single transaction."""
-    with backend.transaction():
-        _process_steps(backend, migration, "apply")
-        backend.log_migration(migration, "apply")
+def _step(backend: DatabaseBackend, migration: Migration, direction: str) -> None:
+    """Apply (or roll back), mark (or unmark) and checksum one migration, inside the
+    caller's transaction (yoyo's nested transactions are savepoints)."""
+    try:
+        _process_steps(backend, migration, direction)
+    except psycopg.errors.LockNotAvailable:
+        raise  # the whole transaction is tried again
+    except psycopg.Error as exc:
+        what = (f"migration {migration.id} failed and was rolled back, with the whole upgrade" if direction == "apply"
+                else f"rollback of {migration.id} failed and was undone, with the whole rollback")
+        raise DeployError(f"{what}: {exc.diag.message_primary or exc}") from None
+    backend.log_migration(migration, direction)
+    if direction == "apply":
         backend.mark_one(migration, log=False)
         backend.execute(
             f"insert into {BOOKKEEPING_SCHEMA}.migration_checksums (migration_id, sha256) values (:id, :sha) "
             "on conflict (migration_id) do update set sha256 = excluded.sha256, recorded_at = now()",
             {"id": migration.id, "sha": sha256_file(Path(migration.path))},
         )
-
-
-def _rollback_migration(backend: DatabaseBackend, migration: Migration) -> None:
-    with backend.transaction():
-        _process_steps(backend, migration, "rollback")
-        backend.log_migration(migration, "rollback")
+    else:
         backend.unmark_one(migration, log=False)
-        backend.execute(
-            f"delete from {BOOKKEEPING_SCHEMA}.migration_checksums where migration_id = :id",
-            {"id": migration.id},
-        )
+        backend.execute(f"delete from {BOOKKEEPING_SCHEMA}.migration_checksums where migration_id = :id",
+                        {"id": migration.id})
+
+
+def refuse_untransactional(migrations: list[Migration]) -> None:
+    """An upgrade is one transaction: a migration that must run outside one
+    (yoyo's ``-- transactional: false``) cannot be part of it."""
+    for migration in migrations:
+        migration.load()
+        if not migration.use_transactions:
+            raise DeployError(
+                f"migration {migration.id} must run outside a transaction (transactional: false), and every "
+                "upgrade runs as one transaction so that no caller sees half of it; such migrations are not "
+                "supported yet: split it into a transactional migration; nothing was changed"
+            )
+
+
+@dataclass(frozen=True)
+class LockPolicy:
+    """How an upgrade takes its locks: never wait more than ``timeout`` seconds
+    for one (so API calls never queue behind a deploy that waits), and try the
+    whole transaction again up to ``attempts`` times."""
+
+    timeout: float = 5.0
+    attempts: int = 5
+    drain_timeout: float = 60.0  # how long the second step waits for older transactions
+
+
+def _in_one_transaction(
+    conn: psycopg.Connection, backend: DatabaseBackend, policy: LockPolicy, progress: Progress,
+    work: Callable[[], None], what: str,
+) -> int:
+    """Run ``work`` in one transaction with ``lock_timeout``; retry when a lock is not granted.
+
+    Returns the attempt that committed. Any other error rolls everything back."""
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            with backend.transaction():
+                conn.execute("select pg_catalog.set_config('lock_timeout', %s, true)",
+                             (f"{max(1, int(policy.timeout * 1000))}ms",))
+                work()
+            return attempt
+        except psycopg.errors.LockNotAvailable as exc:
+            if attempt == policy.attempts:
+                raise DeployError(
+                    f"{what}: a lock was not granted within {policy.timeout:g}s, {attempt} times "
+                    f"({exc.diag.message_primary or exc}); a long transaction holds it. Nothing was changed; "
+                    "run it again later or with a longer --lock-timeout"
+                ) from None
+            progress(f"a lock was not granted within {policy.timeout:g}s (attempt {attempt} of "
+                     f"{policy.attempts}): rolled back, trying again")
+            time.sleep(min(0.2 * 2 ** attempt, 3.0))
+    raise AssertionError("unreachable")
+
+
+_OLDER_TRANSACTIONS_SQL = """
+select l.virtualxid
+from pg_catalog.pg_locks as l join pg_catalog.pg_stat_activity as a on a.pid = l.pid
+where l.locktype = 'virtualxid' and l.granted and l.mode = 'ExclusiveLock'
+  and l.pid <> pg_catalog.pg_backend_pid() and a.datname = pg_catalog.current_database()
+  and a.backend_type = 'client backend'  -- a call comes from a client; autovacuum never runs our functions
+"""
+
+
+def wait_for_older_transactions(conn: psycopg.Connection, timeout: float, progress: Progress = _quiet) -> bool:
+    """Wait until every transaction of this database that is running now has ended
+    (as CREATE INDEX CONCURRENTLY waits out older snapshots: by their virtual
+    transaction ids). ``conn`` must be in autocommit. False when ``timeout`` passed."""
+    older = {str(r[0]) for r in conn.execute(_OLDER_TRANSACTIONS_SQL).fetchall()}
+    deadline = time.monotonic() + timeout
+    told = False
+    while older:
+        older &= {str(r[0]) for r in conn.execute(_OLDER_TRANSACTIONS_SQL).fetchall()}
+        if not older:
+            break
+        if time.monotonic() > deadline:
+            return False
+        if not told and time.monotonic() > deadline - timeout + 1:
+            progress(f"waiting for {len(older)} transaction(s) that began before the upgrade to end")
+            told = True
+        time.sleep(0.05)
+    return True
 
 
 # -- drift -----------------------------------------------------------------
@@ -425,26 +528,75 @@ def _refuse_pushed(conn: psycopg.Connection, what: str) -> None:
         )
 
 
-def migrate(url: str, project: Project, progress: Progress = _quiet) -> MigrateResult:
-    """Bring the database up to date: shim when needed, migrations, function files; repair drift."""
+def migrate(
+    url: str, project: Project, progress: Progress = _quiet, policy: LockPolicy | None = None,
+) -> MigrateResult:
+    """Bring the database up to date: shim when needed, then every pending migration
+    and every changed function file in one transaction; repair drift; then drop, once
+    no call can be inside them, the functions whose signatures went away."""
+    policy = policy or LockPolicy()
     result = MigrateResult(database=describe_url(url))
     migrations, files, scope = _read(project)
     with connect(url) as conn:
         try:
             with migrate_lock(conn, progress) as waited:
                 result.waited_for_lock = waited
-                _migrate(conn, url, project, migrations, files, scope, result, progress)
+                _migrate(conn, project, migrations, files, scope, result, progress, policy)
         except psycopg.Error as exc:
             raise database_error(exc, url, "migrate") from exc
     return result
 
 
-def _migrate(
-    conn: psycopg.Connection, url: str, project: Project, migrations: Any, files: list[FunctionFile],
-    scope: drift.Scope, result: MigrateResult, progress: Progress,
-) -> None:
+@dataclass
+class UpgradePlan:
+    """What ``migrate`` would do, in order; nothing is changed to find out."""
+
+    database: str = ""
+    supabase: bool = False
+    shim: bool = False  # the Supabase shim first (plain PostgreSQL)
+    migrations: list[str] = field(default_factory=list)  # in the upgrade's transaction, in this order
+    function_files: list[dict[str, str]] = field(default_factory=list)  # {"path", "state"}, in this order
+    drop_after_commit: list[str] = field(default_factory=list)  # signatures no file defines any more
+    repairs: list[str] = field(default_factory=list)  # drift put back as deployed
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not (self.shim or self.migrations or self.function_files or self.drop_after_commit or self.repairs)
+
+
+def plan(url: str, project: Project) -> UpgradePlan:
+    """``migrate --plan``: every check migrate makes, then what it would apply, in order."""
+    migrations, files, scope = _read(project)
+    result = UpgradePlan(database=describe_url(url))
+    with connect(url) as conn:
+        try:
+            platform = _refuse_foreign(conn, project)
+            result.supabase, result.shim = platform.supabase, not platform.auth
+            applied = _applied(conn)
+            pending = _pending(migrations, applied)
+            refuse_untransactional(pending)
+            stored = _checksums(conn)
+            edited = [m.id for m in migrations
+                      if m.id in applied and m.id in stored and stored[m.id] != sha256_file(Path(m.path))]
+            if edited:
+                raise EditedMigrationError(f"applied migration(s) edited since they were applied: {', '.join(edited)}")
+            result.migrations = [m.id for m in pending]
+            judged = _judge_drift(conn, scope)
+            drifted = {d.identity for d in judged.drifts if d.kind == "function" and not d.extra}
+            with conn.transaction(force_rollback=True):
+                functions.set_search_path(conn)
+                conn.execute("set transaction read only")
+                planned = functions.plan(conn, files, drifted)
+            result.function_files = [{"path": f.name, "state": planned.states[f.name]} for f in planned.run]
+            result.drop_after_commit = planned.stale
+            result.repairs = [d.describe() for d in judged.drifts if d.kind == "table" and not d.extra and not d.missing]
+        except psycopg.Error as exc:
+            raise database_error(exc, url, "planning the upgrade") from exc
+    return result
+
+
+def _refuse_foreign(conn: psycopg.Connection, project: Project) -> Platform:
     platform: Platform = detect(conn)
-    result.supabase = platform.supabase
     if platform.foreign_auth:
         raise DeployError(
             "this PostgreSQL has an auth schema of its own (no auth.users, auth.uid() or API roles): it is "
@@ -453,57 +605,113 @@ def _migrate(
     _refuse_pushed(conn, "migrate would apply every migration a second time")
     check_extensions(conn)
     check_history(project, list(_applied(conn)), "with interview-db migrate")
+    return platform
+
+
+def _pending(migrations: Any, applied: dict[str, datetime] | list[str]) -> list[Migration]:
+    return [m for m in migrations if m.id not in applied]
+
+
+def _migrate(
+    conn: psycopg.Connection, project: Project, migrations: Any, files: list[FunctionFile],
+    scope: drift.Scope, result: MigrateResult, progress: Progress, policy: LockPolicy,
+) -> None:
+    platform = _refuse_foreign(conn, project)
+    result.supabase = platform.supabase
+    refuse_untransactional(_pending(migrations, _applied(conn)))
     judged = _judge_drift(conn, scope)
     if not platform.auth:
         progress("plain PostgreSQL (no auth schema): applying the Supabase shim")
         result.pgcrypto = apply_shim(conn, project)
         result.shim_applied = True
     _ensure_bookkeeping(conn)
-    _repair_tables(conn, judged, result, progress)
-    _repair_exposure(conn, project, scope, result, progress)
-    with _yoyo(url) as backend:
+    deferred: dict[str, str] = {}
+    with _yoyo(conn) as backend:
         result.broke_stale_lock = _break_stale_yoyo_lock(backend)
         if result.broke_stale_lock:
             progress(result.broke_stale_lock)
         with backend.lock():
             applied = _applied_ids(backend)
             result.checksums_recorded = _check_edits(conn, list(migrations), applied)
-            for migration in backend.to_apply(migrations):
-                progress(f"applying migration {migration.id}")
-                try:
-                    _apply_migration(backend, migration)
-                except psycopg.Error as exc:
-                    raise DeployError(
-                        f"migration {migration.id} failed and was rolled back: {exc.diag.message_primary or exc}"
-                    ) from None
-                result.migrations_applied.append(migration.id)
-    _function_phase(conn, files, scope, judged, result, progress)
+            pending = list(backend.to_apply(migrations))
+
+            def upgrade() -> None:
+                nonlocal deferred
+                result.migrations_applied, result.repaired = [], []
+                _repair_tables(conn, judged, result, progress)
+                _repair_exposure(conn, project, scope, result, progress)
+                for migration in pending:
+                    progress(f"applying migration {migration.id}")
+                    _step(backend, migration, "apply")
+                    result.migrations_applied.append(migration.id)
+                deferred = _function_phase(conn, files, scope, judged, result, progress)
+
+            progress(f"upgrading in one transaction: {len(pending)} migration(s), then the function files")
+            _in_one_transaction(conn, backend, policy, progress, upgrade, "migrate")
+    if result.changed:
+        progress("committed: every session now sees the new release")
+    deferred = {**functions.pending_drops(conn), **deferred}  # with those a run before left
+    if deferred:
+        _drop_when_no_call_is_inside(conn, deferred, scope, result, progress, policy)
 
 
 def _function_phase(
     conn: psycopg.Connection, files: list[FunctionFile], scope: drift.Scope, judged: _Drift,
     result: MigrateResult, progress: Progress,
-) -> None:
-    """Every function file that must run, the drops, the owner repairs and the
-    fingerprint: one transaction, so no caller ever sees half of it."""
+) -> dict[str, str]:
+    """Every function file that must run, the owner repairs and the fingerprint,
+    inside the upgrade's transaction. Returns the signatures no file defines any
+    more: they are dropped after the commit (see _drop_when_no_call_is_inside)."""
     drifted = {d.identity for d in judged.drifts if d.kind == "function" and not d.extra}
-    with conn.transaction():
-        functions.set_search_path(conn)
-        planned = functions.plan(conn, files, drifted)
-        phase = functions.deploy(conn, planned, progress) if not planned.nothing_to_do else functions.FunctionPhase()
-        result.functions_applied = phase.applied
-        result.functions_dropped = phase.dropped
-        result.repaired += [d.describe() for d in judged.drifts
-                            if d.kind == "function" and not d.extra and not d.missing]
-        for signature, owner in functions.foreign_owners(conn, [f for f in files]):
-            progress(f"{signature} is owned by {owner}: giving it to the deployer")
-            functions.take_ownership(conn, signature)
-            if not any(r.startswith(f"{signature}: ") for r in result.repaired):
-                result.repaired.append(f"{signature}: owner was {owner}, not the deployer")
-        result.repaired += [d.describe() for d in judged.drifts if d.kind == "function" and d.extra]
-        if result.changed or judged.recorded is None or judged.drifts:
-            drift.record(conn, scope)
-            result.fingerprint_recorded = True
+    functions.set_search_path(conn)
+    planned = functions.plan(conn, files, drifted)
+    phase = functions.deploy(conn, planned, progress) if not planned.nothing_to_do else functions.FunctionPhase()
+    result.functions_applied = phase.applied
+    result.repaired += [d.describe() for d in judged.drifts
+                        if d.kind == "function" and not d.extra and not d.missing]
+    for signature, owner in functions.foreign_owners(conn, [f for f in files]):
+        progress(f"{signature} is owned by {owner}: giving it to the deployer")
+        functions.take_ownership(conn, signature)
+        if not any(r.startswith(f"{signature}: ") for r in result.repaired):
+            result.repaired.append(f"{signature}: owner was {owner}, not the deployer")
+    result.repaired += [d.describe() for d in judged.drifts if d.kind == "function" and d.extra]
+    if result.changed or phase.deferred or judged.recorded is None or judged.drifts:
+        drift.record(conn, scope)
+        result.fingerprint_recorded = True
+    functions.record_pending_drops(conn, phase.deferred)
+    return phase.deferred
+
+
+def _drop_when_no_call_is_inside(
+    conn: psycopg.Connection, signatures: dict[str, str], scope: drift.Scope, result: MigrateResult,
+    progress: Progress, policy: LockPolicy,
+) -> None:
+    """The second step of an upgrade. In its transaction a function no file defines
+    any more was retired (moved into the bookkeeping schema, out of the API's reach,
+    its oid kept), as a call that entered it before the commit may still be running
+    it; it is dropped once every transaction that began before the commit has ended.
+    When they do not end in time the functions stay retired (no file, no deployed
+    function and no API role reaches them) and the next migrate drops them."""
+    progress(f"waiting for calls that began before the commit, then dropping {len(signatures)} old function(s)")
+    if not wait_for_older_transactions(conn, policy.drain_timeout, progress):
+        result.functions_left = list(signatures)
+        progress(f"transactions older than the upgrade still run after {policy.drain_timeout:g}s: "
+                 f"{len(signatures)} old function(s) stay until the next migrate")
+        return
+    with _yoyo(conn) as backend:
+
+        def drop() -> None:
+            functions.set_search_path(conn)
+            result.functions_dropped = []
+            for signature, retired in signatures.items():
+                if functions.exists(conn, retired):
+                    progress(f"dropping {signature}: no file in sql/functions defines it")
+                    functions.drop(conn, retired, "is defined by no file in sql/functions any more")
+                    result.functions_dropped.append(signature)
+                functions.forget_pending_drop(conn, signature)
+            drift.record(conn, scope)  # the catalog without them is what was deployed
+
+        _in_one_transaction(conn, backend, policy, progress, drop, "dropping the old functions")
 
 
 def status(url: str, project: Project) -> StatusResult:
@@ -585,12 +793,71 @@ def _pushed_function_states(pushed: Any, files: list[FunctionFile], drifts: list
     return [FunctionFileState(f.name, states[f.name]) for f in sorted(files, key=lambda f: f.name)]
 
 
-def rollback(url: str, project: Project, count: int = 1, progress: Progress = _quiet) -> list[str]:
-    """Roll back the last ``count`` applied migrations, newest first."""
+@dataclass
+class RollbackResult:
+    """A rollback's plan (newest first, and the rows of every table it would drop) and what it did."""
+
+    migrations: list[str] = field(default_factory=list)
+    tables: dict[str, int] = field(default_factory=dict)  # table it drops -> rows it holds now
+    target: str | None = None  # the schema (newest migration) it leaves
+    functions_from: str = ""  # where the target release's function files come from
+    rolled_back: list[str] = field(default_factory=list)
+    functions_applied: list[str] = field(default_factory=list)  # the target release's files
+    functions_dropped: list[str] = field(default_factory=list)  # functions the target release does not define
+    functions_left: list[str] = field(default_factory=list)
+
+
+def _dropped_tables(conn: psycopg.Connection, migration: Migration) -> list[str]:
+    """Tables a migration's rollback file drops (schema.name), read with pglast: each
+    ``drop table``, and every table of a schema dropped with ``cascade``."""
+    path = Path(migration.path).with_suffix(".rollback.sql")
+    if not path.exists():
+        return []
+    found = []
+    for raw in pglast.parse_sql(path.read_text(encoding="utf-8")):
+        stmt = raw.stmt
+        if not isinstance(stmt, pglast.ast.DropStmt):
+            continue
+        if stmt.removeType == pglast.enums.ObjectType.OBJECT_TABLE:
+            for names in stmt.objects:
+                parts = [n.sval for n in names]
+                found.append(".".join(parts if len(parts) > 1 else ["public", *parts]))
+        elif (stmt.removeType == pglast.enums.ObjectType.OBJECT_SCHEMA
+              and stmt.behavior == pglast.enums.DropBehavior.DROP_CASCADE):
+            found += [str(r[0]) for r in conn.execute(
+                "select n.nspname || '.' || c.relname from pg_catalog.pg_class as c join pg_catalog.pg_namespace "
+                "as n on n.oid = c.relnamespace where n.nspname = any(%s) and c.relkind in ('r', 'p') order by 1",
+                ([getattr(o, "sval", str(o)) for o in stmt.objects],)).fetchall()]
+    return found
+
+
+def rollback(
+    url: str, project: Project, count: int = 1, progress: Progress = _quiet, *, yes: bool = False,
+    allow_data_loss: bool = False, on_plan: Callable[[RollbackResult], None] | None = None,
+    functions_from: Path | None = None, keep_functions: bool = False,
+) -> RollbackResult:
+    """Roll back the last ``count`` applied migrations, newest first, in one transaction.
+
+    The plan (and the rows of every table it would drop) goes to ``on_plan`` first;
+    without ``yes`` nothing is changed, and a table holding rows is dropped only
+    with ``allow_data_loss``. In the same transaction the function files of the
+    release it goes back to (from git history, or ``functions_from``) replace
+    today's, so that the functions match the schema."""
     if count < 1:
         raise DeployError("--count must be at least 1")
-    migrations, files, scope = _read(project)
-    rolled_back: list[str] = []
+    migrations, _, _ = _read(project)
+    result = RollbackResult()
+    with tempfile.TemporaryDirectory(prefix="interview-db-rollback-") as scratch:
+        _rollback(url, project, migrations, count, progress, yes, allow_data_loss, on_plan, functions_from,
+                  keep_functions, Path(scratch), result)
+    return result
+
+
+def _rollback(
+    url: str, project: Project, migrations: Any, count: int, progress: Progress, yes: bool, allow_data_loss: bool,
+    on_plan: Callable[[RollbackResult], None] | None, functions_from: Path | None, keep_functions: bool,
+    scratch: Path, result: RollbackResult,
+) -> None:
     with connect(url) as conn:
         try:
             with migrate_lock(conn, progress):
@@ -598,7 +865,7 @@ def rollback(url: str, project: Project, count: int = 1, progress: Progress = _q
                 if not has_bookkeeping(conn):
                     raise DeployError("no applied migration to roll back: interview-db migrate never ran here")
                 check_history(project, list(_applied(conn)), "with interview-db migrate")
-                with _yoyo(url) as backend:
+                with _yoyo(conn) as backend:
                     stale = _break_stale_yoyo_lock(backend)
                     if stale:
                         progress(stale)
@@ -606,19 +873,64 @@ def rollback(url: str, project: Project, count: int = 1, progress: Progress = _q
                         candidates = list(backend.to_rollback(migrations))[:count]
                         if not candidates:
                             raise DeployError("no applied migration to roll back")
+                        result.migrations = [m.id for m in candidates]
+                        remaining = sorted(set(_applied(conn)) - set(result.migrations))
+                        result.target = remaining[-1] if remaining else None
+                        target_tree = project
+                        if keep_functions:
+                            result.functions_from = "none: --keep-functions leaves today's functions deployed"
+                        elif result.target is None:  # back to nothing: no function file either
+                            result.functions_from = "none: no migration is left"
+                        elif functions_from is not None:
+                            target_tree = releases.checked(Project(root=functions_from), result.target)
+                            result.functions_from = str(functions_from)
+                        else:
+                            target_tree = releases.release_with(project, remaining, scratch)
+                            result.functions_from = f"git history of {project.root}"
+                        target_files = read_function_files(target_tree) if result.target or keep_functions else []
+                        target_scope = drift.scope_of(target_tree, target_files)
                         for migration in candidates:
-                            progress(f"rolling back migration {migration.id}")
-                            try:
-                                _rollback_migration(backend, migration)
-                            except psycopg.Error as exc:
-                                raise DeployError(
-                                    f"rollback of {migration.id} failed and was undone: "
-                                    f"{exc.diag.message_primary or exc}"
-                                ) from None
-                            rolled_back.append(migration.id)
-                with conn.transaction():  # what the catalog is now is what was deployed
-                    functions.set_search_path(conn)
-                    drift.record(conn, scope)
+                            for table in _dropped_tables(conn, migration):
+                                if table not in result.tables and conn.execute(
+                                        "select to_regclass(%s) is not null", (table,)).fetchone() == (True,):
+                                    result.tables[table] = int(conn.execute(
+                                        sql.SQL("select count(*) from {}").format(
+                                            sql.Identifier(*table.split(".")))).fetchone()[0])  # type: ignore[index]
+                        if on_plan:
+                            on_plan(result)
+                        if not yes:
+                            raise DeployError(
+                                f"rollback would undo {len(candidates)} migration(s) and drop "
+                                f"{len(result.tables)} table(s) (the plan above); run it again with --yes to "
+                                "do it; nothing was changed")
+                        full = {t: n for t, n in result.tables.items() if n}
+                        if full and not allow_data_loss:
+                            raise DeployError(
+                                "rollback would drop table(s) holding rows: "
+                                + ", ".join(f"{t} ({n} rows)" for t, n in full.items())
+                                + "; export them first, or add --allow-data-loss; nothing was changed")
+
+                        deferred: dict[str, str] = {}
+
+                        def undo() -> None:
+                            nonlocal deferred
+                            result.rolled_back = []
+                            for migration in candidates:
+                                progress(f"rolling back migration {migration.id}")
+                                _step(backend, migration, "rollback")
+                                result.rolled_back.append(migration.id)
+                            functions.set_search_path(conn)
+                            if not keep_functions:
+                                planned = functions.plan(conn, target_files)
+                                phase = functions.deploy(conn, planned, progress)
+                                result.functions_applied, deferred = phase.applied, phase.deferred
+                                functions.record_pending_drops(conn, deferred)
+                            drift.record(conn, target_scope)
+
+                        _in_one_transaction(conn, backend, LockPolicy(), progress, undo, "rollback")
+                if deferred:
+                    dropped = MigrateResult()
+                    _drop_when_no_call_is_inside(conn, deferred, target_scope, dropped, progress, LockPolicy())
+                    result.functions_dropped, result.functions_left = dropped.functions_dropped, dropped.functions_left
         except psycopg.Error as exc:
             raise database_error(exc, url, "rollback") from None
-    return rolled_back

@@ -15,7 +15,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_cap integer;
-  v_count integer;
+  v_count bigint;
 begin
   perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('webhook_endpoints:' || p_merchant_id::text));
   if exists (select from public.webhook_endpoints as e

@@ -34,7 +34,6 @@ declare
   v_ok boolean := not p_refused and coalesce(p_status_code between 200 and 299, false);
   v_delivery interview_private.webhook_deliveries;
   v_applies boolean;
-  v_status text;
   v_now timestamptz := pg_catalog.clock_timestamp();
   v_disable_after interval;
   v_number integer;
