@@ -38,7 +38,7 @@ def test_the_skeleton_has_none_of_the_checks(project: Project) -> None:
         assert f"interview_private.{call}(" not in create, call
     assert "interview_private.assert_body_limits(" not in rpc
     # what it keeps
-    for call in ("current_caller", "parse_request", "insert_question_records", "insert_steps", "credits_per_session"):
+    for call in ("authorize_caller", "parse_request", "insert_question_records", "insert_steps", "credits_per_session"):
         assert f"interview_private.{call}(" in create, call
 
 

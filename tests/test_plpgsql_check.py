@@ -26,6 +26,9 @@ ALLOWED: dict[tuple[str, str], str] = {
         "Raising is its effect: an IMMUTABLE function with constant arguments may be evaluated by the "
         "planner (or by plpgsql_check) before the branch that calls it runs, so it stays VOLATILE."
     ),
+    ("interview_private.raise_refused(integer,text,text,text)", "routine is marked as VOLATILE, should be IMMUTABLE"): (
+        "The 401 and 403 beside raise_invalid: VOLATILE for the same reason."
+    ),
 }
 
 

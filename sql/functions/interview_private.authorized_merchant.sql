@@ -48,11 +48,9 @@ begin
   where m.id = v_requested and v_allowed;
 
   if not found then
-    raise exception using
-      errcode = 'PT403',
-      message = pg_catalog.format('You may not create interviews for merchant %s', v_requested),
-      detail = 'merchant_id',
-      hint = 'leave merchant_id out to use your own merchant, or give one of its sub-merchants';
+    perform interview_private.raise_refused(403,
+      'merchant_id', pg_catalog.format('You may not create interviews for merchant %s', v_requested),
+      'leave merchant_id out to use your own merchant, or give one of its sub-merchants');
   end if;
 end
 $$;

@@ -2,7 +2,7 @@
 -- request body as one JSON object. Each step is a named piece, cheapest first:
 --
 --   1. limits        interview_private.assert_body_limits       422 ($; nesting and numbers by the RPC)
---   2. caller        interview_private.current_caller           401 / 403
+--   2. caller        interview_private.authorize_caller         401 / 403
 --   3. target        interview_private.parse_request_key,
 --                    interview_private.authorized_merchant      422 / 403
 --   4. idempotency   interview_private.claim_idempotency_key    replay / 409
@@ -52,13 +52,13 @@ begin
   perform interview_private.assert_body_limits('{}', pg_catalog.pg_column_size(p_body));
 
   -- 2. caller
-  select * into v_caller from interview_private.current_caller();
+  select * into v_caller from interview_private.authorize_caller('create_interview');
 
   -- 3. target merchant
   v_key := interview_private.parse_request_key(p_body);
   select * into v_target
   from interview_private.authorized_merchant(
-    v_caller.is_service, v_caller.role::public.profile_role, v_caller.merchant_id, v_key.merchant_id
+    v_caller.is_service, v_caller.role, v_caller.merchant_id, v_key.merchant_id
   );
 
   -- 4. idempotency: the body without its key, compared as a JSON value

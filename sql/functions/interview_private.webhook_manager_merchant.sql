@@ -1,6 +1,9 @@
 -- Who may manage webhook endpoints: merchant owners (their merchant and its
 -- sub-merchants at any depth) and platform admins (every merchant); merchant
--- staff and candidates may not. Returns the merchant the call acts for.
+-- staff and candidates may not. Returns the merchant the call acts for. The
+-- caller is known from interview_private.authorize_caller (the 401 and the
+-- role 403 are its own); the merchant is one the caller's profile may act for
+-- (interview_private.profile_may_act_for, on the profile read there).
 --
 -- p_field says what identified the merchant: 'merchant_id' (create: null means
 -- the caller's own merchant) or 'endpoint_id' (update, rotate: the endpoint's
@@ -13,34 +16,13 @@ stable
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_user_id uuid := interview_private.request_user_id();
-  v_role public.profile_role;
-  v_own_merchant_id uuid;
+  v_caller record;
   v_merchant_id uuid := p_merchant_id;
 begin
-  if v_user_id is null then
-    raise exception using
-      errcode = 'PT401',
-      message = 'The JWT identifies no user: sign in as a merchant owner or an admin',
-      detail = 'the JWT has no sub claim',
-      hint = 'send the access token of a signed-in user as Authorization: Bearer <token>';
-  end if;
-
-  select p.role, p.merchant_id
-  into v_role, v_own_merchant_id
-  from public.profiles as p
-  where p.id = v_user_id;
-
-  if v_role is null or v_role not in ('admin'::public.profile_role, 'merchant_owner'::public.profile_role) then
-    raise exception using
-      errcode = 'PT403',
-      message = pg_catalog.format('Your role (%s) cannot manage webhook endpoints', coalesce(v_role::text, 'no profile')),
-      detail = 'role',
-      hint = 'webhook endpoints are managed by merchant owners and platform admins';
-  end if;
+  select * into v_caller from interview_private.authorize_caller('manage_webhook_endpoints');
 
   if p_field = 'merchant_id' and v_merchant_id is null then
-    v_merchant_id := v_own_merchant_id;
+    v_merchant_id := v_caller.merchant_id;
     if v_merchant_id is null then
       perform interview_private.raise_invalid(
         'merchant_id', 'merchant_id is required: your profile has no merchant',
@@ -48,7 +30,7 @@ begin
     end if;
   end if;
 
-  if v_merchant_id is null or not interview_access.may_act_for(v_merchant_id) then
+  if not interview_private.profile_may_act_for(v_caller.role, v_caller.merchant_id, v_merchant_id) then
     if p_field = 'endpoint_id' then
       raise exception using
         errcode = 'PT404',
@@ -56,11 +38,9 @@ begin
         detail = 'endpoint_id',
         hint = 'the id of an endpoint of your merchant or one of its sub-merchants (read public.webhook_endpoints)';
     end if;
-    raise exception using
-      errcode = 'PT403',
-      message = 'You may not manage webhook endpoints of this merchant_id',
-      detail = 'merchant_id',
-      hint = 'your own merchant or one of its sub-merchants';
+    perform interview_private.raise_refused(403,
+      'merchant_id', 'You may not manage webhook endpoints of this merchant_id',
+      'your own merchant or one of its sub-merchants');
   end if;
   return v_merchant_id;
 end
@@ -69,6 +49,6 @@ $$;
 comment on function interview_private.webhook_manager_merchant(uuid, text) is
   $comment$The merchant a webhook endpoint call acts for, after checking that the caller may manage its endpoints.
 
-PT401 without a user; PT403 for a role other than merchant_owner or admin, or a merchant the caller may not act for; PT404 for an endpoint that does not exist or that the caller may not manage; PT422 when an admin without a merchant gives no merchant_id.$comment$;
+PT401 without a user and PT403 for a role other than merchant_owner or admin (interview_private.authorize_caller, action manage_webhook_endpoints); PT403 for a merchant the caller may not act for (interview_private.profile_may_act_for); PT404 for an endpoint that does not exist or that the caller may not manage; PT422 when an admin without a merchant gives no merchant_id.$comment$;
 
 revoke all on function interview_private.webhook_manager_merchant(uuid, text) from public;

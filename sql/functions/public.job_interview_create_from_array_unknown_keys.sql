@@ -29,7 +29,7 @@ declare
   v_body jsonb;
   v_positions jsonb;
 begin
-  perform interview_private.current_caller();
+  perform interview_private.authorize_caller('create_interview');
 
   v_body := $1::jsonb;
   perform interview_private.assert_body_limits(

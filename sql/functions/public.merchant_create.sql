@@ -18,20 +18,12 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_caller record;
   v_name text;
   v_parent_id uuid;
   v_coaching boolean := false;
   v_merchant_id uuid;
 begin
-  select c.user_id, c.role, c.merchant_id into v_caller from interview_private.membership_caller() as c;
-  if v_caller.role is distinct from 'admin' then
-    raise exception using
-      errcode = 'PT403',
-      message = 'Only platform admins may create merchants',
-      detail = 'role',
-      hint = 'ask a platform admin';
-  end if;
+  perform interview_private.authorize_caller('create_merchant');
 
   v_name := interview_private.text_argument(merchant_create.name, 'name', 'the merchant''s name, 1 to 200 characters');
   if v_name is null or pg_catalog.char_length(v_name) not between 1 and 200 then

@@ -26,7 +26,7 @@ declare
   v_invitation interview_private.merchant_invitations;
   v_email text;
 begin
-  select c.user_id, c.role, c.merchant_id into v_caller from interview_private.membership_caller() as c;
+  select * into v_caller from interview_private.authorize_caller('accept_invitation');
 
   v_token := pg_catalog.lower(interview_private.text_argument(merchant_invitation_accept.token, 'token',
                                                               'the 64 hex digits of the invitation token'));
@@ -41,11 +41,8 @@ begin
   for update;
 
   if not found then
-    raise exception using
-      errcode = 'PT403',
-      message = 'This invitation token is not valid',
-      detail = 'token',
-      hint = 'ask the merchant''s owner for a new invitation';
+    perform interview_private.raise_refused(403,
+      'token', 'This invitation token is not valid', 'ask the merchant''s owner for a new invitation');
   end if;
   if v_invitation.accepted_at is not null then
     raise exception using
@@ -55,31 +52,25 @@ begin
       hint = 'an invitation is accepted once; ask the merchant''s owner for a new one';
   end if;
   if v_invitation.expires_at <= pg_catalog.now() then
-    raise exception using
-      errcode = 'PT403',
-      message = pg_catalog.format('This invitation expired at %s', v_invitation.expires_at),
-      detail = 'token',
-      hint = 'ask the merchant''s owner for a new invitation';
+    perform interview_private.raise_refused(403,
+      'token', pg_catalog.format('This invitation expired at %s', v_invitation.expires_at),
+      'ask the merchant''s owner for a new invitation');
   end if;
 
   -- the inviter must still be allowed to make this invitation (not removed or
   -- demoted since): an invitation is worth no more than its inviter's rights
   if not interview_private.may_invite(v_invitation.invited_by, v_invitation.merchant_id, v_invitation.role) then
-    raise exception using
-      errcode = 'PT403',
-      message = 'The person who invited you may no longer invite to this merchant',
-      detail = 'token',
-      hint = 'ask a current owner of the merchant for a new invitation';
+    perform interview_private.raise_refused(403,
+      'token', 'The person who invited you may no longer invite to this merchant',
+      'ask a current owner of the merchant for a new invitation');
   end if;
 
   select u.email::text into v_email from auth.users as u where u.id = v_caller.user_id;
   -- exact after an ASCII-only lowercase (interview_private.email_key), never lower()
   if v_email is null or interview_private.email_key(v_email) <> interview_private.email_key(v_invitation.email) then
-    raise exception using
-      errcode = 'PT403',
-      message = 'This invitation is made out to another email address',
-      detail = 'token',
-      hint = 'sign in with the email address the invitation was sent to';
+    perform interview_private.raise_refused(403,
+      'token', 'This invitation is made out to another email address',
+      'sign in with the email address the invitation was sent to');
   end if;
 
   if v_caller.role is not null then

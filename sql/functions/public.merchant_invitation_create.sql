@@ -1,6 +1,6 @@
 -- POST /rest/v1/rpc/merchant_invitation_create: a merchant owner (or a platform
 -- admin) invites someone, by email, to a merchant they may act for (their own
--- or a sub-merchant at any depth: interview_access.may_act_for), with a role of
+-- or a sub-merchant at any depth: interview_private.profile_may_act_for), with a role of
 -- at most their own rank (interview_private.role_rank; an owner may invite
 -- owners, never admins: no invitation grants admin). Merchant staff and
 -- candidates invite no one.
@@ -36,14 +36,7 @@ declare
   v_invitation_id uuid;
   v_expires_at timestamptz;
 begin
-  select c.user_id, c.role, c.merchant_id into v_caller from interview_private.membership_caller() as c;
-  if v_caller.role is null or v_caller.role not in ('admin', 'merchant_owner') then
-    raise exception using
-      errcode = 'PT403',
-      message = 'Only merchant owners and platform admins may invite members',
-      detail = 'role',
-      hint = 'ask an owner of the merchant to send the invitation';
-  end if;
+  select * into v_caller from interview_private.authorize_caller('invite_members');
 
   v_merchant_id := interview_private.uuid_argument(merchant_invitation_create.merchant_id, 'merchant_id');
   if v_merchant_id is null then
@@ -81,19 +74,15 @@ begin
   end if;
 
   if v_role = 'admin' or interview_private.role_rank(v_role) > interview_private.role_rank(v_caller.role) then
-    raise exception using
-      errcode = 'PT403',
-      message = pg_catalog.format('You may not grant the role %s', v_role),
-      detail = 'role',
-      hint = 'an invitation grants merchant_owner, merchant or candidate, at most your own role';
+    perform interview_private.raise_refused(403,
+      'role', pg_catalog.format('You may not grant the role %s', v_role),
+      'an invitation grants merchant_owner, merchant or candidate, at most your own role');
   end if;
 
-  if not interview_access.may_act_for(v_merchant_id) then
-    raise exception using
-      errcode = 'PT403',
-      message = pg_catalog.format('You may not invite members to merchant %s', v_merchant_id),
-      detail = 'merchant_id',
-      hint = 'your own merchant or one of its sub-merchants';
+  if not interview_private.profile_may_act_for(v_caller.role, v_caller.merchant_id, v_merchant_id) then
+    perform interview_private.raise_refused(403,
+      'merchant_id', pg_catalog.format('You may not invite members to merchant %s', v_merchant_id),
+      'your own merchant or one of its sub-merchants');
   end if;
 
   v_token := extensions.gen_random_bytes(32);

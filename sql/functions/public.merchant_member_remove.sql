@@ -22,25 +22,15 @@ declare
   v_user_id uuid;
   v_member record;
 begin
-  select c.user_id, c.role, c.merchant_id into v_caller from interview_private.membership_caller() as c;
-  if v_caller.role is null or v_caller.role not in ('admin', 'merchant_owner') then
-    raise exception using
-      errcode = 'PT403',
-      message = 'Only merchant owners and platform admins may remove members',
-      detail = 'role',
-      hint = 'ask an owner of the merchant';
-  end if;
+  select * into v_caller from interview_private.authorize_caller('remove_members');
 
   v_user_id := interview_private.uuid_argument(merchant_member_remove.user_id, 'user_id');
   if v_user_id is null then
     perform interview_private.raise_invalid('user_id', 'user_id is required', 'the id of the member to remove');
   end if;
   if v_user_id = v_caller.user_id then
-    raise exception using
-      errcode = 'PT403',
-      message = 'You cannot remove yourself',
-      detail = 'user_id',
-      hint = 'another owner of the merchant, or a platform admin, may remove you';
+    perform interview_private.raise_refused(403,
+      'user_id', 'You cannot remove yourself', 'another owner of the merchant, or a platform admin, may remove you');
   end if;
 
   -- Who is removed, read without a lock first: it says whose rows to lock.
@@ -65,24 +55,20 @@ begin
   from public.profiles as p
   where p.id = v_caller.user_id;
   if not found or v_caller.role not in ('admin', 'merchant_owner') then
-    raise exception using
-      errcode = 'PT403',
-      message = 'Only merchant owners and platform admins may remove members',
-      detail = 'role',
-      hint = 'you were removed or your role changed while this call waited';
+    perform interview_private.raise_refused(403,
+      'role', 'Only merchant owners and platform admins may remove members',
+      'you were removed or your role changed while this call waited');
   end if;
 
   select p.id, p.merchant_id, p.role into v_member
   from public.profiles as p
   where p.id = v_user_id;
 
-  if not found or v_member.merchant_id is null or not interview_access.may_act_for(v_member.merchant_id)
+  if not found or not interview_private.profile_may_act_for(v_caller.role, v_caller.merchant_id, v_member.merchant_id)
      or interview_private.role_rank(v_member.role) > interview_private.role_rank(v_caller.role) then
-    raise exception using
-      errcode = 'PT403',
-      message = pg_catalog.format('You may not remove user %s', v_user_id),
-      detail = 'user_id',
-      hint = 'a member of your merchant or one of its sub-merchants, with a role no higher than yours';
+    perform interview_private.raise_refused(403,
+      'user_id', pg_catalog.format('You may not remove user %s', v_user_id),
+      'a member of your merchant or one of its sub-merchants, with a role no higher than yours');
   end if;
 
   if v_member.role = 'merchant_owner' and not exists (

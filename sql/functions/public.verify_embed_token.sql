@@ -64,8 +64,9 @@ declare
 begin
   -- 1. size, before anything is decoded
   if verify_embed_token.token is null or pg_catalog.octet_length(verify_embed_token.token) > c_max_bytes then
-    raise exception using errcode = 'PT401', detail = 'malformed', hint = c_hint,
-      message = pg_catalog.format('The embed token is malformed: it is missing or longer than %s bytes', c_max_bytes);
+    perform interview_private.raise_refused(401, 'malformed',
+      pg_catalog.format('The embed token is malformed: it is missing or longer than %s bytes', c_max_bytes),
+      c_hint);
   end if;
 
   -- 2. three dot-separated segments; the header decoded first, so that alg
@@ -76,8 +77,9 @@ begin
     v_header_bytes := interview_private.base64url_decode(v_parts[1]);
   end if;
   if v_header_bytes is null then
-    raise exception using errcode = 'PT401', detail = 'malformed', hint = c_hint,
-      message = 'The embed token is malformed: it is not three base64url segments (header.payload.signature) separated by dots';
+    perform interview_private.raise_refused(401, 'malformed',
+      'The embed token is malformed: it is not three base64url segments (header.payload.signature) separated by dots',
+      c_hint);
   end if;
 
   -- 3. the header: alg decides before any key is looked up
@@ -87,38 +89,45 @@ begin
     v_header := null;
   end;
   if v_header is null or pg_catalog.jsonb_typeof(v_header) <> 'object' then
-    raise exception using errcode = 'PT401', detail = 'malformed', hint = c_hint,
-      message = 'The embed token is malformed: its header is not a JSON object';
+    perform interview_private.raise_refused(401, 'malformed',
+      'The embed token is malformed: its header is not a JSON object',
+      c_hint);
   end if;
   if v_header -> 'alg' is distinct from '"HS256"'::jsonb then
-    raise exception using errcode = 'PT401', detail = 'unsupported_alg', hint = c_hint,
-      message = pg_catalog.format('The embed token is signed with %s: only HS256 is accepted',
+    perform interview_private.raise_refused(401, 'unsupported_alg',
+      pg_catalog.format('The embed token is signed with %s: only HS256 is accepted',
         case when pg_catalog.jsonb_typeof(v_header -> 'alg') = 'string'
              then pg_catalog.format('alg %s', pg_catalog.left(v_header ->> 'alg', 20))
-             else 'no alg' end);
+             else 'no alg' end),
+      c_hint);
   end if;
   v_payload_bytes := interview_private.base64url_decode(v_parts[2]);
   v_signature := interview_private.base64url_decode(v_parts[3]);
   if v_payload_bytes is null or v_signature is null then
-    raise exception using errcode = 'PT401', detail = 'malformed', hint = c_hint,
-      message = 'The embed token is malformed: its payload or signature is not strict base64url';
+    perform interview_private.raise_refused(401, 'malformed',
+      'The embed token is malformed: its payload or signature is not strict base64url',
+      c_hint);
   end if;
   if pg_catalog.length(v_signature) <> 32 then
-    raise exception using errcode = 'PT401', detail = 'malformed', hint = c_hint,
-      message = 'The embed token is malformed: its signature is not the 32 bytes of an HMAC-SHA256';
+    perform interview_private.raise_refused(401, 'malformed',
+      'The embed token is malformed: its signature is not the 32 bytes of an HMAC-SHA256',
+      c_hint);
   end if;
   if v_header ? 'typ' and (pg_catalog.jsonb_typeof(v_header -> 'typ') <> 'string'
                            or pg_catalog.upper(v_header ->> 'typ') <> 'JWT') then
-    raise exception using errcode = 'PT401', detail = 'malformed', hint = c_hint,
-      message = 'The embed token is malformed: its header typ is not JWT';
+    perform interview_private.raise_refused(401, 'malformed',
+      'The embed token is malformed: its header typ is not JWT',
+      c_hint);
   end if;
   if v_header ? 'crit' then
-    raise exception using errcode = 'PT401', detail = 'malformed', hint = c_hint,
-      message = 'The embed token is malformed: its header asks for critical extensions (crit), which are not supported';
+    perform interview_private.raise_refused(401, 'malformed',
+      'The embed token is malformed: its header asks for critical extensions (crit), which are not supported',
+      c_hint);
   end if;
   if pg_catalog.jsonb_typeof(v_header -> 'kid') is distinct from 'string' then
-    raise exception using errcode = 'PT401', detail = 'malformed', hint = c_hint,
-      message = 'The embed token is malformed: its header has no kid (the embed_id)';
+    perform interview_private.raise_refused(401, 'malformed',
+      'The embed token is malformed: its header has no kid (the embed_id)',
+      c_hint);
   end if;
 
   -- 4. the key
@@ -129,8 +138,9 @@ begin
     where k.embed_id = v_kid;
   end if;
   if v_signing_key is null then
-    raise exception using errcode = 'PT401', detail = 'unknown_key', hint = c_hint,
-      message = 'The embed token''s kid is not the embed_id of any embedded interview';
+    perform interview_private.raise_refused(401, 'unknown_key',
+      'The embed token''s kid is not the embed_id of any embedded interview',
+      c_hint);
   end if;
 
   -- 5. the signature, compared through HMACs under a fresh random key
@@ -140,8 +150,9 @@ begin
                        pg_catalog.convert_to(v_signing_key, 'UTF8'), 'sha256'),
        v_nonce, 'sha256')
      <> extensions.hmac(v_signature, v_nonce, 'sha256') then
-    raise exception using errcode = 'PT401', detail = 'bad_signature', hint = c_hint,
-      message = 'The embed token''s signature does not match: it was altered, or not signed with this embed''s signing key';
+    perform interview_private.raise_refused(401, 'bad_signature',
+      'The embed token''s signature does not match: it was altered, or not signed with this embed''s signing key',
+      c_hint);
   end if;
 
   -- 6. the claims, now authenticated
@@ -159,8 +170,9 @@ begin
     when pg_catalog.jsonb_typeof(v_claims -> 'email') not in ('string', 'null') then 'its email claim is not a string'
   end;
   if v_problem is not null then
-    raise exception using errcode = 'PT401', detail = 'malformed', hint = c_hint,
-      message = 'The embed token is malformed: ' || v_problem;
+    perform interview_private.raise_refused(401, 'malformed',
+      'The embed token is malformed: ' || v_problem,
+      c_hint);
   end if;
 
   -- 7. time (numbers read from jsonb without rendering them as text)
@@ -171,15 +183,17 @@ begin
     when (v_claims -> 'nbf')::numeric > v_now + c_leeway then 'its nbf (not before) lies in the future'
   end;
   if v_problem is not null then
-    raise exception using errcode = 'PT401', detail = 'malformed', hint = c_hint,
-      message = 'The embed token is malformed: ' || v_problem;
+    perform interview_private.raise_refused(401, 'malformed',
+      'The embed token is malformed: ' || v_problem,
+      c_hint);
   end if;
   if v_now >= v_exp + c_leeway then
-    raise exception using errcode = 'PT401', detail = 'expired', hint = 'sign a new token',
-      message = 'The embed token expired ' || case
+    perform interview_private.raise_refused(401, 'expired',
+      'The embed token expired ' || case
         when v_exp >= 0 then pg_catalog.to_char(
           pg_catalog.to_timestamp(v_exp::double precision) at time zone 'UTC', '"at "YYYY-MM-DD"T"HH24:MI:SS"Z"')
-        else 'before 1970' end;
+        else 'before 1970' end,
+      'sign a new token');
   end if;
 
   return pg_catalog.jsonb_build_object(
