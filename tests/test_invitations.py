@@ -490,6 +490,27 @@ def test_an_owner_invitation_dies_when_its_inviter_is_demoted_to_staff(db: TestD
     assert profile(db, invitee) is None
 
 
+def test_an_acceptance_racing_the_demotion_of_its_inviter_waits_for_it_and_is_refused(db: TestDatabase) -> None:
+    owner, invitee, token = _open_invitation(db, "merchant_owner")
+    answers: list[RpcResponse] = []
+
+    def accept() -> None:
+        with psycopg.connect(db.api_url, autocommit=True) as api:
+            answers.append(call_rpc(api, ACCEPT, {"token": token}, invitee.claims))
+
+    with psycopg.connect(db.url) as demoting:  # a removal or demotion in flight, holding the inviter's row
+        demoting.execute("update public.profiles set role = 'merchant' where id = %s", (owner.id,))
+        thread = threading.Thread(target=accept)
+        thread.start()
+        thread.join(1.0)
+        assert thread.is_alive() and not answers  # it waits for the inviter's row, not past it
+        demoting.commit()
+    thread.join(30)
+    [answer] = answers
+    refused(answer, 403, "token", "may no longer invite to this merchant")
+    assert profile(db, invitee) is None
+
+
 def test_an_invitation_to_a_sub_merchant_dies_when_it_is_moved_out_of_the_inviters_tree(db: TestDatabase) -> None:
     owner = db.owner()
     child = db.merchant(parent=owner.merchant_id)

@@ -611,6 +611,12 @@ def test_attempt_numbers_follow_the_recording_order_even_from_a_late_relay(db: T
     assert states == ["unchanged", "retrying", "unchanged"]
     rows = attempts(db, created["id"])
     assert [(a["attempt"], a["relay"]) for a in rows] == [(1, "relay-a"), (2, "relay-b"), (3, "relay-a")]
+    # only relay-b's record was applied: the late relay's two spend none of the delivery's budget
+    [delivery] = deliveries(db, created["id"])
+    assert delivery["attempts"] == 1
+    endpoint = db.admin.execute("select failing_since from public.webhook_endpoints where id = %s",
+                                (created["id"],)).fetchone()
+    assert endpoint["failing_since"] is not None  # relay-b's failure, the one applied
 
 
 # -- rotation, registration limits -------------------------------------------------------
@@ -796,7 +802,12 @@ def test_a_dead_delivery_is_replayed_by_its_merchant_only(db: TestDatabase, rece
     for other in (stranger, None):
         refused = call(db, "webhook_delivery_replay", {"delivery_id": str(dead["id"])}, other)
         assert refused.status in (401, 404), refused.body
-    assert call(db, "webhook_delivery_replay", {"delivery_id": str(uuid.uuid4())}, owner).status == 404
+    # another tenant's delivery is answered as an unknown one, naming the RPC's own parameter
+    unknown = call(db, "webhook_delivery_replay", {"delivery_id": str(uuid.uuid4())}, owner)
+    strangers = call(db, "webhook_delivery_replay", {"delivery_id": str(dead["id"])}, stranger)
+    assert unknown.status == strangers.status == 404
+    assert unknown.body["details"] == strangers.body["details"] == "delivery_id"
+    assert unknown.body["message"] == strangers.body["message"]
     assert deliveries(db, endpoint["id"])[0]["status"] == "dead"
 
     replayed = call(db, "webhook_delivery_replay", {"delivery_id": str(dead["id"])}, owner)

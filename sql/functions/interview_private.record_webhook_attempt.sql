@@ -38,6 +38,13 @@ declare
   v_disable_after interval;
   v_number integer;
 begin
+  -- The endpoint's row first, then the delivery's: the order webhook_endpoint_delete
+  -- (the endpoint, then its deliveries by cascade) and webhook_delivery_replay take
+  -- them in, so a relay recording an attempt never deadlocks with either.
+  perform
+  from public.webhook_endpoints as e
+  where e.id = (select d.endpoint_id from interview_private.webhook_deliveries as d where d.id = p_delivery_id)
+  for no key update;
   select d.* into v_delivery
   from interview_private.webhook_deliveries as d
   where d.id = p_delivery_id
@@ -48,7 +55,7 @@ begin
   v_applies := v_delivery.status = 'pending' and (v_ok or v_delivery.claimed_by is not distinct from p_relay);
 
   update interview_private.webhook_deliveries as d
-  set attempts = d.attempts + 1,
+  set attempts = case when v_applies then d.attempts + 1 else d.attempts end,  -- a late relay's record spends no budget
       status = case when not v_applies then d.status
                     when v_ok then 'delivered'
                     when d.attempts + 1 >= p_max_attempts then 'dead'
@@ -77,7 +84,7 @@ begin
     update public.webhook_endpoints as e
     set failing_since = null
     where e.id = v_delivery.endpoint_id and e.failing_since is not null;
-  else
+  elsif v_applies then  -- a late relay's failure neither starts nor extends the endpoint's failing period
     select s.disable_failing_after into v_disable_after from interview_private.webhook_settings as s;
     update public.webhook_endpoints as e
     set failing_since = coalesce(e.failing_since, v_now),

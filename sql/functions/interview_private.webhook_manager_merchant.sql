@@ -6,9 +6,10 @@
 -- (interview_private.profile_may_act_for, on the profile read there).
 --
 -- p_field says what identified the merchant: 'merchant_id' (create: null means
--- the caller's own merchant) or 'endpoint_id' (update, rotate: the endpoint's
--- merchant, null when there is no such endpoint). An endpoint the caller may not
--- manage is reported as not found, so that ids of other merchants leak nothing.
+-- the caller's own merchant), 'endpoint_id' (update, rotate: the endpoint's
+-- merchant, null when there is no such endpoint) or 'delivery_id' (replay: its
+-- endpoint's merchant). An endpoint or delivery the caller may not manage is
+-- reported as not found, so that ids of other merchants leak nothing.
 create or replace function interview_private.webhook_manager_merchant(p_merchant_id uuid, p_field text)
 returns uuid
 language plpgsql
@@ -37,6 +38,13 @@ begin
         message = 'No webhook endpoint with this endpoint_id that you may manage',
         detail = 'endpoint_id',
         hint = 'the id of an endpoint of your merchant or one of its sub-merchants (read public.webhook_endpoints)';
+    end if;
+    if p_field = 'delivery_id' then  -- the same answer as an unknown delivery: no existence leak
+      raise exception using
+        errcode = 'PT404',
+        message = 'No webhook delivery with this delivery_id that you may manage',
+        detail = 'delivery_id',
+        hint = 'the id of a delivery of your merchant''s endpoints (webhook_endpoint_deliveries)';
     end if;
     perform interview_private.raise_refused(403,
       'merchant_id', 'You may not manage webhook endpoints of this merchant_id',

@@ -58,7 +58,11 @@ begin
   end if;
 
   -- the inviter must still be allowed to make this invitation (not removed or
-  -- demoted since): an invitation is worth no more than its inviter's rights
+  -- demoted since): an invitation is worth no more than its inviter's rights.
+  -- The inviter's profile is share-locked first, so that an acceptance racing a
+  -- removal of the inviter (merchant_member_remove holds the row for update)
+  -- waits for it and then reads the profile as the removal left it.
+  perform from public.profiles as p where p.id = v_invitation.invited_by for share;
   if not interview_private.may_invite(v_invitation.invited_by, v_invitation.merchant_id, v_invitation.role) then
     perform interview_private.raise_refused(403,
       'token', 'The person who invited you may no longer invite to this merchant',

@@ -15,11 +15,12 @@ declare
   v_delivery interview_private.webhook_deliveries;
   v_merchant_id uuid;
 begin
-  select d.* into v_delivery
+  -- Authorized before anything is locked (another tenant's id locks nothing), then
+  -- the endpoint's row and the delivery's, in the order the relay and the delete take them.
+  select e.merchant_id into v_merchant_id
   from interview_private.webhook_deliveries as d
-  where d.id = webhook_delivery_replay.delivery_id
-  for update;
-  select e.merchant_id into v_merchant_id from public.webhook_endpoints as e where e.id = v_delivery.endpoint_id;
+  join public.webhook_endpoints as e on e.id = d.endpoint_id
+  where d.id = webhook_delivery_replay.delivery_id;
   if v_merchant_id is null then
     raise exception using
       errcode = 'PT404',
@@ -27,7 +28,23 @@ begin
       detail = 'delivery_id',
       hint = 'the id of a delivery of your merchant''s endpoints (webhook_endpoint_deliveries)';
   end if;
-  perform interview_private.webhook_manager_merchant(v_merchant_id, 'endpoint_id');
+  perform interview_private.webhook_manager_merchant(v_merchant_id, 'delivery_id');
+  perform
+  from public.webhook_endpoints as e
+  where e.id = (select d.endpoint_id from interview_private.webhook_deliveries as d
+                where d.id = webhook_delivery_replay.delivery_id)
+  for no key update;
+  select d.* into v_delivery
+  from interview_private.webhook_deliveries as d
+  where d.id = webhook_delivery_replay.delivery_id
+  for update;
+  if not found then
+    raise exception using
+      errcode = 'PT404',
+      message = 'No webhook delivery with this delivery_id that you may manage',
+      detail = 'delivery_id',
+      hint = 'the id of a delivery of your merchant''s endpoints (webhook_endpoint_deliveries)';
+  end if;
   if v_delivery.status <> 'dead' then
     raise exception using
       errcode = 'PT409',
