@@ -4,6 +4,7 @@ it names one); the facts the issue listed are stated the way that is true."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -83,3 +84,28 @@ def test_the_stated_facts() -> None:
     assert "`--db-url` the CLI runs its generator in Docker" in readme  # supabase gen types
     assert "interview_deploy.catalog_fingerprints" in readme  # what the export's functions file records
     assert "isEmbedded(data)` or `'embed_signing_key' in data`, either or both in one function" in readme
+
+
+def test_the_readme_s_figures_are_the_measured_ones() -> None:
+    """The README quotes the measured figures in words; held here to benchmarks/results-pg15.json."""
+    readme = _text(README)
+    figures = json.loads(_text(ROOT / "benchmarks" / "results-pg15.json"))
+    n200 = next(p for p in figures["sizes"] if p["questions"] == 200)
+    assert "A valid 200-question call\ntakes tens of milliseconds" in readme
+    assert 10 <= n200["rpc"]["median_ms"] < 100 and 10 <= n200["server_rpc_ms"] < 100
+    assert "less than 10 times a valid 200-question call, under 0.2 s" in readme
+    worst = max(figures["hostile"]["points"], key=lambda p: p["ratio"])
+    assert worst["ratio"] < 10 and max(p["server_ms"] for p in figures["hostile"]["points"]) < 200
+    assert "the bench's guard is 20 times" in readme
+    assert any(name.startswith("worst hostile body <= 20 x") for name in figures["targets"])
+
+
+def test_the_readme_s_typescript_merge_is_the_compiled_example() -> None:
+    """The README's MergeDeep snippet is examples/database.ts, which test_typescript.py compiles."""
+    blocks = re.findall(r"```ts\n(.*?)```", _text(README), flags=re.DOTALL)
+    assert len(blocks) == 1
+    example = _text(ROOT / "examples" / "database.ts")
+    for line in blocks[0].splitlines():
+        code = line.split("//")[0].strip()
+        if code:
+            assert code.replace("from './interview-db'", "from '../types/interview-db'") in example, code
