@@ -94,6 +94,27 @@ def test_the_command_writes_the_json(db: TestDatabase, tmp_path: Path) -> None:
     assert figures["concurrency"][0]["clients"] == 1
 
 
+def test_the_command_rewrites_the_performance_page_under_either_option_name(db: TestDatabase, tmp_path: Path) -> None:
+    from interview_db.bench import performance_block
+
+    page = tmp_path / "performance.md"
+    for option in ("--performance-page", "--readme"):
+        page.write_text("# Performance\n\n<!-- bench:start (old) -->\nold\n<!-- bench:end -->\n\nafter\n")
+        out = tmp_path / "bench.json"
+        result = CliRunner().invoke(main, ["bench", "--quick", "--database-url", db.url, "--json", str(out),
+                                           "--sizes", "3", "--clients", "1", "--scale-sets", "0", option, str(page)])
+        assert result.exit_code == 0, result.output
+        assert f"Performance block of {page} rewritten" in result.output
+        figures = json.loads(out.read_text())
+        assert page.read_text() == f"# Performance\n\n{performance_block(figures, 'bench.json')}\n\nafter\n"
+    page.write_text("# Notes\n")
+    result = CliRunner().invoke(main, ["bench", "--quick", "--database-url", db.url, "--json", str(out),
+                                       "--sizes", "3", "--clients", "1", "--scale-sets", "0",
+                                       "--performance-page", str(page)])
+    assert result.exit_code == 1 and f"{page} has no generated performance block" in result.output
+    assert page.read_text() == "# Notes\n"
+
+
 def test_the_read_section_measures_every_reader_at_each_size(db: TestDatabase) -> None:
     """A small read section (two sizes, one measured repeat): every reader's rows are their
     own and the same at both sizes, each read has a server time, and the targets are there."""

@@ -1,7 +1,8 @@
 """Onboarding by the operator: `interview-db merchant add` and `member add`, their
 clear one-line errors, --json; the newcomer's path end to end on a Supabase-like
-database; and the README's claims about the commands (every command that takes a
-database reads --database-url or $DATABASE_URL; config.toml is merged, not copied)."""
+database; and the documentation's claims about the commands (every command that takes a
+database reads --database-url or $DATABASE_URL: docs/reference.md; config.toml is merged, not
+copied, and the app keeps its PostgreSQL major: README.md)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ from .test_rls import read_as
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+REFERENCE = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
+DOCS = {path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8")
+        for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]}
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/none"
 
 
@@ -255,7 +259,7 @@ def test_demo_bench_openapi_and_quick_check_use_the_database_in_database_url() -
 
 
 def _commands_table() -> dict[str, str]:
-    section = README.split("### Commands", 1)[1].split("\n### ", 1)[0]
+    section = REFERENCE.split("\n## Commands\n", 1)[1].split("\n## ", 1)[0]
     rows = {}
     for line in section.splitlines():
         match = re.match(r"\| `interview-db ([a-z-]+(?: add| list)?)[^`]*` \|", line)
@@ -264,12 +268,13 @@ def _commands_table() -> dict[str, str]:
     return rows
 
 
-def test_the_readme_commands_table_lists_every_command_and_its_database_url() -> None:
+def test_the_reference_commands_table_lists_every_command_and_its_database_url() -> None:
     rows = _commands_table()
     assert set(rows) == set(_commands(main))
     for name in DATABASE_COMMANDS:
         assert "--database-url" in rows[name], rows[name]
-    assert "INTERVIEW_DB_DEMO_URL" not in README and "INTERVIEW_DB_BENCH_URL" not in README
+    for path, text in DOCS.items():
+        assert "INTERVIEW_DB_DEMO_URL" not in text and "INTERVIEW_DB_BENCH_URL" not in text, path
 
 
 # -- config.toml is merged into the app's, never copied over it ---------------------------
@@ -284,8 +289,10 @@ def test_the_readme_merges_the_settings_the_package_needs_instead_of_copying_con
     # exactly the settings the package depends on, with our values
     assert snippet == {
         "api": {"schemas": ours["api"]["schemas"], "extra_search_path": ours["api"]["extra_search_path"]},
-        "db": {"major_version": ours["db"]["major_version"]},
     }
-    # and none of what belongs to the app: its project name, its services
-    for key in ("project_id", "studio", "storage", "realtime", "edge_runtime", "analytics", "auth"):
+    # and none of what belongs to the app: its project name, its services, its PostgreSQL major
+    # (the package runs on 15 and newer: an app on 17 must not be told to go back to 15)
+    for key in ("project_id", "studio", "storage", "realtime", "edge_runtime", "analytics", "auth", "db"):
         assert key not in snippet
+    assert "major_version = " not in README
+    assert "Keep your `[db] major_version` as it is" in README

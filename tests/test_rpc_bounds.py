@@ -1,5 +1,5 @@
 """Every limit of the request at its exact bound and one past it, as the contract
-(/work/shared/spec/api.md, README "Limits") states it:
+(/work/shared/spec/api.md, docs/reference.md "Limits") states it:
 
 * the body: 2 MiB, 2,097,152 bytes of the body as jsonb: a valid body of exactly
   that size is accepted, one byte more is a 422 at ``$``;

@@ -491,7 +491,7 @@ export type CreateInterviewResponseEmbedded = CreateInterviewResponseNotEmbedded
    */
   embed_id: string
   /**
-   * Only when is_embedded is true: 32 random bytes, hex. Your backend signs each embed link's token with it as a standard JWT: HS256 with the hex text as the secret, header kid = embed_id, claims exp (required, at most 7 days ahead), iat, name, email; the embed page's backend checks it with rpc verify_embed_token (service_role). Shown once; keep it server-side.
+   * Only when is_embedded is true: 32 random bytes, hex. Your backend signs each embed link's token with it as a standard JWT: HS256 with the hex text as the secret, header kid = embed_id, claims exp (required, at most 7 days ahead), iat, name, email; the embed page's backend checks it with rpc verify_embed_token (service_role). Returned only by the creating call and its idempotent replays (same idempotency_key and body); keep it server-side.
    *
    * @pattern ^[0-9a-f]{64}$
    */
@@ -500,7 +500,7 @@ export type CreateInterviewResponseEmbedded = CreateInterviewResponseNotEmbedded
 
 /**
  * The response: embed_id, embed_signing_key are present exactly when the request had is_embedded: true.
- * Narrow before reading them: `if ('embed_signing_key' in data)` or `isEmbedded(data)`.
+ * Narrow before reading them: `isEmbedded(data)` or `if ('embed_signing_key' in data)`, in any order.
  */
 export type CreateInterviewResponse = CreateInterviewResponseNotEmbedded | CreateInterviewResponseEmbedded
 
@@ -511,7 +511,7 @@ export type CreateInterviewResponseFor<Body extends { is_embedded?: boolean | nu
   : CreateInterviewResponse
 
 /** Whether a response carries the embed credentials (is_embedded was true). */
-export function isEmbedded(response: CreateInterviewResponse): response is CreateInterviewResponseEmbedded {
+export function isEmbedded<R extends CreateInterviewResponse>(response: R): response is Extract<R, { embed_signing_key: string }> {
   return 'embed_signing_key' in response
 }
 

@@ -990,12 +990,13 @@ def _print_demo(demo: DemoResult) -> None:
               help="Measure only the read section: every kind of reader's reads through RLS (default at 100000 sets).")
 @click.option("--read-sets", metavar="N[,N...]",
               help="Interview sets of the read section, comma-separated (e.g. 100000,1000000; loaded in stages).")
-@click.option("--readme", "readme_path", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
-              help="With --json: rewrite the generated performance block of this README from the figures.")
+@click.option("--performance-page", "--readme", "page_path", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="PATH", help="With --json: rewrite the generated performance block of this page "
+                                   "(docs/performance.md) from the figures. --readme is the older name.")
 def bench_command(database_url: str | None, json_path: Path | None, quick: bool, calls: int | None,
                   sizes: str | None, scale_sets: int | None, clients: str | None, seconds: float | None,
                   verbose: bool, webhook_events: int, reads: bool, read_sets: str | None,
-                  readme_path: Path | None) -> None:
+                  page_path: Path | None) -> None:
     """Measure the RPC against its floor, at scale and under concurrency.
 
     The floor is the same rows written by plain multi-row INSERTs in one
@@ -1004,6 +1005,7 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
     \b
     Example:
       interview-db bench --json bench.json
+      interview-db bench --json benchmarks/results-pg15.json --performance-page docs/performance.md
       interview-db bench --quick
       interview-db bench --reads --read-sets 100000,1000000 --json reads.json
     """
@@ -1052,15 +1054,16 @@ def bench_command(database_url: str | None, json_path: Path | None, quick: bool,
     if json_path:
         _write(json_path, result.to_json() + "\n")
         click.echo(f"\nFigures written to {json_path}")
-        if readme_path:
-            from .bench import replace_readme_block
+        if page_path:
+            from .bench import replace_performance_block
 
             try:
-                readme_path.write_text(replace_readme_block(
-                    readme_path.read_text(encoding="utf-8"), json.loads(result.to_json()), json_path.name), encoding="utf-8")
+                page_path.write_text(replace_performance_block(
+                    page_path.read_text(encoding="utf-8"), json.loads(result.to_json()), json_path.name,
+                    str(page_path)), encoding="utf-8")
             except (ValueError, OSError) as exc:
                 raise click.ClickException(str(exc)) from None
-            click.echo(f"Performance block of {readme_path} rewritten")
+            click.echo(f"Performance block of {page_path} rewritten")
 
 
 def _numbers(text: str, option: str) -> tuple[int, ...]:

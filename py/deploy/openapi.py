@@ -253,7 +253,8 @@ _RESPONSE_SCHEMA = {
             "description": "Only when is_embedded is true: 32 random bytes, hex. Your backend signs each embed "
             "link's token with it as a standard JWT: HS256 with the hex text as the secret, header kid = embed_id, "
             "claims exp (required, at most 7 days ahead), iat, name, email; the embed page's backend checks it "
-            "with rpc verify_embed_token (service_role). Shown once; keep it server-side.",
+            "with rpc verify_embed_token (service_role). Returned only by the creating call and its idempotent replays "
+            "(same idempotency_key and body); keep it server-side.",
         },
     },
     "additionalProperties": False,

@@ -298,7 +298,7 @@ def build(document: dict[str, Any], source: str) -> str:
     w.add(
         *_comment([
             f"The response: {', '.join(embed)} are present exactly when the request had {EMBED_FLAG}: true.",
-            f"Narrow before reading them: `if ('{embed[-1]}' in data)` or `isEmbedded(data)`.",
+            f"Narrow before reading them: `isEmbedded(data)` or `if ('{embed[-1]}' in data)`, in any order.",
         ], ""),
         f"export type {RESPONSE} = {RESPONSE}NotEmbedded | {RESPONSE}Embedded",
         "",
@@ -309,7 +309,11 @@ def build(document: dict[str, Any], source: str) -> str:
         f"  : {RESPONSE}",
         "",
         *_comment([f"Whether a response carries the embed credentials ({EMBED_FLAG} was true)."], ""),
-        f"export function isEmbedded(response: {RESPONSE}): response is {RESPONSE}Embedded {{",
+        # Generic, so that the true branch is the caller's own union member: with a plain
+        # `response is ...Embedded`, a supabase-js result (a mapped copy of the union) came out of
+        # the if as the not-embedded member alone, and a later `'embed_signing_key' in data` no
+        # longer narrowed to a string.
+        f"export function isEmbedded<R extends {RESPONSE}>(response: R): response is Extract<R, {{ {embed[-1]}: string }}> {{",
         f"  return '{embed[-1]}' in response",
         "}",
         "",
