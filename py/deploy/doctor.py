@@ -111,7 +111,7 @@ def _deployment(conn: psycopg.Connection, url: str, project: Project, diagnosis:
     fix = MIGRATE if state.bookkeeping else PUSH
     diagnosis.add("deployment", None, f"deployed with {state.deployed_with}")
     pending, edited = state.pending_migrations, state.edited_migrations
-    drifted = state.drifted_functions
+    drifted = state.drifted_functions + [f"sql/types/{t}" for t in state.drifted_types]
     if not state.bookkeeping:
         drifted = _pushed_functions(conn, project)
 
@@ -132,7 +132,7 @@ def _deployment(conn: psycopg.Connection, url: str, project: Project, diagnosis:
         diagnosis.add("migrations", True, f"all {total} applied, none edited")
 
     if drifted:
-        diagnosis.add("functions", False, f"not as in sql/functions: {', '.join(drifted)}", fix)
+        diagnosis.add("functions", False, f"not as in sql/functions and sql/types: {', '.join(drifted)}", fix)
     else:
         diagnosis.add("functions", True, f"all {len(project.function_files())} function files as applied")
     _catalog(state, diagnosis, MIGRATE if state.bookkeeping else RESTORE_PUSHED)

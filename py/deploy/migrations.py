@@ -151,6 +151,7 @@ class StatusResult:
     shim: bool
     migrations: list[MigrationState]
     functions: list[FunctionFileState]
+    types: list[FunctionFileState] = field(default_factory=list)  # the type files of sql/types, as the functions
     # interview-db's own bookkeeping exists (deployed with `migrate`); a database
     # deployed with `supabase db push` has none, see supabase_export.pushed_state.
     bookkeeping: bool = False
@@ -170,6 +171,10 @@ class StatusResult:
     @property
     def drifted_functions(self) -> list[str]:
         return [f.path for f in self.functions if f.state != "applied"]
+
+    @property
+    def drifted_types(self) -> list[str]:
+        return [f.path for f in self.types if f.state != "applied"]
 
 
 def sha256_file(path: Path) -> str:
@@ -758,7 +763,10 @@ def _status(
     drifted = {d.identity for d in judged.drifts if d.kind == "function"}
     with conn.transaction():
         functions.set_search_path(conn)
-        planned = functions.plan(conn, files, drifted) if bookkeeping else None
+        typed = owned_types.plan(conn, owned_types.read_type_files(project)) if bookkeeping else None
+        rerun = {f.name for f in files if typed and any(owned_types.names_type(f.text, t.qualified_name)
+                                                         for t in typed.recreate)}
+        planned = functions.plan(conn, files, drifted, rerun) if bookkeeping else None
     on_disk = {p.stem: p for p in project.migration_files()}
     if pushed is not None:
         states = [MigrationState(mid, None, True, mid in pushed.edited, pushed.versions.get(mid))
@@ -782,12 +790,15 @@ def _status(
         function_states += [FunctionFileState(name, "removed") for name in planned.removed]
     elif pushed is not None and pushed.functions_version:
         function_states = _pushed_function_states(pushed, files, judged.drifts)
+    type_states = ([FunctionFileState(f.name, typed.states[f.name]) for f in typed.files]
+                   + [FunctionFileState(name, "removed") for name in typed.removed]) if typed else []
     return StatusResult(
         database=describe_url(url),
         supabase=platform.supabase,
         shim=platform.shim,
         migrations=states,
         functions=function_states,
+        types=type_states,
         bookkeeping=bookkeeping,
         deployed_with="interview-db migrate" if bookkeeping else ("supabase db push" if pushed and pushed.deployed else None),
         drift=[d.describe() for d in judged.drifts],

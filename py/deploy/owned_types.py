@@ -36,7 +36,15 @@ from pglast import ast
 from psycopg import sql
 
 from .db import DeployError
-from .functions import BOOKKEEPING_SCHEMA, FunctionFile, FunctionFileError, Statement, parse_sql_file, resolve
+from .functions import (
+    BOOKKEEPING_SCHEMA,
+    FunctionFile,
+    FunctionFileError,
+    Statement,
+    file_records,
+    parse_sql_file,
+    resolve,
+)
 from .project import Project
 
 Progress = Callable[[str], None]
@@ -286,6 +294,9 @@ def _recreate(
     returns one is dropped first; returns the function files to run again: those that
     define a dropped function and those that name one of the types."""
     ours = {d.qualified_name for d in definitions}
+    # the package's functions no file defines any more (recorded when deployed): the
+    # function phase drops them anyway, so they may go now
+    leaving = {s for r in file_records(conn).values() for s in r.functions}
     file_of: dict[str, str] = {}
     for f in function_files:
         for header in f.defines:
@@ -296,7 +307,7 @@ def _recreate(
     for d in definitions:
         for kind, identity in dependents(conn, d.qualified_name):
             if kind == "function":
-                if identity not in file_of:
+                if identity not in file_of and identity not in leaving:
                     raise DeployError(
                         f"{d.label}: {d.qualified_name} must be created again, and function {identity} takes or "
                         "returns it but no file of sql/functions defines it; drop that function or give it a file; "
@@ -310,7 +321,7 @@ def _recreate(
                     f"{d.label}: {d.qualified_name} must be created again, but {identity} uses it: a type that a "
                     "table (or anything but the package's functions) uses belongs in a migration, not in sql/types; "
                     "nothing was changed")
-    rerun = {file_of[s] for s in dropping}
+    rerun = {file_of[s] for s in dropping if s in file_of}
     rerun |= {f.name for f in function_files if any(names_type(f.text, name) for name in ours)}
     for signature in dropping:
         try:
