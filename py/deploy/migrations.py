@@ -971,11 +971,11 @@ def _rollback(
                                 _step(backend, migration, "rollback")
                                 result.rolled_back.append(migration.id)
                             functions.set_search_path(conn)
-                            if target_types or retyped:
+                            if not keep_functions and target_types:
                                 type_phase = owned_types.deploy(
                                     conn, owned_types.plan(conn, target_types), known_files, progress)
                                 retyped |= type_phase.rerun
-                            if not keep_functions or retyped:  # kept functions a restored type dropped: again
+                            if not keep_functions:
                                 planned = functions.plan(conn, target_files, rerun=retyped)
                                 phase = functions.deploy(conn, planned, progress)
                                 result.functions_applied, deferred = phase.applied, phase.deferred

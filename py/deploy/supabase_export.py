@@ -216,9 +216,9 @@ begin
   left join pg_catalog.pg_class as c on d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass and c.oid = d.objid
   left join pg_catalog.pg_proc as p on d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass and p.oid = d.objid
   where t.oid = any({regtypes})
-    and not (c.relkind = 'c' and c.reltype = any({regtypes}))
-    and not (p.pronamespace::pg_catalog.regnamespace::text operator(pg_catalog.||) '.'
-             operator(pg_catalog.||) p.proname = any({_array(package_function_names(files), 'text[]')}));
+    and not coalesce(c.relkind = 'c' and c.reltype = any({regtypes}), false)
+    and not coalesce(p.pronamespace::pg_catalog.regnamespace::text operator(pg_catalog.||) '.'
+                     operator(pg_catalog.||) p.proname = any({_array(package_function_names(files), 'text[]')}), false);
   if v_users is not null then
     raise exception 'interview-db: % uses a type of sql/types, which the package creates again here: a type a table uses belongs in a migration', v_users;
   end if;
