@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from interview_db.cli import main
 from interview_db.db import DeployError
 from interview_db.localdb import LocalPostgres
-from interview_db.migrations import migrate, status
+from interview_db.migrations import migrate, rollback, status
 from interview_db.project import Project
 from interview_db.seeds import seed
 from interview_db.supabase_export import FUNCTIONS_NAME, export_supabase
@@ -199,3 +199,38 @@ def test_lint_checks_the_type_files(project: Project, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "creates interview_private.some_type: a type file is named <schema>.<name>.sql" in result.output
     assert "type interview_private.some_type has no `comment on type`" in result.output
+
+
+def test_a_rollback_to_a_release_before_sql_types_puts_the_types_back_as_its_migrations_left_them(
+    pg_server: LocalPostgres, empty_db: str, project: Project, tmp_path: Path
+) -> None:
+    copy = copy_project(project, tmp_path / "now")
+    (tmp_path / "now/sql/migrations/0100_notes.sql").write_text(
+        "create table interview_private.notes (id integer primary key);\n"
+        "comment on table interview_private.notes is 'A table of the release after the type changed.';\n",
+        encoding="utf-8")
+    (tmp_path / "now/sql/migrations/0100_notes.rollback.sql").write_text(
+        "drop table interview_private.notes;\n", encoding="utf-8")
+    _add_attribute(tmp_path / "now")
+    migrate(empty_db, copy)
+    assert _attributes(empty_db, "interview_private.question_item")[-1] == "reviewer_note"
+
+    # the release before: today's schema, no sql/types (its types are the migrations')
+    before = copy_project(project, tmp_path / "before")
+    for path in before.type_files():
+        path.unlink()
+    before.types_dir.rmdir()
+    done = rollback(empty_db, copy, count=1, yes=True, functions_from=before.root)
+    assert done.rolled_back == ["0100_notes"]
+    assert _attributes(empty_db, "interview_private.question_item")[-1] == "conditional_on_n"
+    assert scalar(empty_db, "select count(*) from interview_deploy.type_files") == 0
+    db = _database(pg_server, empty_db, before)
+    try:
+        response = db.rpc(minimal_body(questions=["One?", "Two?"]), db.owner())
+        assert response.status == 200 and response.body["questions_created"] == 2, response.body
+    finally:
+        db.close()
+    # and forward again: the types taken over once more, and created from their files
+    again = migrate(empty_db, copy)
+    assert again.migrations_applied == ["0100_notes"] and "interview_private.question_item.sql" in again.types_applied
+    assert _attributes(empty_db, "interview_private.question_item")[-1] == "reviewer_note"

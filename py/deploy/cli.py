@@ -807,8 +807,9 @@ def generate_command(database_url: str | None, write: bool, check: bool, as_json
     The rule table interview_private.request_field_rules() is the one list of the
     request's fields. Generated from it and checked in: the RPC's named signature
     (sql/functions/public.job_interview_create_from_array.sql), the quick check
-    (sql/functions/interview_private.passes_field_rules.sql), the parse of the
-    plain texts (sql/functions/interview_private.parse_request_texts.sql), the
+    (sql/functions/interview_private.passes_field_rules.sql), the parsed
+    request's type (sql/types/interview_private.create_request.sql), the parse of
+    the plain texts (sql/functions/interview_private.parse_request_texts.sql), the
     OpenAPI document and the TypeScript types. Run it after any change of the
     rules or of the request's type.
 
