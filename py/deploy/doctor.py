@@ -165,7 +165,7 @@ def _catalog(state: StatusResult, diagnosis: Diagnosis, fix: str) -> None:
     elif state.drift:
         diagnosis.add("catalog", False, "differs from what was deployed: " + " | ".join(state.drift), fix)
     else:
-        diagnosis.add("catalog", True, "functions, grants, owners, RLS policies and SECURITY DEFINER flags as deployed")
+        diagnosis.add("catalog", True, "functions, types, grants, owners, RLS policies and SECURITY DEFINER flags as deployed")
 
 
 def _package_names(project: Project) -> list[str]:
