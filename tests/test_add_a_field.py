@@ -1,6 +1,6 @@
 """The rule table is the one list of the request's fields: every file that repeats it
 is generated from it (``interview-db generate``) and checked in as generated, and
-adding an optional text field stored on the set is the rule row, a migration, the
+adding an optional text field stored on the set is the rule row, a migration of the column, the
 insert's column and value, and the regeneration, with no other file edited."""
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ GENERATED = {
     "sql/functions/public.job_interview_create_from_array.sql",
     "sql/functions/interview_private.passes_field_rules.sql",
     "sql/functions/interview_private.parse_request_texts.sql",
+    "sql/types/interview_private.create_request.sql",
     "openapi/job_interview_create_from_array.json",
     "types/interview-db.ts",
 }
@@ -79,14 +80,12 @@ def test_adding_an_optional_text_field_is_the_rule_the_column_the_insert_and_the
     _edit(tmp_path / RULE_LIST, last_body_rule,
           f"    interview_private.field_rule('body', '{FIELD}', 'text',\n"
           f"      max_length => 500, description => 'A note kept with the interview.'),\n")
-    # 2. the column (and, while the request's type lives in migrations, its attribute)
+    # 2. the column, and only the column: the request's type is generated (sql/types)
     (tmp_path / MIGRATION).write_text(
         f"alter table public.interview_def_set add column {FIELD} text;\n"
         f"comment on column public.interview_def_set.{FIELD} is 'A note kept with the interview (the request''s "
-        f"{FIELD}).';\n"
-        f"alter type interview_private.create_request add attribute {FIELD} text;\n", encoding="utf-8")
+        f"{FIELD}).';\n", encoding="utf-8")
     (tmp_path / MIGRATION.replace(".sql", ".rollback.sql")).write_text(
-        f"alter type interview_private.create_request drop attribute {FIELD};\n"
         f"alter table public.interview_def_set drop column {FIELD};\n", encoding="utf-8")
     # 3. the line that stores it: the insert's column and value (the parse of a plain text is generated)
     _edit(tmp_path / CREATE, "instructional_video_custom_text, is_embedded,", f" {FIELD},")
@@ -105,8 +104,13 @@ def test_adding_an_optional_text_field_is_the_rule_the_column_the_insert_and_the
     assert FIELD in (tmp_path / "openapi/job_interview_create_from_array.json").read_text(encoding="utf-8")
     assert f"{FIELD}?:" in (tmp_path / "types/interview-db.ts").read_text(encoding="utf-8")
 
-    # deployed (the RPC's new signature replaces the old one), the field is accepted and stored
-    migrate(empty_db, copy)
+    assert f"  {FIELD} text" in (tmp_path / "sql/types/interview_private.create_request.sql").read_text(encoding="utf-8")
+    assert "alter type" not in (tmp_path / MIGRATION).read_text(encoding="utf-8")
+
+    # deployed (the type created again with the functions using it, the RPC's new signature
+    # replacing the old one, in one transaction), the field is accepted and stored
+    done = migrate(empty_db, copy)
+    assert done.types_applied == ["interview_private.create_request.sql"] and not done.migrations_applied
     with psycopg.connect(empty_db, autocommit=True) as conn:
         seed(conn, copy)
     db = TestDatabase(pg_server, empty_db.rsplit("/", 1)[1].split("?")[0])

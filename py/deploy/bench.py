@@ -64,10 +64,10 @@ BENCH_SETTINGS = {"shared_preload_libraries": "pg_stat_statements", "pg_stat_sta
 
 
 def sql_checksum(project: Project) -> str:
-    """The SHA-256 of every SQL file the package deploys (migrations and functions), in
-    order: what a set of figures was measured on."""
+    """The SHA-256 of every SQL file the package deploys (migrations, types and functions),
+    in order: what a set of figures was measured on."""
     digest = hashlib.sha256()
-    for path in [*project.migration_files(), *project.function_files()]:
+    for path in [*project.migration_files(), *project.type_files(), *project.function_files()]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 

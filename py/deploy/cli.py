@@ -249,6 +249,8 @@ def migrate_command(database_url: str, as_json: bool, plan_only: bool, verbose: 
         click.echo(f"  applied {len(result.migrations_applied)} migration(s), up to {result.migrations_applied[-1]}")
     for mid in result.checksums_recorded:
         click.echo(f"  recorded checksum of migration {mid} (applied before checksums were kept)")
+    if result.types_applied:
+        click.echo(f"  created again {len(result.types_applied)} type file(s) of sql/types, with the functions using them")
     if result.functions_applied:
         click.echo(f"  applied {len(result.functions_applied)} function file(s)")
     for signature in result.functions_dropped:
@@ -294,6 +296,8 @@ def _print_plan(planned: UpgradePlan, as_json: bool) -> None:
         click.echo(f"     repair {repair}")
     for mid in planned.migrations:
         click.echo(f"     migration {mid}")
+    for f in planned.type_files:
+        click.echo(f"     type file {f['path']} ({f['state']}): dropped and created again")
     for f in planned.function_files:
         click.echo(f"     function file {f['path']} ({f['state']})")
     if planned.drop_after_commit:
@@ -367,6 +371,10 @@ def status_command(database_url: str, as_json: bool) -> None:
     if result.functions:
         click.echo("Function files:")
     for f in result.functions:
+        click.echo(f"  {f.path:<60} {f.state}")
+    if result.types:
+        click.echo("Type files:")
+    for f in result.types:
         click.echo(f"  {f.path:<60} {f.state}")
     if result.deployed_with:
         click.echo("Catalog (against the fingerprint recorded at deploy):")
@@ -799,8 +807,9 @@ def generate_command(database_url: str | None, write: bool, check: bool, as_json
     The rule table interview_private.request_field_rules() is the one list of the
     request's fields. Generated from it and checked in: the RPC's named signature
     (sql/functions/public.job_interview_create_from_array.sql), the quick check
-    (sql/functions/interview_private.passes_field_rules.sql), the parse of the
-    plain texts (sql/functions/interview_private.parse_request_texts.sql), the
+    (sql/functions/interview_private.passes_field_rules.sql), the parsed
+    request's type (sql/types/interview_private.create_request.sql), the parse of
+    the plain texts (sql/functions/interview_private.parse_request_texts.sql), the
     OpenAPI document and the TypeScript types. Run it after any change of the
     rules or of the request's type.
 

@@ -111,7 +111,7 @@ def _deployment(conn: psycopg.Connection, url: str, project: Project, diagnosis:
     fix = MIGRATE if state.bookkeeping else PUSH
     diagnosis.add("deployment", None, f"deployed with {state.deployed_with}")
     pending, edited = state.pending_migrations, state.edited_migrations
-    drifted = state.drifted_functions
+    drifted = state.drifted_functions + [f"sql/types/{t}" for t in state.drifted_types]
     if not state.bookkeeping:
         drifted = _pushed_functions(conn, project)
 
@@ -132,7 +132,7 @@ def _deployment(conn: psycopg.Connection, url: str, project: Project, diagnosis:
         diagnosis.add("migrations", True, f"all {total} applied, none edited")
 
     if drifted:
-        diagnosis.add("functions", False, f"not as in sql/functions: {', '.join(drifted)}", fix)
+        diagnosis.add("functions", False, f"not as in sql/functions and sql/types: {', '.join(drifted)}", fix)
     else:
         diagnosis.add("functions", True, f"all {len(project.function_files())} function files as applied")
     _catalog(state, diagnosis, MIGRATE if state.bookkeeping else RESTORE_PUSHED)
@@ -165,7 +165,7 @@ def _catalog(state: StatusResult, diagnosis: Diagnosis, fix: str) -> None:
     elif state.drift:
         diagnosis.add("catalog", False, "differs from what was deployed: " + " | ".join(state.drift), fix)
     else:
-        diagnosis.add("catalog", True, "functions, grants, owners, RLS policies and SECURITY DEFINER flags as deployed")
+        diagnosis.add("catalog", True, "functions, types, grants, owners, RLS policies and SECURITY DEFINER flags as deployed")
 
 
 def _package_names(project: Project) -> list[str]:

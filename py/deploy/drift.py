@@ -10,7 +10,9 @@ description of each package object is recorded in
   defines, so an extra overload counts): a hash of ``pg_get_functiondef`` (body,
   SECURITY DEFINER, settings), its owner, the SECURITY DEFINER flag and its grants;
 * a table the migrations create: owner, row level security (enabled, forced),
-  table and column grants, and each RLS policy in full.
+  table and column grants, and each RLS policy in full;
+* a type of sql/types: its attributes (name and type, in order) and owner, so a
+  type altered by hand is drift (``migrate`` creates it again from its file).
 
 ``doctor`` and ``status`` compare the live catalog with the record and name
 each difference; ``migrate`` repairs it (functions by running their files
@@ -32,6 +34,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from .functions import BOOKKEEPING_SCHEMA, FunctionFile, package_function_names
+from .owned_types import type_names
 from .project import Project
 
 FINGERPRINT_TABLE = f"{BOOKKEEPING_SCHEMA}.catalog_fingerprints"
@@ -83,15 +86,28 @@ select 'table', c.oid::regclass::text,
 from pg_catalog.pg_class as c join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
 where c.relkind in ('r', 'p')
   and (n.nspname operator(pg_catalog.||) '.' operator(pg_catalog.||) c.relname) = any({{tables}})
+union all
+select 'type', t.oid::pg_catalog.regtype::text,
+       pg_catalog.jsonb_build_object(
+         'owner', pg_catalog.pg_get_userbyid(t.typowner),
+         'attributes', coalesce((
+           select pg_catalog.jsonb_agg(pg_catalog.quote_ident(a.attname) operator(pg_catalog.||) ' '
+                  operator(pg_catalog.||) pg_catalog.format_type(a.atttypid, a.atttypmod) order by a.attnum)
+           from pg_catalog.pg_attribute as a
+           where a.attrelid = t.typrelid and a.attnum operator(pg_catalog.>) 0 and not a.attisdropped), '[]'::jsonb))
+from pg_catalog.pg_type as t join pg_catalog.pg_namespace as n on n.oid = t.typnamespace
+where t.typtype = 'c'
+  and (n.nspname operator(pg_catalog.||) '.' operator(pg_catalog.||) t.typname) = any({{types}})
 """
 
 
 @dataclass(frozen=True)
 class Scope:
-    """The package's objects, by name: functions (schema.name) and tables (schema.name)."""
+    """The package's objects, by name: functions, tables and the types of sql/types (schema.name)."""
 
     functions: tuple[str, ...]
     tables: tuple[str, ...]
+    types: tuple[str, ...] = ()
 
 
 def migration_statements(paths: Iterable[Path]) -> Iterator[Any]:
@@ -112,7 +128,8 @@ def migration_tables(paths: Iterable[Path]) -> list[str]:
 
 
 def scope_of(project: Project, files: list[FunctionFile]) -> Scope:
-    return Scope(tuple(package_function_names(files)), tuple(migration_tables(project.migration_files())))
+    return Scope(tuple(package_function_names(files)), tuple(migration_tables(project.migration_files())),
+                 tuple(type_names(project)))
 
 
 def _array(names: Iterable[str]) -> str:
@@ -146,7 +163,8 @@ DEPLOYER_SQL = (
 def record_sql(scope: Scope) -> str:
     """The statements that record the fingerprint, with the scope written in
     (for the exported migrations; their search_path is pg_catalog, pg_temp)."""
-    query = FINGERPRINT_QUERY.replace("{functions}", _array(scope.functions)).replace("{tables}", _array(scope.tables))
+    query = (FINGERPRINT_QUERY.replace("{functions}", _array(scope.functions)).replace("{tables}", _array(scope.tables))
+             .replace("{types}", _array(scope.types)))
     return (
         ensure_table_sql()
         + f"delete from {FINGERPRINT_TABLE};\n"
@@ -160,8 +178,10 @@ Fingerprints = dict[tuple[str, str], dict[str, Any]]
 
 def live(conn: psycopg.Connection, scope: Scope) -> Fingerprints:
     """The catalog's description now (run with search_path pg_catalog, pg_temp, inside a transaction)."""
-    query = FINGERPRINT_QUERY.replace("{functions}", "%(functions)s").replace("{tables}", "%(tables)s")
-    rows = conn.execute(query, {"functions": list(scope.functions), "tables": list(scope.tables)}).fetchall()
+    query = (FINGERPRINT_QUERY.replace("{functions}", "%(functions)s").replace("{tables}", "%(tables)s")
+             .replace("{types}", "%(types)s"))
+    rows = conn.execute(query, {"functions": list(scope.functions), "tables": list(scope.tables),
+                                "types": list(scope.types)}).fetchall()
     return {(str(r[0]), str(r[1])): dict(r[2]) for r in rows}
 
 
@@ -194,7 +214,7 @@ def record(conn: psycopg.Connection, scope: Scope) -> None:
 class Drift:
     """One object whose catalog entry differs from what was deployed."""
 
-    kind: str  # function | table
+    kind: str  # function | table | type
     identity: str
     problems: list[str] = field(default_factory=list)
     missing: bool = False
@@ -219,9 +239,13 @@ def compare(expected: Fingerprints, actual: Fingerprints) -> list[Drift]:
     """Each object whose live description differs from the recorded one, with every difference named."""
     drifts: list[Drift] = []
     deployer = expected.get(DEPLOYER, {}).get("role")
+    # a fingerprint recorded by an interview-db from before sql/types has no type: not drift
+    types_recorded = any(kind == "type" for kind, _ in expected)
     for key in sorted((set(expected) | set(actual)) - {DEPLOYER}):
         kind, identity = key
         before, after = expected.get(key), actual.get(key)
+        if kind == "type" and not types_recorded:
+            continue
         if after is None:
             drifts.append(Drift(kind, identity, ["missing (dropped since it was deployed)"], missing=True))
             continue
@@ -230,6 +254,12 @@ def compare(expected: Fingerprints, actual: Fingerprints) -> list[Drift]:
             drifts.append(Drift(kind, identity, [f"{what} (created outside the deployment)"], extra=True))
             continue
         problems: list[str] = []
+        if kind == "type" and before.get("attributes") != after.get("attributes"):
+            added = [a for a in after.get("attributes", []) if a not in before.get("attributes", [])]
+            gone = [a for a in before.get("attributes", []) if a not in after.get("attributes", [])]
+            problems.append("attributes altered since it was deployed"
+                            + (f" (added: {', '.join(added)})" if added else "")
+                            + (f" (gone: {', '.join(gone)})" if gone else ""))
         if kind == "function" and before.get("definition") != after.get("definition"):
             problems.append("definition (body or settings) replaced since it was deployed")
         if before.get("owner") != after.get("owner"):

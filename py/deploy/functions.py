@@ -296,7 +296,7 @@ class FunctionPlan:
 
     files: list[FunctionFile]
     run: list[FunctionFile]  # changed, new, or a function of it missing or drifted
-    states: dict[str, str]  # file -> applied | changed | new | missing | drifted
+    states: dict[str, str]  # file -> applied | changed | new | missing | drifted | type created again
     removed: list[str]  # recorded files that are gone
     stale: list[str]  # signatures that exist but no file defines any more (recorded, or an overload of a package name)
 
@@ -306,14 +306,18 @@ class FunctionPlan:
 
 
 def plan(
-    conn: psycopg.Connection, files: list[FunctionFile], drifted: set[str] | None = None
+    conn: psycopg.Connection, files: list[FunctionFile], drifted: set[str] | None = None,
+    rerun: set[str] | None = None,
 ) -> FunctionPlan:
     """Which files must run, which records are gone, which functions no file defines.
 
     ``drifted`` holds catalog signatures whose deployed state differs (drift.py):
-    the files defining them run again. Must run with search_path pg_catalog, pg_temp.
+    the files defining them run again; ``rerun`` names files that run again because a
+    type of sql/types they use was created again (owned_types.py). Must run with
+    search_path pg_catalog, pg_temp.
     """
     drifted = drifted or set()
+    rerun = rerun or set()
     records = file_records(conn)
     names = package_function_names(files) + sorted(
         {s.split("(")[0] for r in records.values() for s in r.functions}
@@ -334,6 +338,8 @@ def plan(
             state = "missing"
         elif drifted & {s for s in resolved if s}:
             state = "drifted"
+        elif f.name in rerun:
+            state = "type created again"
         else:
             state = "applied"
         states[f.name] = state

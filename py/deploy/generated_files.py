@@ -4,7 +4,8 @@ regenerated (``interview-db generate --write``) and checked (``--check``) togeth
 The rule table is the one list of the create request's fields. What repeats it is
 generated from it and checked in, compared byte for byte by ``--check`` and the
 tests: the RPC's named signature (``rpc_signature``), the validation's quick check
-(``quick_check``), the parse of the plain texts (``parse_texts``), the OpenAPI
+(``quick_check``), the parsed request's type (``request_type``, in sql/types), the
+parse of the plain texts (``parse_texts``), the OpenAPI
 document (``openapi``) and the TypeScript types made from that document
 (``typescript``). One deployed database gives them all.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 
-from . import parse_texts, quick_check, rpc_signature
+from . import parse_texts, quick_check, request_type, rpc_signature
 from .field_rules import read_rules
 from .openapi import generate as generate_openapi
 from .project import Project
@@ -33,7 +34,8 @@ def generate_all(conn: psycopg.Connection, project: Project) -> dict[Path, str]:
     return {
         rpc_signature.path(project): rpc_signature.generate(rules),
         quick_check.path(project): quick_check.generate(rules),
-        parse_texts.path(project): parse_texts.generate(rules, parse_texts.text_attributes(conn)),
+        request_type.path(project): request_type.generate(rules, request_type.enum_types(conn)),
+        parse_texts.path(project): parse_texts.generate(rules, request_type.text_attributes(rules)),
         project.openapi_file: document,
         types_file(project): build_typescript(json.loads(document), source),
     }

@@ -10,7 +10,9 @@ Rules:
   temporary domain; pg_temp named last closes that (functions of Supabase's
   own ``auth`` schema, which the local shim mirrors, are checked too);
 * every table created in a schema PostgREST exposes enables row level security
-  (in any file of the set: a migration may enable it after creating the table).
+  (in any file of the set: a migration may enable it after creating the table);
+* a type file (sql/types) creates one composite type, named like the file, with
+  its ``comment on type`` (owned_types.problems).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from pathlib import Path
 import pglast
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType
+
+from .owned_types import problems as type_file_problems
 
 
 @dataclass(frozen=True, order=True)
@@ -127,6 +131,9 @@ def lint_files(files: Iterable[Path], exposed_schemas: Iterable[str] = ("public"
     for path in files:
         name = str(path.relative_to(root)) if root and path.is_relative_to(root) else str(path)
         text = path.read_text(encoding="utf-8")
+        if path.parent.name == "types" and path.parent.parent.name == "sql":
+            violations += [Violation(name, line, "type file", problem) for line, problem in type_file_problems(path)
+                           if not problem.startswith("does not parse")]
         try:
             statements = pglast.parse_sql(text)
         except pglast.parser.ParseError as exc:

@@ -50,7 +50,7 @@ from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
 from yoyo.connections import parse_uri
 from yoyo.migrations import Migration, default_migration_table
 
-from . import drift, exposure, functions, releases
+from . import drift, exposure, functions, owned_types, releases
 from .db import DeployError, connect, database_error, describe_url
 from .functions import BOOKKEEPING_SCHEMA, FunctionFile, read_function_files
 from .project import Project
@@ -103,6 +103,7 @@ class MigrateResult:
     broke_stale_lock: str | None = None
     migrations_applied: list[str] = field(default_factory=list)
     checksums_recorded: list[str] = field(default_factory=list)
+    types_applied: list[str] = field(default_factory=list)  # type files of sql/types created again
     functions_applied: list[str] = field(default_factory=list)
     functions_dropped: list[str] = field(default_factory=list)  # after every older transaction ended
     functions_left: list[str] = field(default_factory=list)  # old ones kept: older transactions ran on
@@ -115,6 +116,7 @@ class MigrateResult:
         return bool(
             self.shim_applied
             or self.migrations_applied
+            or self.types_applied
             or self.functions_applied
             or self.functions_dropped
             or self.functions_left
@@ -149,6 +151,7 @@ class StatusResult:
     shim: bool
     migrations: list[MigrationState]
     functions: list[FunctionFileState]
+    types: list[FunctionFileState] = field(default_factory=list)  # the type files of sql/types, as the functions
     # interview-db's own bookkeeping exists (deployed with `migrate`); a database
     # deployed with `supabase db push` has none, see supabase_export.pushed_state.
     bookkeeping: bool = False
@@ -168,6 +171,10 @@ class StatusResult:
     @property
     def drifted_functions(self) -> list[str]:
         return [f.path for f in self.functions if f.state != "applied"]
+
+    @property
+    def drifted_types(self) -> list[str]:
+        return [f.path for f in self.types if f.state != "applied"]
 
 
 def sha256_file(path: Path) -> str:
@@ -223,6 +230,7 @@ def _ensure_bookkeeping(conn: psycopg.Connection) -> None:
             ).format(schema=sql.Identifier(BOOKKEEPING_SCHEMA))
         )
         functions.ensure_bookkeeping(conn)
+        owned_types.ensure_bookkeeping(conn)
         conn.execute(drift.ensure_table_sql())
 
 
@@ -537,11 +545,12 @@ def migrate(
     policy = policy or LockPolicy()
     result = MigrateResult(database=describe_url(url))
     migrations, files, scope = _read(project)
+    types = owned_types.read_type_files(project)
     with connect(url) as conn:
         try:
             with migrate_lock(conn, progress) as waited:
                 result.waited_for_lock = waited
-                _migrate(conn, project, migrations, files, scope, result, progress, policy)
+                _migrate(conn, project, migrations, files, scope, result, progress, policy, types)
         except psycopg.Error as exc:
             raise database_error(exc, url, "migrate") from exc
     return result
@@ -555,18 +564,21 @@ class UpgradePlan:
     supabase: bool = False
     shim: bool = False  # the Supabase shim first (plain PostgreSQL)
     migrations: list[str] = field(default_factory=list)  # in the upgrade's transaction, in this order
+    type_files: list[dict[str, str]] = field(default_factory=list)  # {"path", "state"}: created again, in this order
     function_files: list[dict[str, str]] = field(default_factory=list)  # {"path", "state"}, in this order
     drop_after_commit: list[str] = field(default_factory=list)  # signatures no file defines any more
     repairs: list[str] = field(default_factory=list)  # drift put back as deployed
 
     @property
     def nothing_to_do(self) -> bool:
-        return not (self.shim or self.migrations or self.function_files or self.drop_after_commit or self.repairs)
+        return not (self.shim or self.migrations or self.type_files or self.function_files or self.drop_after_commit
+                    or self.repairs)
 
 
 def plan(url: str, project: Project) -> UpgradePlan:
     """``migrate --plan``: every check migrate makes, then what it would apply, in order."""
     migrations, files, scope = _read(project)
+    types = owned_types.read_type_files(project)
     result = UpgradePlan(database=describe_url(url))
     with connect(url) as conn:
         try:
@@ -586,7 +598,11 @@ def plan(url: str, project: Project) -> UpgradePlan:
             with conn.transaction(force_rollback=True):
                 functions.set_search_path(conn)
                 conn.execute("set transaction read only")
-                planned = functions.plan(conn, files, drifted)
+                typed = owned_types.plan(conn, types)
+                rerun = {f.name for f in files if any(owned_types.names_type(f.text, t.qualified_name)
+                                                      for t in typed.recreate)}
+                planned = functions.plan(conn, files, drifted, rerun)
+            result.type_files = [{"path": f.name, "state": typed.states[f.name]} for f in typed.recreate]
             result.function_files = [{"path": f.name, "state": planned.states[f.name]} for f in planned.run]
             result.drop_after_commit = planned.stale
             result.repairs = [d.describe() for d in judged.drifts if d.kind == "table" and not d.extra and not d.missing]
@@ -615,6 +631,7 @@ def _pending(migrations: Any, applied: dict[str, datetime] | list[str]) -> list[
 def _migrate(
     conn: psycopg.Connection, project: Project, migrations: Any, files: list[FunctionFile],
     scope: drift.Scope, result: MigrateResult, progress: Progress, policy: LockPolicy,
+    types: list[owned_types.TypeFile] | None = None,
 ) -> None:
     platform = _refuse_foreign(conn, project)
     result.supabase = platform.supabase
@@ -644,7 +661,7 @@ def _migrate(
                     progress(f"applying migration {migration.id}")
                     _step(backend, migration, "apply")
                     result.migrations_applied.append(migration.id)
-                deferred = _function_phase(conn, files, scope, judged, result, progress)
+                deferred = _function_phase(conn, files, scope, judged, result, progress, types or [])
 
             progress(f"upgrading in one transaction: {len(pending)} migration(s), then the function files")
             _in_one_transaction(conn, backend, policy, progress, upgrade, "migrate")
@@ -657,14 +674,19 @@ def _migrate(
 
 def _function_phase(
     conn: psycopg.Connection, files: list[FunctionFile], scope: drift.Scope, judged: _Drift,
-    result: MigrateResult, progress: Progress,
+    result: MigrateResult, progress: Progress, types: list[owned_types.TypeFile] | None = None,
 ) -> dict[str, str]:
-    """Every function file that must run, the owner repairs and the fingerprint,
-    inside the upgrade's transaction. Returns the signatures no file defines any
-    more: they are dropped after the commit (see _drop_when_no_call_is_inside)."""
+    """The type files that changed (created again with the functions using them), every
+    function file that must run, the owner repairs and the fingerprint, inside the
+    upgrade's transaction. Returns the signatures no file defines any more: they are
+    dropped after the commit (see _drop_when_no_call_is_inside)."""
     drifted = {d.identity for d in judged.drifts if d.kind == "function" and not d.extra}
     functions.set_search_path(conn)
-    planned = functions.plan(conn, files, drifted)
+    type_phase = owned_types.deploy(conn, owned_types.plan(conn, types or []), files, progress)
+    result.types_applied = type_phase.applied
+    recreated = {t.qualified_name for t in types or [] if t.name in type_phase.applied}
+    result.repaired += [d.describe() for d in judged.drifts if d.kind == "type" and d.identity in recreated]
+    planned = functions.plan(conn, files, drifted, type_phase.rerun)
     phase = functions.deploy(conn, planned, progress) if not planned.nothing_to_do else functions.FunctionPhase()
     result.functions_applied = phase.applied
     result.repaired += [d.describe() for d in judged.drifts
@@ -741,7 +763,10 @@ def _status(
     drifted = {d.identity for d in judged.drifts if d.kind == "function"}
     with conn.transaction():
         functions.set_search_path(conn)
-        planned = functions.plan(conn, files, drifted) if bookkeeping else None
+        typed = owned_types.plan(conn, owned_types.read_type_files(project)) if bookkeeping else None
+        rerun = {f.name for f in files if typed and any(owned_types.names_type(f.text, t.qualified_name)
+                                                         for t in typed.recreate)}
+        planned = functions.plan(conn, files, drifted, rerun) if bookkeeping else None
     on_disk = {p.stem: p for p in project.migration_files()}
     if pushed is not None:
         states = [MigrationState(mid, None, True, mid in pushed.edited, pushed.versions.get(mid))
@@ -765,12 +790,15 @@ def _status(
         function_states += [FunctionFileState(name, "removed") for name in planned.removed]
     elif pushed is not None and pushed.functions_version:
         function_states = _pushed_function_states(pushed, files, judged.drifts)
+    type_states = ([FunctionFileState(f.name, typed.states[f.name]) for f in typed.files]
+                   + [FunctionFileState(name, "removed") for name in typed.removed]) if typed else []
     return StatusResult(
         database=describe_url(url),
         supabase=platform.supabase,
         shim=platform.shim,
         migrations=states,
         functions=function_states,
+        types=type_states,
         bookkeeping=bookkeeping,
         deployed_with="interview-db migrate" if bookkeeping else ("supabase db push" if pushed and pushed.deployed else None),
         drift=[d.describe() for d in judged.drifts],
@@ -805,6 +833,17 @@ class RollbackResult:
     functions_applied: list[str] = field(default_factory=list)  # the target release's files
     functions_dropped: list[str] = field(default_factory=list)  # functions the target release does not define
     functions_left: list[str] = field(default_factory=list)
+
+
+def _rollbacks_name_types(conn: psycopg.Connection, candidates: list[Migration]) -> bool:
+    """Whether a rollback file of ``candidates`` names a type a file of sql/types deployed."""
+    names = [r.type_name for r in owned_types.records(conn).values()]
+    for migration in candidates:
+        path = Path(migration.path).with_suffix(".rollback.sql")
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        if any(owned_types.names_type(text, name) for name in names):
+            return True
+    return False
 
 
 def _dropped_tables(conn: psycopg.Connection, migration: Migration) -> list[str]:
@@ -888,6 +927,14 @@ def _rollback(
                             target_tree = releases.release_with(project, remaining, scratch)
                             result.functions_from = f"git history of {project.root}"
                         target_files = read_function_files(target_tree) if result.target or keep_functions else []
+                        target_types = (owned_types.read_type_files(target_tree)
+                                        if result.target or keep_functions else [])
+                        # the old migrations' rollbacks and a release from before sql/types expect the
+                        # types as the migrations left them (owned_types.restore_adopted)
+                        restore_types = not target_tree.types_dir.is_dir() or not (result.target or keep_functions) \
+                            or _rollbacks_name_types(conn, candidates)
+                        # functions a type's re-creation may drop: the target release's and today's
+                        known_files = [*target_files, *read_function_files(project)]
                         target_scope = drift.scope_of(target_tree, target_files)
                         for migration in candidates:
                             for table in _dropped_tables(conn, migration):
@@ -915,13 +962,21 @@ def _rollback(
                         def undo() -> None:
                             nonlocal deferred
                             result.rolled_back = []
+                            retyped: set[str] = set()
+                            if restore_types:
+                                functions.set_search_path(conn)
+                                retyped = owned_types.restore_adopted(conn, known_files, progress).rerun
                             for migration in candidates:
                                 progress(f"rolling back migration {migration.id}")
                                 _step(backend, migration, "rollback")
                                 result.rolled_back.append(migration.id)
                             functions.set_search_path(conn)
+                            if not keep_functions and target_types:
+                                type_phase = owned_types.deploy(
+                                    conn, owned_types.plan(conn, target_types), known_files, progress)
+                                retyped |= type_phase.rerun
                             if not keep_functions:
-                                planned = functions.plan(conn, target_files)
+                                planned = functions.plan(conn, target_files, rerun=retyped)
                                 phase = functions.deploy(conn, planned, progress)
                                 result.functions_applied, deferred = phase.applied, phase.deferred
                                 functions.record_pending_drops(conn, deferred)

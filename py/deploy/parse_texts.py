@@ -4,18 +4,18 @@ generated from the rule table ``interview_private.request_field_rules()``.
 A text field of the body is parsed by its rule alone: a required one is trimmed, an
 optional one is trimmed (unless its rule says ``trimmed => false``) and absent when
 empty. Every text rule of the body whose field is a ``text`` attribute of
-``interview_private.create_request`` gets that line here, by name; the hand-written
+``interview_private.create_request`` (as generated from the same rules, see
+request_type.py) gets that line here, by name; the hand-written
 parse (``interview_private.parse_request``) starts from this record and assigns
 the fields that need more (casts, defaults, objects). So an optional text field
-stored on the set needs no line in the parse: its rule row, its attribute and
-``interview-db generate --write``. Checked in and compared byte for byte.
+stored on the set needs no line in the parse: its rule row and
+``interview-db generate --write`` (which also gives the type its attribute).
+Checked in and compared byte for byte.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-
-import psycopg
 
 from .field_rules import FieldRule
 from .project import Project
@@ -38,17 +38,6 @@ HEADER = """\
 
 def path(project: Project) -> Path:
     return project.functions_dir / FILE_NAME
-
-
-def text_attributes(conn: psycopg.Connection) -> set[str]:
-    """The attributes of type text of the parsed request's record, in the deployed database."""
-    rows = conn.execute(
-        "select a.attname from pg_catalog.pg_attribute as a "
-        "where a.attrelid = (select t.typrelid from pg_catalog.pg_type as t where t.oid = %s::regtype) "
-        "and a.attnum > 0 and not a.attisdropped and a.atttypid = 'text'::regtype",
-        (REQUEST_TYPE,),
-    ).fetchall()
-    return {row[0] for row in rows}
 
 
 def _literal(text: str) -> str:

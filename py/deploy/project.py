@@ -1,6 +1,6 @@
 """Where the package's SQL, seeds, Supabase files and examples live.
 
-Two homes, one layout (sql/, supabase/, openapi/, examples/):
+Two homes, one layout (sql/ with migrations, types, functions and seeds, supabase/, openapi/, examples/):
 
 * a checkout (``pip install -e .``): the repository's own folders, so that a
   developer's edits are what ``migrate`` deploys;
@@ -52,6 +52,11 @@ class Project:
     @property
     def functions_dir(self) -> Path:
         return self.root / "sql" / "functions"
+
+    @property
+    def types_dir(self) -> Path:
+        """sql/types: the composite types only functions use, deployed with them (owned_types.py)."""
+        return self.root / "sql" / "types"
 
     @property
     def seeds_dir(self) -> Path:
@@ -112,9 +117,12 @@ class Project:
     def function_files(self) -> list[Path]:
         return sorted(self.functions_dir.glob("*.sql"))
 
+    def type_files(self) -> list[Path]:
+        return sorted(self.types_dir.glob("*.sql"))
+
     def sql_files(self) -> list[Path]:
         """Every SQL file of the package, for the linter."""
-        files = [*sorted(self.migrations_dir.glob("*.sql")), *self.function_files()]
+        files = [*sorted(self.migrations_dir.glob("*.sql")), *self.type_files(), *self.function_files()]
         files += sorted((self.root / "supabase").glob("*.sql"))
         return files
 

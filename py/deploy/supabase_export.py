@@ -5,8 +5,10 @@ database with the Supabase CLI takes the package as migration files instead:
 
 * each yoyo migration ``sql/migrations/NNNN_name.sql`` becomes
   ``<version>_interview_NNNN_name.sql``;
-* the function files ``sql/functions/*.sql`` become one
-  ``<version>_interview_functions.sql`` after them (a *revision*);
+* the type files ``sql/types/*.sql`` and the function files ``sql/functions/*.sql``
+  become one ``<version>_interview_functions.sql`` after them (a *revision*): it
+  drops the types and creates them again before every function (a table that uses
+  one of them stops the push, as ``migrate`` refuses it);
 * the seed files become one ``seed.sql`` of upserts (see seeds.seed_script).
 
 Versions are the CLI's 14-digit UTC timestamps, derived from a fixed base and
@@ -39,7 +41,8 @@ import psycopg
 
 from . import drift
 from .db import DeployError
-from .functions import FunctionFile, function_headers, read_function_files
+from .functions import FunctionFile, function_headers, package_function_names, read_function_files
+from .owned_types import TypeFile, read_type_files
 from .project import Project
 from .seeds import seed_script
 from .shim import MIGRATION_SEARCH_PATH
@@ -183,10 +186,62 @@ def _read_functions(project: Project) -> list[FunctionFile]:
         raise ExportError(str(exc)) from None
 
 
-def functions_definitions(project: Project, files: list[FunctionFile] | None = None) -> str:
-    """The function files as one SQL text, in the order `migrate` runs them: the definitions part of a revision."""
+def _read_types(project: Project) -> list[TypeFile]:
+    try:
+        return read_type_files(project)
+    except DeployError as exc:
+        raise ExportError(str(exc)) from None
+
+
+def _array(names: list[str], cast: str) -> str:
+    return "array[" + ", ".join(f"'{n}'" for n in names) + f"]::{cast}"
+
+
+def types_definitions(types: list[TypeFile], files: list[FunctionFile]) -> list[str]:
+    """The type files, dropped (refused when anything but the package's functions uses one)
+    and created again: every function that took one is created again after them."""
+    if not types:
+        return []
+    names = [t.qualified_name for t in types]
+    regtypes = "array[" + ", ".join(f"pg_catalog.to_regtype('{n}')" for n in names) + "]"
+    guard = f"""do $types$
+declare
+  v_users text;
+begin
+  select pg_catalog.string_agg(pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', ')
+    into v_users
+  from pg_catalog.pg_type as t
+  join pg_catalog.pg_depend as d on d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass
+   and d.refobjid in (t.oid, t.typarray) and d.deptype = 'n'
+  left join pg_catalog.pg_class as c on d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass and c.oid = d.objid
+  left join pg_catalog.pg_proc as p on d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass and p.oid = d.objid
+  where t.oid = any({regtypes})
+    and not coalesce(c.relkind = 'c' and c.reltype = any({regtypes}), false)
+    and not coalesce(p.pronamespace::pg_catalog.regnamespace::text operator(pg_catalog.||) '.'
+                     operator(pg_catalog.||) p.proname = any({_array(package_function_names(files), 'text[]')}), false);
+  if v_users is not null then
+    raise exception 'interview-db: % uses a type of sql/types, which the package creates again here: a type a table uses belongs in a migration', v_users;
+  end if;
+end
+$types$;"""
+    parts = ["-- The type files of sql/types/: dropped with the functions that take or return them",
+             "-- (created again below) and created again.", guard]
+    parts += [f"drop type if exists {name} cascade;" for name in reversed(names)]
+    parts.append("")
+    for t in types:
+        parts += [f"-- {t.label}", t.text.rstrip("\n"), ""]
+    return parts
+
+
+def functions_definitions(
+    project: Project, files: list[FunctionFile] | None = None, types: list[TypeFile] | None = None,
+) -> str:
+    """The type and function files as one SQL text, in the order `migrate` runs them: the
+    definitions part of a revision."""
+    files = files if files is not None else _read_functions(project)
     parts = [_DEFINITIONS_MARKER, ""]
-    for file in files if files is not None else _read_functions(project):
+    parts += types_definitions(types if types is not None else _read_types(project), files)
+    for file in files:
         parts += [f"-- {file.label}", file.text.rstrip("\n"), ""]
     return "\n".join(parts)
 
