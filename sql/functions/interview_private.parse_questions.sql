@@ -47,8 +47,10 @@ begin
              x.knowledge_base_id,
              nullif(pg_catalog.btrim(x.external_id, c_blank), '') as external_id,
              x.external_data,
-             interview_private.parse_nested_object(x.candidate_expectations_json, 'candidate_expectations')
-               as candidate_expectations_json,
+             -- (a function call per item only for the items that have one)
+             case when x.candidate_expectations_json is not null
+                  then interview_private.parse_nested_object(x.candidate_expectations_json, 'candidate_expectations')
+             end as candidate_expectations_json,
              nullif(pg_catalog.btrim(x.id, c_blank), '') as caller_question_id,
              coalesce(x.is_conditional, false) as is_conditional,
              nullif(pg_catalog.btrim(x.conditional_question_main_id, c_blank), '') as main_id
@@ -65,21 +67,15 @@ begin
     ),
     normalised as (
       select p.*,
-             -- The normalised content, for items of one array: text with whitespace
-             -- collapsed and case folded, and every other field. (The whitespace is
-             -- collapsed only where there is some to collapse: a run of two, or one that
-             -- is not a space, found by one regular expression; regexp_replace is the
-             -- dearest part of the key.)
+             -- The normalised text, for items of one array: whitespace collapsed and
+             -- case folded. (The whitespace is collapsed only where there is some to
+             -- collapse: a run of two, or one that is not a space, found by one
+             -- regular expression; regexp_replace is the dearest part of the key.)
              case when p_deduplicate then
-               pg_catalog.md5(row(
-                 pg_catalog.lower(case when p.question ~ '\s\s|(?! )\s'
-                                       then pg_catalog.regexp_replace(p.question, '\s+', ' ', 'g')
-                                       else p.question end),
-                 p.mojito_language_code, p.is_without_scoring, p.is_candidate_asking_recruiter, p.is_expert,
-                 p.is_multiple_choice, p.duration, p.label, p.question_alternatives, p.knowledge_base_id,
-                 p.external_id, p.external_data, p.candidate_expectations_json
-               )::text)::uuid
-             end as group_key
+               pg_catalog.lower(case when p.question ~ '\s\s|(?! )\s'
+                                     then pg_catalog.regexp_replace(p.question, '\s+', ' ', 'g')
+                                     else p.question end)
+             end as folded
       from parsed as p
     ),
     keyed as (
@@ -94,7 +90,14 @@ begin
                  'v2', n.question, n.mojito_language_code, n.is_without_scoring, n.is_candidate_asking_recruiter,
                  n.is_expert, n.is_multiple_choice, n.duration, n.label, n.question_alternatives,
                  n.knowledge_base_id, n.external_id, n.external_data, n.candidate_expectations_json
-               )::text)::uuid) over (partition by n.group_key order by n.n)
+               )::text)::uuid) over (
+                 -- the normalised content: the normalised text and every other field
+                 -- (the objects as text: equal when written alike, as in the key)
+                 partition by n.folded collate pg_catalog."C", n.mojito_language_code, n.is_without_scoring, n.is_candidate_asking_recruiter,
+                              n.is_expert, n.is_multiple_choice, n.duration, n.label, n.question_alternatives,
+                              n.knowledge_base_id, n.external_id, n.external_data::text,
+                              n.candidate_expectations_json::text
+                 order by n.n)
              else pg_catalog.gen_random_uuid() end as dedup_key
       from normalised as n
     ),
