@@ -306,41 +306,43 @@ begin
           else false end, false) then
       return false;
     end if;
-    if pg_catalog.jsonb_typeof(v_question -> 'question_alternatives') = 'array' then
-      v_array := v_question -> 'question_alternatives';
-      for j in 0 .. pg_catalog.jsonb_array_length(v_array) - 1 loop
-        v_item := v_array -> j;
-        if not coalesce(pg_catalog.jsonb_typeof(v_item) = 'string' and pg_catalog.char_length(pg_catalog.btrim(v_item #>> '{}', c_blank)) between 1 and 2000, false) then
-          return false;
-        end if;
-      end loop;
-    end if;
-    if pg_catalog.jsonb_typeof((v_question -> 'candidate_expectations_json') -> 'weak') = 'array' then
-      v_array := (v_question -> 'candidate_expectations_json') -> 'weak';
-      for j in 0 .. pg_catalog.jsonb_array_length(v_array) - 1 loop
-        v_item := v_array -> j;
-        if not coalesce(pg_catalog.jsonb_typeof(v_item) = 'string' and pg_catalog.char_length(pg_catalog.btrim(v_item #>> '{}', c_blank)) between 1 and 2000, false) then
-          return false;
-        end if;
-      end loop;
-    end if;
-    if pg_catalog.jsonb_typeof((v_question -> 'candidate_expectations_json') -> 'moderate') = 'array' then
-      v_array := (v_question -> 'candidate_expectations_json') -> 'moderate';
-      for j in 0 .. pg_catalog.jsonb_array_length(v_array) - 1 loop
-        v_item := v_array -> j;
-        if not coalesce(pg_catalog.jsonb_typeof(v_item) = 'string' and pg_catalog.char_length(pg_catalog.btrim(v_item #>> '{}', c_blank)) between 1 and 2000, false) then
-          return false;
-        end if;
-      end loop;
-    end if;
-    if pg_catalog.jsonb_typeof((v_question -> 'candidate_expectations_json') -> 'strong') = 'array' then
-      v_array := (v_question -> 'candidate_expectations_json') -> 'strong';
-      for j in 0 .. pg_catalog.jsonb_array_length(v_array) - 1 loop
-        v_item := v_array -> j;
-        if not coalesce(pg_catalog.jsonb_typeof(v_item) = 'string' and pg_catalog.char_length(pg_catalog.btrim(v_item #>> '{}', c_blank)) between 1 and 2000, false) then
-          return false;
-        end if;
-      end loop;
+    if v_question ?| '{"question_alternatives","candidate_expectations_json"}'::text[] then
+      if pg_catalog.jsonb_typeof(v_question -> 'question_alternatives') = 'array' then
+        v_array := v_question -> 'question_alternatives';
+        for j in 0 .. pg_catalog.jsonb_array_length(v_array) - 1 loop
+          v_item := v_array -> j;
+          if not coalesce(pg_catalog.jsonb_typeof(v_item) = 'string' and pg_catalog.char_length(pg_catalog.btrim(v_item #>> '{}', c_blank)) between 1 and 2000, false) then
+            return false;
+          end if;
+        end loop;
+      end if;
+      if pg_catalog.jsonb_typeof((v_question -> 'candidate_expectations_json') -> 'weak') = 'array' then
+        v_array := (v_question -> 'candidate_expectations_json') -> 'weak';
+        for j in 0 .. pg_catalog.jsonb_array_length(v_array) - 1 loop
+          v_item := v_array -> j;
+          if not coalesce(pg_catalog.jsonb_typeof(v_item) = 'string' and pg_catalog.char_length(pg_catalog.btrim(v_item #>> '{}', c_blank)) between 1 and 2000, false) then
+            return false;
+          end if;
+        end loop;
+      end if;
+      if pg_catalog.jsonb_typeof((v_question -> 'candidate_expectations_json') -> 'moderate') = 'array' then
+        v_array := (v_question -> 'candidate_expectations_json') -> 'moderate';
+        for j in 0 .. pg_catalog.jsonb_array_length(v_array) - 1 loop
+          v_item := v_array -> j;
+          if not coalesce(pg_catalog.jsonb_typeof(v_item) = 'string' and pg_catalog.char_length(pg_catalog.btrim(v_item #>> '{}', c_blank)) between 1 and 2000, false) then
+            return false;
+          end if;
+        end loop;
+      end if;
+      if pg_catalog.jsonb_typeof((v_question -> 'candidate_expectations_json') -> 'strong') = 'array' then
+        v_array := (v_question -> 'candidate_expectations_json') -> 'strong';
+        for j in 0 .. pg_catalog.jsonb_array_length(v_array) - 1 loop
+          v_item := v_array -> j;
+          if not coalesce(pg_catalog.jsonb_typeof(v_item) = 'string' and pg_catalog.char_length(pg_catalog.btrim(v_item #>> '{}', c_blank)) between 1 and 2000, false) then
+            return false;
+          end if;
+        end loop;
+      end if;
     end if;
   end loop;
   return true;
