@@ -113,13 +113,17 @@ begin
             s.is_candidate_asking_recruiter, s.is_expert, s.is_multiple_choice, s.question_alternatives,
             s.knowledge_base_id, s.external_id, s.external_data, s.candidate_expectations_json,
             s.caller_question_id, s.is_conditional, s.dedup_key, s.survivor_n = s.n,
-            case when s.is_conditional then parent.survivor_n end)::interview_private.question_item
+            -- ids are unique within the array (validated): a conditional link finds one
+            -- parent, looked up only for a conditional item (most requests have none)
+            case when s.is_conditional then (
+              select parent.survivor_n
+              from survivors as parent
+              where parent.caller_question_id = s.main_id and parent.n < s.n
+              limit 1)
+            end)::interview_private.question_item
         order by s.n),
       '{}')
     from survivors as s
-    -- ids are unique within the array (validated), so each conditional link finds one parent
-    left join survivors as parent
-      on s.is_conditional and parent.caller_question_id = s.main_id and parent.n < s.n
   );
 end
 $$;
