@@ -84,28 +84,27 @@ begin
       -- migration 0063 hash the normalised content and are never matched). The items
       -- of one normalised group share the first item's record. Changing this
       -- expression stops the reuse of records keyed before.
+      -- The item whose step the group keeps (survivor_n): its first item that is not
+      -- conditional. (A group is one normalised content, so one dedup_key: both
+      -- windows take one sort.)
       select n.*,
              case when p_deduplicate then
                pg_catalog.first_value(pg_catalog.md5(row(
                  'v2', n.question, n.mojito_language_code, n.is_without_scoring, n.is_candidate_asking_recruiter,
                  n.is_expert, n.is_multiple_choice, n.duration, n.label, n.question_alternatives,
                  n.knowledge_base_id, n.external_id, n.external_data, n.candidate_expectations_json
-               )::text)::uuid) over (
-                 -- the normalised content: the normalised text and every other field
-                 -- (the objects as text: equal when written alike, as in the key)
-                 partition by n.folded collate pg_catalog."C", n.mojito_language_code, n.is_without_scoring, n.is_candidate_asking_recruiter,
-                              n.is_expert, n.is_multiple_choice, n.duration, n.label, n.question_alternatives,
-                              n.knowledge_base_id, n.external_id, n.external_data::text,
-                              n.candidate_expectations_json::text
-                 order by n.n)
-             else pg_catalog.gen_random_uuid() end as dedup_key
+               )::text)::uuid) over (content order by n.n)
+             else pg_catalog.gen_random_uuid() end as dedup_key,
+             case when n.is_conditional or not p_deduplicate then n.n
+                  else min(n.n) filter (where not n.is_conditional) over content end as survivor_n
       from normalised as n
-    ),
-    survivors as (
-      select k.*,
-             case when k.is_conditional or not p_deduplicate then k.n
-                  else min(k.n) filter (where not k.is_conditional) over (partition by k.dedup_key) end as survivor_n
-      from keyed as k
+      -- the normalised content: the normalised text and every other field (the
+      -- objects as text: equal when written alike, as in the key)
+      window content as (
+        partition by n.folded collate pg_catalog."C", n.mojito_language_code, n.is_without_scoring,
+                     n.is_candidate_asking_recruiter, n.is_expert, n.is_multiple_choice, n.duration, n.label,
+                     n.question_alternatives, n.knowledge_base_id, n.external_id, n.external_data::text,
+                     n.candidate_expectations_json::text)
     )
     select coalesce(
       pg_catalog.array_agg(
@@ -117,13 +116,13 @@ begin
             -- parent, looked up only for a conditional item (most requests have none)
             case when s.is_conditional then (
               select parent.survivor_n
-              from survivors as parent
+              from keyed as parent
               where parent.caller_question_id = s.main_id and parent.n < s.n
               limit 1)
             end)::interview_private.question_item
         order by s.n),
       '{}')
-    from survivors as s
+    from keyed as s
   );
 end
 $$;
