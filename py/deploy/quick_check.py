@@ -5,9 +5,14 @@ The validation's walk of the rule table (``interview_private.first_invalid_field
 turns every value of the body into a row and joins it to its rule: it finds the
 first invalid field and says why, at a cost of a few microseconds per value and
 about half a millisecond for its plan. A valid body, which is nearly every body,
-needs no message. The quick check is the same rules written out field by field as
-PL/pgSQL expressions (and loops over the items of arrays), so a valid body costs a
-lookup or two per field. It is only a filter: ``true`` means every field passes
+needs no message. The quick check is the same rules written out field by field, so
+a valid body costs a lookup or two per field: the body's own fields as one constant
+jsonpath predicate (types, enums, ranges, patterns, keys: PostgreSQL parses it once
+per session with the expression's plan, where a PL/pgSQL expression of the same
+checks is compiled again in every transaction, which cost more than running it),
+and as PL/pgSQL what a jsonpath cannot say (the length of a text, the size of an
+object) and the questions, in a loop (per item a PL/pgSQL expression is cheaper
+than a jsonpath filter). It is only a filter: ``true`` means every field passes
 its rule; ``false`` means one may not (or the body has something the quick check
 does not judge, such as a key that is not a field), and the validation then walks
 the rule table for the first invalid field and its message. So the quick check
@@ -23,7 +28,7 @@ file is linted, reviewed and diffed like every other function.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -68,6 +73,31 @@ def _text_length(text: str, trimmed: bool) -> str:
 
 def _all(checks: list[str]) -> str:
     return " and ".join(checks) if checks else "true"
+
+
+# -- the body's own fields as one jsonpath predicate -------------------------------
+
+NON_BLANK = r"[^ \t\r\n]"  # a character that trimming keeps
+EDGE_BLANK = r"^[ \t\r\n]|[ \t\r\n]$"  # a character that trimming removes, at either end
+
+
+def _string(text: str) -> str:
+    """A jsonpath string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _matches(value: str, pattern: str) -> str:
+    # flag "s": . and [^...] match a line break too, as with the ~ operator
+    return f'{value} like_regex {_string(pattern)} flag "s"'
+
+
+def _path_and(checks: list[str], indent: str) -> str:
+    return f"\n{indent}&& ".join(checks)
+
+
+def _path_bounds(value: str, low: object, high: object) -> list[str]:
+    """Bounds as the walk applies them: a null bound is no bound."""
+    return ([] if low is None else [f"{value} >= {low}"]) + ([] if high is None else [f"{value} <= {high}"])
 
 
 @dataclass
@@ -209,6 +239,105 @@ class Generator:
                  f"{indent}else false end")
         return rule, check, loops
 
+    # -- the body's own fields, as a jsonpath predicate (lax mode: every check comes
+    # after its value's type check, and && stops at the first false, so none compares
+    # values of different types and no filter sees an array for its items); what it
+    # cannot measure goes to ``measured`` as SQL, the items of arrays to ``loops``
+
+    def path_scope(self, scope: str, obj: str, sql_obj: str, indent: str, measured: list[str],
+                   loops: list[ArrayLoop]) -> list[str]:
+        checks = []
+        if self._others(scope) is not None:
+            # closed or ignored: any other key, even a null one, is for the walk to judge
+            # (refused, or named in a warning)
+            others = " && ".join(f"@.key != {_string(r.field)}" for r in self._fields(scope))
+            checks.append(f"!exists({obj}.keyvalue() ? ({others}))")
+        for rule in self._fields(scope):
+            value = f"{obj}.{_string(rule.field)}"
+            sql_value = f"{sql_obj} -> {_literal(rule.field)}"
+            sql_text = f"({sql_obj} ->> {_literal(rule.field)})"
+            checks.append(self.path_field(rule, value, sql_value, sql_text, indent, measured, loops))
+        return checks
+
+    def path_field(self, rule: FieldRule, value: str, sql_value: str, sql_text: str, indent: str,
+                   measured: list[str], loops: list[ArrayLoop]) -> str:
+        """One field's rule on its JSON value: a JSON null is an absent key."""
+        inner = indent + "   "
+        branches = []
+        for json_type, checks in self.path_kind(rule, value, sql_value, sql_text, inner, measured, loops):
+            typed = f"{value}.type() == {_string(json_type)}"
+            branches.append(f"({_path_and([typed, *checks], inner)})" if checks else typed)
+        if not rule.required:
+            branches = [f"!exists({value})", f'{value}.type() == "null"', *branches]
+        return "(" + " || ".join(branches) + ")" if len(branches) > 1 else branches[0]
+
+    def path_text(self, rule: FieldRule, value: str, sql_value: str, sql_text: str, measured: list[str],
+                  max_length: int | None) -> list[str]:
+        trimmed = rule.trimmed is True
+        checks = []
+        if rule.min_length is not None and rule.min_length > 1:
+            raise ValueError(f"request_field_rules(): the quick check measures a minimal length of at most 1 "
+                             f"({rule.scope}.{rule.field})")
+        if rule.min_length == 1:
+            checks.append(_matches(value, NON_BLANK) if trimmed else f'{value} != ""')
+        if max_length is not None:
+            length = f"{_text_length(sql_text, trimmed)} <= {max_length}"
+            # (a company may be an object, whose ->> is its JSON text)
+            measured.append(f"pg_catalog.jsonb_typeof({sql_value}) <> 'string' or {length}" if rule.kind == "company"
+                            else length)
+        if rule.pattern is not None:
+            if rule.trimmed:
+                # on the text as the walk measures it, trimmed (a blank one is absent):
+                # a text with something to trim goes to the walk
+                checks.append(f"(!({_matches(value, NON_BLANK)}) || ({_matches(value, rule.pattern)} "
+                              f"&& !({_matches(value, EDGE_BLANK)})))")
+            else:
+                checks.append(f'({value} == "" || {_matches(value, rule.pattern)})')
+        return checks
+
+    def path_kind(self, rule: FieldRule, value: str, sql_value: str, sql_text: str, indent: str,
+                  measured: list[str], loops: list[ArrayLoop]) -> list[tuple[str, list[str]]]:
+        kind = rule.kind
+        if kind == "text":
+            return [("string", self.path_text(rule, value, sql_value, sql_text, measured, rule.max_length))]
+        if kind == "enum":
+            return [("string", ["(" + " || ".join(f"{value} == {_string(a)}" for a in rule.allowed or []) + ")"])]
+        if kind in ("uuid", "language", "datetime"):
+            return [("string", [_matches(value, rule.pattern or "")])]
+        if kind in ("integer", "number", "seconds"):
+            # seconds: a fraction is rounded up with a warning, for the walk
+            checks = [f"{value} % 1 == 0"] if kind != "number" else []
+            low = None if rule.min_value is None else _number(rule.min_value)
+            if kind == "seconds" and low is not None:
+                checks.append(f"{value} > {low}")
+                low = None
+            checks += _path_bounds(value, low, None if rule.max_value is None else _number(rule.max_value))
+            return [("number", checks)]
+        if kind == "boolean":
+            return [("boolean", [])]
+        if kind == "object":
+            if rule.max_length is not None:
+                measured.append(f"pg_catalog.pg_column_size({sql_value}) <= {rule.max_length}")
+            nested = (self.path_scope(rule.nested_scope, value, f"({sql_value})", indent, measured, loops)
+                      if rule.nested_scope else [])
+            return [("object", nested)]
+        if kind == "company":
+            nested = (self.path_scope(rule.nested_scope, value, f"({sql_value})", indent, measured, loops)
+                      if rule.nested_scope else [])
+            text = replace(rule, min_length=None, pattern=None, trimmed=True)
+            return [("object", nested), ("string", self.path_text(text, value, sql_value, sql_text, measured,
+                                                                  rule.max_length))]
+        if kind == "string_array":
+            # the items, their lengths and blanks, one by one in a loop (an empty item is
+            # refused or dropped with a warning: either way for the walk)
+            item = _all(_bounds(_text_length("v_item #>> '{}'", True), max(1, rule.min_length or 0), rule.max_length))
+            loops.append(ArrayLoop(sql_value, f"pg_catalog.jsonb_typeof(v_item) = 'string' and {item}"))
+            return [("array", _path_bounds(f"{value}.size()", None, rule.max_items))]
+        if kind == "questions":
+            return [("array", _path_bounds(f"{value}.size()", 1, rule.max_items))]
+        raise ValueError(f"request_field_rules(): field {rule.scope}.{rule.field} has a kind the quick check "
+                         f"does not know: {kind}")
+
 
 def _loop(loop: ArrayLoop, indent: str) -> str:
     return (f"{indent}if pg_catalog.jsonb_typeof({loop.value}) = 'array' then\n"
@@ -220,6 +349,17 @@ def _loop(loop: ArrayLoop, indent: str) -> str:
             f"{indent}    end if;\n"
             f"{indent}  end loop;\n"
             f"{indent}end if;\n")
+
+
+def _question_loops(generator: Generator, loops: list[ArrayLoop]) -> str:
+    """The loops over the arrays inside a question, behind one test of whether the
+    question has any of the fields they are in (most questions have none)."""
+    if not loops:
+        return ""
+    keys = [r.field for r in generator._fields("question") if r.kind == "string_array" or r.nested_scope]
+    return (f"    if v_question ?| {_text_array(keys)} then\n"
+            + "".join(_loop(loop, "      ") for loop in loops)
+            + "    end if;\n")
 
 
 HEADER = """\
@@ -234,8 +374,14 @@ HEADER = """\
 -- message. It must never pass a body the walk refuses (tested against every
 -- refusal the tests know and against generated bodies).
 --
--- Every check is a PL/pgSQL expression without a subquery (PL/pgSQL evaluates
--- those without the executor), the items of arrays in loops by index.
+-- The body's own fields are one constant jsonpath predicate (lax mode; every
+-- check after its value's type check): PostgreSQL parses it once per session
+-- with the expression's plan and each call only runs it, where a PL/pgSQL
+-- expression of the same checks is compiled again in every transaction. What a
+-- jsonpath cannot say (the length of a text, the size of an object) and the
+-- questions (per item a PL/pgSQL expression is cheaper than a jsonpath filter)
+-- are PL/pgSQL expressions without a subquery (PL/pgSQL evaluates those without
+-- the executor), the items of arrays in loops by index.
 """
 
 
@@ -243,7 +389,10 @@ def generate(rules: list[FieldRule]) -> str:
     """The SQL file of the quick check, from the rule table's rows."""
     generator = Generator(rules)
     loops: list[ArrayLoop] = []
-    body = generator.scope("body", "p_body", "       ", loops)
+    measured: list[str] = []
+    indent = "      "
+    predicate = _path_and(['$.type() == "object"', *generator.path_scope("body", "$", "p_body", indent, measured,
+                                                                         loops)], indent)
     questions, question_check, question_loops = generator.questions()
     return (
         HEADER
@@ -261,9 +410,16 @@ def generate(rules: list[FieldRule]) -> str:
         "  v_array jsonb;\n"
         "  v_item jsonb;\n"
         "begin\n"
-        "  -- every field, the types and lengths of arrays included\n"
-        "  if not coalesce(pg_catalog.jsonb_typeof(p_body) = 'object'\n"
-        f"       and {body}, false) then\n"
+        "  -- the body's own fields: types, enums, ranges, patterns, keys, the sizes of\n"
+        "  -- arrays (silent: an error is no pass)\n"
+        "  if not coalesce(pg_catalog.jsonb_path_match(p_body, '\n"
+        f"      {predicate.replace(chr(39), chr(39) * 2)}', '{{}}', true), false) then\n"
+        "    return false;\n"
+        "  end if;\n"
+        "\n"
+        "  -- what a jsonpath cannot measure: the lengths of texts, the sizes of objects (an\n"
+        "  -- absent value is null and passes)\n"
+        "  if (" + "\n      and ".join(f"({m})" if " or " in m else m for m in measured) + ") is false then\n"
         "    return false;\n"
         "  end if;\n"
         "\n"
@@ -277,7 +433,7 @@ def generate(rules: list[FieldRule]) -> str:
         f"    if not coalesce({question_check}, false) then\n"
         "      return false;\n"
         "    end if;\n"
-        + "".join(_loop(loop, "    ") for loop in question_loops)
+        + _question_loops(generator, question_loops)
         + "  end loop;\n"
         "  return true;\n"
         "end\n"

@@ -47,8 +47,10 @@ begin
              x.knowledge_base_id,
              nullif(pg_catalog.btrim(x.external_id, c_blank), '') as external_id,
              x.external_data,
-             interview_private.parse_nested_object(x.candidate_expectations_json, 'candidate_expectations')
-               as candidate_expectations_json,
+             -- (a function call per item only for the items that have one)
+             case when x.candidate_expectations_json is not null
+                  then interview_private.parse_nested_object(x.candidate_expectations_json, 'candidate_expectations')
+             end as candidate_expectations_json,
              nullif(pg_catalog.btrim(x.id, c_blank), '') as caller_question_id,
              coalesce(x.is_conditional, false) as is_conditional,
              nullif(pg_catalog.btrim(x.conditional_question_main_id, c_blank), '') as main_id
@@ -65,21 +67,15 @@ begin
     ),
     normalised as (
       select p.*,
-             -- The normalised content, for items of one array: text with whitespace
-             -- collapsed and case folded, and every other field. (The whitespace is
-             -- collapsed only where there is some to collapse: a run of two, or one that
-             -- is not a space, found by one regular expression; regexp_replace is the
-             -- dearest part of the key.)
+             -- The normalised text, for items of one array: whitespace collapsed and
+             -- case folded. (The whitespace is collapsed only where there is some to
+             -- collapse: a run of two, or one that is not a space, found by one
+             -- regular expression; regexp_replace is the dearest part of the key.)
              case when p_deduplicate then
-               pg_catalog.md5(row(
-                 pg_catalog.lower(case when p.question ~ '\s\s|(?! )\s'
-                                       then pg_catalog.regexp_replace(p.question, '\s+', ' ', 'g')
-                                       else p.question end),
-                 p.mojito_language_code, p.is_without_scoring, p.is_candidate_asking_recruiter, p.is_expert,
-                 p.is_multiple_choice, p.duration, p.label, p.question_alternatives, p.knowledge_base_id,
-                 p.external_id, p.external_data, p.candidate_expectations_json
-               )::text)::uuid
-             end as group_key
+               pg_catalog.lower(case when p.question ~ '\s\s|(?! )\s'
+                                     then pg_catalog.regexp_replace(p.question, '\s+', ' ', 'g')
+                                     else p.question end)
+             end as folded
       from parsed as p
     ),
     keyed as (
@@ -88,21 +84,27 @@ begin
       -- migration 0063 hash the normalised content and are never matched). The items
       -- of one normalised group share the first item's record. Changing this
       -- expression stops the reuse of records keyed before.
+      -- The item whose step the group keeps (survivor_n): its first item that is not
+      -- conditional. (A group is one normalised content, so one dedup_key: both
+      -- windows take one sort.)
       select n.*,
              case when p_deduplicate then
                pg_catalog.first_value(pg_catalog.md5(row(
                  'v2', n.question, n.mojito_language_code, n.is_without_scoring, n.is_candidate_asking_recruiter,
                  n.is_expert, n.is_multiple_choice, n.duration, n.label, n.question_alternatives,
                  n.knowledge_base_id, n.external_id, n.external_data, n.candidate_expectations_json
-               )::text)::uuid) over (partition by n.group_key order by n.n)
-             else pg_catalog.gen_random_uuid() end as dedup_key
+               )::text)::uuid) over (content order by n.n)
+             else pg_catalog.gen_random_uuid() end as dedup_key,
+             case when n.is_conditional or not p_deduplicate then n.n
+                  else min(n.n) filter (where not n.is_conditional) over content end as survivor_n
       from normalised as n
-    ),
-    survivors as (
-      select k.*,
-             case when k.is_conditional or not p_deduplicate then k.n
-                  else min(k.n) filter (where not k.is_conditional) over (partition by k.dedup_key) end as survivor_n
-      from keyed as k
+      -- the normalised content: the normalised text and every other field (the
+      -- objects as text: equal when written alike, as in the key)
+      window content as (
+        partition by n.folded collate pg_catalog."C", n.mojito_language_code, n.is_without_scoring,
+                     n.is_candidate_asking_recruiter, n.is_expert, n.is_multiple_choice, n.duration, n.label,
+                     n.question_alternatives, n.knowledge_base_id, n.external_id, n.external_data::text,
+                     n.candidate_expectations_json::text)
     )
     select coalesce(
       pg_catalog.array_agg(
@@ -110,13 +112,17 @@ begin
             s.is_candidate_asking_recruiter, s.is_expert, s.is_multiple_choice, s.question_alternatives,
             s.knowledge_base_id, s.external_id, s.external_data, s.candidate_expectations_json,
             s.caller_question_id, s.is_conditional, s.dedup_key, s.survivor_n = s.n,
-            case when s.is_conditional then parent.survivor_n end)::interview_private.question_item
+            -- ids are unique within the array (validated): a conditional link finds one
+            -- parent, looked up only for a conditional item (most requests have none)
+            case when s.is_conditional then (
+              select parent.survivor_n
+              from keyed as parent
+              where parent.caller_question_id = s.main_id and parent.n < s.n
+              limit 1)
+            end)::interview_private.question_item
         order by s.n),
       '{}')
-    from survivors as s
-    -- ids are unique within the array (validated), so each conditional link finds one parent
-    left join survivors as parent
-      on s.is_conditional and parent.caller_question_id = s.main_id and parent.n < s.n
+    from keyed as s
   );
 end
 $$;

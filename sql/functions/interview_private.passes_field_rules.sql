@@ -9,8 +9,14 @@
 -- message. It must never pass a body the walk refuses (tested against every
 -- refusal the tests know and against generated bodies).
 --
--- Every check is a PL/pgSQL expression without a subquery (PL/pgSQL evaluates
--- those without the executor), the items of arrays in loops by index.
+-- The body's own fields are one constant jsonpath predicate (lax mode; every
+-- check after its value's type check): PostgreSQL parses it once per session
+-- with the expression's plan and each call only runs it, where a PL/pgSQL
+-- expression of the same checks is compiled again in every transaction. What a
+-- jsonpath cannot say (the length of a text, the size of an object) and the
+-- questions (per item a PL/pgSQL expression is cheaper than a jsonpath filter)
+-- are PL/pgSQL expressions without a subquery (PL/pgSQL evaluates those without
+-- the executor), the items of arrays in loops by index.
 create or replace function interview_private.passes_field_rules(p_body jsonb)
 returns boolean
 language plpgsql
@@ -25,300 +31,155 @@ declare
   v_array jsonb;
   v_item jsonb;
 begin
-  -- every field, the types and lengths of arrays included
-  if not coalesce(pg_catalog.jsonb_typeof(p_body) = 'object'
-       and (p_body - '{"name","location","interview_template_id","mojito_language_code","description","status","type","visibility","questions","recording","recording_full_session","interview_type","seniority_level","result_view","interview_conversation_speed","candidate_video_introduction","interview_tone","interview_attempts","questions_random_subset","max_followups","code","cover_image_url","interview_department","interview_salary","interview_available_till","recruiter_profile_id","hiring_for_company","tags","required_pronunciation","result_enable_edit_transcript","pdf_export_auto_config","knowledge_base_store_id","merchant_id","description_long","candidate_expectations","candidate_expectations_json","custom_scoring","additional_context","instructional_video","instructional_video_custom_text","disable_deduplication","welcome_message","thank_you_message","is_embedded","idempotency_key"}'::text[]) = '{}'::jsonb
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'name'), 'null')  -- name
-         when 'null' then false
-         when 'string' then pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'name'), c_blank)) between 1 and 200
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'location'), 'null')  -- location
-         when 'null' then false
-         when 'string' then pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'location'), c_blank)) between 1 and 200
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'interview_template_id'), 'null')  -- interview_template_id
-         when 'null' then false
-         when 'string' then (p_body ->> 'interview_template_id') ~ '^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$'
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'mojito_language_code'), 'null')  -- mojito_language_code
-         when 'null' then false
-         when 'string' then (p_body ->> 'mojito_language_code') ~ '^[a-z]{2,3}$'
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'description'), 'null')  -- description
-         when 'null' then false
-         when 'string' then pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'description'), c_blank)) between 1 and 20000
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'status'), 'null')  -- status
-         when 'null' then false
-         when 'string' then (p_body ->> 'status') = any ('{"draft","active"}'::text[])
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'type'), 'null')  -- type
-         when 'null' then false
-         when 'string' then (p_body ->> 'type') = any ('{"interview","coaching","assessment"}'::text[])
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'visibility'), 'null')  -- visibility
-         when 'null' then false
-         when 'string' then (p_body ->> 'visibility') = any ('{"merchant_public","merchant_invite","merchant_unlisted"}'::text[])
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'questions'), 'null')  -- questions
-         when 'null' then false
-         when 'array' then pg_catalog.jsonb_array_length(p_body -> 'questions') between 1 and 200
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'recording'), 'null')  -- recording
-         when 'null' then true
-         when 'string' then (p_body ->> 'recording') = any ('{"audio_first_5_answers","audio_all","video_all","video_first_5_answers"}'::text[])
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'recording_full_session'), 'null')  -- recording_full_session
-         when 'null' then true
-         when 'string' then (p_body ->> 'recording_full_session') = any ('{"audio_all","video_all"}'::text[])
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'interview_type'), 'null')  -- interview_type
-         when 'null' then true
-         when 'string' then (p_body ->> 'interview_type') = any ('{"pre-screening","pre-screening-with-test-questions","second-interview","remote-freelancer-verification","strength-based-interview","potential-based-interview","process-verification-from-knowledge-base"}'::text[])
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'seniority_level'), 'null')  -- seniority_level
-         when 'null' then true
-         when 'string' then (p_body ->> 'seniority_level') = any ('{"entry-level","intermediate","senior","managerial","director","executive"}'::text[])
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'result_view'), 'null')  -- result_view
-         when 'null' then true
-         when 'string' then (p_body ->> 'result_view') = any ('{"none","minimal","minimal_with_score","advanced","full","full_expand_scores"}'::text[])
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'interview_conversation_speed'), 'null')  -- interview_conversation_speed
-         when 'null' then true
-         when 'string' then (p_body ->> 'interview_conversation_speed') = any ('{"slower","normal","faster"}'::text[])
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'candidate_video_introduction'), 'null')  -- candidate_video_introduction
-         when 'null' then true
-         when 'string' then (p_body ->> 'candidate_video_introduction') = any ('{"optional","required"}'::text[])
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'interview_tone'), 'null')  -- interview_tone
-         when 'null' then true
-         when 'string' then pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'interview_tone'), c_blank)) <= 200
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'interview_attempts'), 'null')  -- interview_attempts
-         when 'null' then true
-         when 'number' then (p_body -> 'interview_attempts')::numeric % 1 = 0 and (p_body -> 'interview_attempts')::numeric between 1 and 20
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'questions_random_subset'), 'null')  -- questions_random_subset
-         when 'null' then true
-         when 'number' then (p_body -> 'questions_random_subset')::numeric between 0.01 and 0.9
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'max_followups'), 'null')  -- max_followups
-         when 'null' then true
-         when 'number' then (p_body -> 'max_followups')::numeric % 1 = 0 and (p_body -> 'max_followups')::numeric between 0 and 999
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'code'), 'null')  -- code
-         when 'null' then true
-         when 'string' then pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'code'), c_blank)) <= 100
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'cover_image_url'), 'null')  -- cover_image_url
-         when 'null' then true
-         when 'string' then pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'cover_image_url'), c_blank)) <= 2048 and (pg_catalog.btrim((p_body ->> 'cover_image_url'), c_blank) = '' or pg_catalog.btrim((p_body ->> 'cover_image_url'), c_blank) ~ '^[Hh][Tt][Tt][Pp][Ss]?://[^ \t\r\n/?#@]+([/?#][^\r\n]*)?$')
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'interview_department'), 'null')  -- interview_department
-         when 'null' then true
-         when 'string' then pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'interview_department'), c_blank)) <= 200
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'interview_salary'), 'null')  -- interview_salary
-         when 'null' then true
-         when 'string' then pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'interview_salary'), c_blank)) <= 200
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'interview_available_till'), 'null')  -- interview_available_till
-         when 'null' then true
-         when 'string' then (p_body ->> 'interview_available_till') ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$'
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'recruiter_profile_id'), 'null')  -- recruiter_profile_id
-         when 'null' then true
-         when 'string' then (p_body ->> 'recruiter_profile_id') ~ '^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$'
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'hiring_for_company'), 'null')  -- hiring_for_company
-         when 'null' then true
-         when 'object' then case coalesce(pg_catalog.jsonb_typeof((p_body -> 'hiring_for_company') -> 'name'), 'null')  -- name
-             when 'null' then true
-             when 'string' then pg_catalog.char_length(pg_catalog.btrim(((p_body -> 'hiring_for_company') ->> 'name'), c_blank)) <= 200
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'hiring_for_company') -> 'description'), 'null')  -- description
-             when 'null' then true
-             when 'string' then pg_catalog.char_length(pg_catalog.btrim(((p_body -> 'hiring_for_company') ->> 'description'), c_blank)) <= 20000
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'hiring_for_company') -> 'location'), 'null')  -- location
-             when 'null' then true
-             when 'string' then pg_catalog.char_length(pg_catalog.btrim(((p_body -> 'hiring_for_company') ->> 'location'), c_blank)) <= 200
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'hiring_for_company') -> 'sector'), 'null')  -- sector
-             when 'null' then true
-             when 'string' then pg_catalog.char_length(pg_catalog.btrim(((p_body -> 'hiring_for_company') ->> 'sector'), c_blank)) <= 200
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'hiring_for_company') -> 'company_size'), 'null')  -- company_size
-             when 'null' then true
-             when 'string' then pg_catalog.char_length(pg_catalog.btrim(((p_body -> 'hiring_for_company') ->> 'company_size'), c_blank)) <= 200
-             else false end
-         when 'string' then pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'hiring_for_company'), c_blank)) <= 200
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'tags'), 'null')  -- tags
-         when 'null' then true
-         when 'array' then pg_catalog.jsonb_array_length(p_body -> 'tags') <= 100
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'required_pronunciation'), 'null')  -- required_pronunciation
-         when 'null' then true
-         when 'boolean' then true
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'result_enable_edit_transcript'), 'null')  -- result_enable_edit_transcript
-         when 'null' then true
-         when 'boolean' then true
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'pdf_export_auto_config'), 'null')  -- pdf_export_auto_config
-         when 'null' then true
-         when 'object' then ((p_body -> 'pdf_export_auto_config') - '{"contact_details","ai_recruiter_assessment","ai_scoring_rubric","analytics","files","transcript","answer_recording","session_recording","group_by_question","mojito_language_code","template"}'::text[]) = '{}'::jsonb
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'pdf_export_auto_config') -> 'contact_details'), 'null')  -- contact_details
-             when 'null' then true
-             when 'boolean' then true
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'pdf_export_auto_config') -> 'ai_recruiter_assessment'), 'null')  -- ai_recruiter_assessment
-             when 'null' then true
-             when 'boolean' then true
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'pdf_export_auto_config') -> 'ai_scoring_rubric'), 'null')  -- ai_scoring_rubric
-             when 'null' then true
-             when 'boolean' then true
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'pdf_export_auto_config') -> 'analytics'), 'null')  -- analytics
-             when 'null' then true
-             when 'boolean' then true
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'pdf_export_auto_config') -> 'files'), 'null')  -- files
-             when 'null' then true
-             when 'boolean' then true
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'pdf_export_auto_config') -> 'transcript'), 'null')  -- transcript
-             when 'null' then true
-             when 'boolean' then true
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'pdf_export_auto_config') -> 'answer_recording'), 'null')  -- answer_recording
-             when 'null' then true
-             when 'boolean' then true
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'pdf_export_auto_config') -> 'session_recording'), 'null')  -- session_recording
-             when 'null' then true
-             when 'boolean' then true
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'pdf_export_auto_config') -> 'group_by_question'), 'null')  -- group_by_question
-             when 'null' then true
-             when 'boolean' then true
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'pdf_export_auto_config') -> 'mojito_language_code'), 'null')  -- mojito_language_code
-             when 'null' then true
-             when 'string' then ((p_body -> 'pdf_export_auto_config') ->> 'mojito_language_code') ~ '^[a-z]{2,3}$'
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'pdf_export_auto_config') -> 'template'), 'null')  -- template
-             when 'null' then true
-             when 'string' then ((p_body -> 'pdf_export_auto_config') ->> 'template') = any ('{"classic","modern","one_pager"}'::text[])
-             else false end
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'knowledge_base_store_id'), 'null')  -- knowledge_base_store_id
-         when 'null' then true
-         when 'string' then (p_body ->> 'knowledge_base_store_id') ~ '^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$'
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'merchant_id'), 'null')  -- merchant_id
-         when 'null' then true
-         when 'string' then (p_body ->> 'merchant_id') ~ '^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$'
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'description_long'), 'null')  -- description_long
-         when 'null' then true
-         when 'string' then pg_catalog.char_length((p_body ->> 'description_long')) <= 100000
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'candidate_expectations'), 'null')  -- candidate_expectations
-         when 'null' then true
-         when 'string' then pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'candidate_expectations'), c_blank)) <= 5000
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'candidate_expectations_json'), 'null')  -- candidate_expectations_json
-         when 'null' then true
-         when 'object' then case coalesce(pg_catalog.jsonb_typeof((p_body -> 'candidate_expectations_json') -> 'weak'), 'null')  -- weak
-             when 'null' then true
-             when 'array' then pg_catalog.jsonb_array_length((p_body -> 'candidate_expectations_json') -> 'weak') <= 50
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'candidate_expectations_json') -> 'moderate'), 'null')  -- moderate
-             when 'null' then true
-             when 'array' then pg_catalog.jsonb_array_length((p_body -> 'candidate_expectations_json') -> 'moderate') <= 50
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'candidate_expectations_json') -> 'strong'), 'null')  -- strong
-             when 'null' then true
-             when 'array' then pg_catalog.jsonb_array_length((p_body -> 'candidate_expectations_json') -> 'strong') <= 50
-             else false end
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'custom_scoring'), 'null')  -- custom_scoring
-         when 'null' then true
-         when 'object' then ((p_body -> 'custom_scoring') - '{"max_score","early_stop","speech_cadence","ai_pronunciation","sentiment_analysis","ai_assessment_answer","ai_assessment_resume","ai_assessment_session","max_retries"}'::text[]) = '{}'::jsonb
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'custom_scoring') -> 'max_score'), 'null')  -- max_score
-             when 'null' then true
-             when 'number' then ((p_body -> 'custom_scoring') -> 'max_score')::numeric % 1 = 0 and ((p_body -> 'custom_scoring') -> 'max_score')::numeric between 1 and 1000
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'custom_scoring') -> 'early_stop'), 'null')  -- early_stop
-             when 'null' then true
-             when 'boolean' then true
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'custom_scoring') -> 'speech_cadence'), 'null')  -- speech_cadence
-             when 'null' then true
-             when 'boolean' then true
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'custom_scoring') -> 'ai_pronunciation'), 'null')  -- ai_pronunciation
-             when 'null' then true
-             when 'boolean' then true
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'custom_scoring') -> 'sentiment_analysis'), 'null')  -- sentiment_analysis
-             when 'null' then true
-             when 'boolean' then true
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'custom_scoring') -> 'ai_assessment_answer'), 'null')  -- ai_assessment_answer
-             when 'null' then true
-             when 'boolean' then true
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'custom_scoring') -> 'ai_assessment_resume'), 'null')  -- ai_assessment_resume
-             when 'null' then true
-             when 'boolean' then true
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'custom_scoring') -> 'ai_assessment_session'), 'null')  -- ai_assessment_session
-             when 'null' then true
-             when 'boolean' then true
-             else false end
-           and case coalesce(pg_catalog.jsonb_typeof((p_body -> 'custom_scoring') -> 'max_retries'), 'null')  -- max_retries
-             when 'null' then true
-             when 'number' then ((p_body -> 'custom_scoring') -> 'max_retries')::numeric % 1 = 0 and ((p_body -> 'custom_scoring') -> 'max_retries')::numeric between 1 and 20
-             else false end
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'additional_context'), 'null')  -- additional_context
-         when 'null' then true
-         when 'object' then pg_catalog.pg_column_size(p_body -> 'additional_context') <= 65536
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'instructional_video'), 'null')  -- instructional_video
-         when 'null' then true
-         when 'boolean' then true
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'instructional_video_custom_text'), 'null')  -- instructional_video_custom_text
-         when 'null' then true
-         when 'string' then pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'instructional_video_custom_text'), c_blank)) <= 2000
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'disable_deduplication'), 'null')  -- disable_deduplication
-         when 'null' then true
-         when 'boolean' then true
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'welcome_message'), 'null')  -- welcome_message
-         when 'null' then true
-         when 'string' then pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'welcome_message'), c_blank)) <= 2000
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'thank_you_message'), 'null')  -- thank_you_message
-         when 'null' then true
-         when 'string' then pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'thank_you_message'), c_blank)) <= 2000
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'is_embedded'), 'null')  -- is_embedded
-         when 'null' then true
-         when 'boolean' then true
-         else false end
-       and case coalesce(pg_catalog.jsonb_typeof(p_body -> 'idempotency_key'), 'null')  -- idempotency_key
-         when 'null' then true
-         when 'string' then pg_catalog.char_length((p_body ->> 'idempotency_key')) between 1 and 200
-         else false end, false) then
+  -- the body's own fields: types, enums, ranges, patterns, keys, the sizes of
+  -- arrays (silent: an error is no pass)
+  if not coalesce(pg_catalog.jsonb_path_match(p_body, '
+      $.type() == "object"
+      && !exists($.keyvalue() ? (@.key != "name" && @.key != "location" && @.key != "interview_template_id" && @.key != "mojito_language_code" && @.key != "description" && @.key != "status" && @.key != "type" && @.key != "visibility" && @.key != "questions" && @.key != "recording" && @.key != "recording_full_session" && @.key != "interview_type" && @.key != "seniority_level" && @.key != "result_view" && @.key != "interview_conversation_speed" && @.key != "candidate_video_introduction" && @.key != "interview_tone" && @.key != "interview_attempts" && @.key != "questions_random_subset" && @.key != "max_followups" && @.key != "code" && @.key != "cover_image_url" && @.key != "interview_department" && @.key != "interview_salary" && @.key != "interview_available_till" && @.key != "recruiter_profile_id" && @.key != "hiring_for_company" && @.key != "tags" && @.key != "required_pronunciation" && @.key != "result_enable_edit_transcript" && @.key != "pdf_export_auto_config" && @.key != "knowledge_base_store_id" && @.key != "merchant_id" && @.key != "description_long" && @.key != "candidate_expectations" && @.key != "candidate_expectations_json" && @.key != "custom_scoring" && @.key != "additional_context" && @.key != "instructional_video" && @.key != "instructional_video_custom_text" && @.key != "disable_deduplication" && @.key != "welcome_message" && @.key != "thank_you_message" && @.key != "is_embedded" && @.key != "idempotency_key"))
+      && ($."name".type() == "string"
+         && $."name" like_regex "[^ \\t\\r\\n]" flag "s")
+      && ($."location".type() == "string"
+         && $."location" like_regex "[^ \\t\\r\\n]" flag "s")
+      && ($."interview_template_id".type() == "string"
+         && $."interview_template_id" like_regex "^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$" flag "s")
+      && ($."mojito_language_code".type() == "string"
+         && $."mojito_language_code" like_regex "^[a-z]{2,3}$" flag "s")
+      && ($."description".type() == "string"
+         && $."description" like_regex "[^ \\t\\r\\n]" flag "s")
+      && ($."status".type() == "string"
+         && ($."status" == "draft" || $."status" == "active"))
+      && ($."type".type() == "string"
+         && ($."type" == "interview" || $."type" == "coaching" || $."type" == "assessment"))
+      && ($."visibility".type() == "string"
+         && ($."visibility" == "merchant_public" || $."visibility" == "merchant_invite" || $."visibility" == "merchant_unlisted"))
+      && ($."questions".type() == "array"
+         && $."questions".size() >= 1
+         && $."questions".size() <= 200)
+      && (!exists($."recording") || $."recording".type() == "null" || ($."recording".type() == "string"
+         && ($."recording" == "audio_first_5_answers" || $."recording" == "audio_all" || $."recording" == "video_all" || $."recording" == "video_first_5_answers")))
+      && (!exists($."recording_full_session") || $."recording_full_session".type() == "null" || ($."recording_full_session".type() == "string"
+         && ($."recording_full_session" == "audio_all" || $."recording_full_session" == "video_all")))
+      && (!exists($."interview_type") || $."interview_type".type() == "null" || ($."interview_type".type() == "string"
+         && ($."interview_type" == "pre-screening" || $."interview_type" == "pre-screening-with-test-questions" || $."interview_type" == "second-interview" || $."interview_type" == "remote-freelancer-verification" || $."interview_type" == "strength-based-interview" || $."interview_type" == "potential-based-interview" || $."interview_type" == "process-verification-from-knowledge-base")))
+      && (!exists($."seniority_level") || $."seniority_level".type() == "null" || ($."seniority_level".type() == "string"
+         && ($."seniority_level" == "entry-level" || $."seniority_level" == "intermediate" || $."seniority_level" == "senior" || $."seniority_level" == "managerial" || $."seniority_level" == "director" || $."seniority_level" == "executive")))
+      && (!exists($."result_view") || $."result_view".type() == "null" || ($."result_view".type() == "string"
+         && ($."result_view" == "none" || $."result_view" == "minimal" || $."result_view" == "minimal_with_score" || $."result_view" == "advanced" || $."result_view" == "full" || $."result_view" == "full_expand_scores")))
+      && (!exists($."interview_conversation_speed") || $."interview_conversation_speed".type() == "null" || ($."interview_conversation_speed".type() == "string"
+         && ($."interview_conversation_speed" == "slower" || $."interview_conversation_speed" == "normal" || $."interview_conversation_speed" == "faster")))
+      && (!exists($."candidate_video_introduction") || $."candidate_video_introduction".type() == "null" || ($."candidate_video_introduction".type() == "string"
+         && ($."candidate_video_introduction" == "optional" || $."candidate_video_introduction" == "required")))
+      && (!exists($."interview_tone") || $."interview_tone".type() == "null" || $."interview_tone".type() == "string")
+      && (!exists($."interview_attempts") || $."interview_attempts".type() == "null" || ($."interview_attempts".type() == "number"
+         && $."interview_attempts" % 1 == 0
+         && $."interview_attempts" >= 1
+         && $."interview_attempts" <= 20))
+      && (!exists($."questions_random_subset") || $."questions_random_subset".type() == "null" || ($."questions_random_subset".type() == "number"
+         && $."questions_random_subset" >= 0.01
+         && $."questions_random_subset" <= 0.9))
+      && (!exists($."max_followups") || $."max_followups".type() == "null" || ($."max_followups".type() == "number"
+         && $."max_followups" % 1 == 0
+         && $."max_followups" >= 0
+         && $."max_followups" <= 999))
+      && (!exists($."code") || $."code".type() == "null" || $."code".type() == "string")
+      && (!exists($."cover_image_url") || $."cover_image_url".type() == "null" || ($."cover_image_url".type() == "string"
+         && (!($."cover_image_url" like_regex "[^ \\t\\r\\n]" flag "s") || ($."cover_image_url" like_regex "^[Hh][Tt][Tt][Pp][Ss]?://[^ \\t\\r\\n/?#@]+([/?#][^\\r\\n]*)?$" flag "s" && !($."cover_image_url" like_regex "^[ \\t\\r\\n]|[ \\t\\r\\n]$" flag "s")))))
+      && (!exists($."interview_department") || $."interview_department".type() == "null" || $."interview_department".type() == "string")
+      && (!exists($."interview_salary") || $."interview_salary".type() == "null" || $."interview_salary".type() == "string")
+      && (!exists($."interview_available_till") || $."interview_available_till".type() == "null" || ($."interview_available_till".type() == "string"
+         && $."interview_available_till" like_regex "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$" flag "s"))
+      && (!exists($."recruiter_profile_id") || $."recruiter_profile_id".type() == "null" || ($."recruiter_profile_id".type() == "string"
+         && $."recruiter_profile_id" like_regex "^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$" flag "s"))
+      && (!exists($."hiring_for_company") || $."hiring_for_company".type() == "null" || ($."hiring_for_company".type() == "object"
+         && (!exists($."hiring_for_company"."name") || $."hiring_for_company"."name".type() == "null" || $."hiring_for_company"."name".type() == "string")
+         && (!exists($."hiring_for_company"."description") || $."hiring_for_company"."description".type() == "null" || $."hiring_for_company"."description".type() == "string")
+         && (!exists($."hiring_for_company"."location") || $."hiring_for_company"."location".type() == "null" || $."hiring_for_company"."location".type() == "string")
+         && (!exists($."hiring_for_company"."sector") || $."hiring_for_company"."sector".type() == "null" || $."hiring_for_company"."sector".type() == "string")
+         && (!exists($."hiring_for_company"."company_size") || $."hiring_for_company"."company_size".type() == "null" || $."hiring_for_company"."company_size".type() == "string")) || $."hiring_for_company".type() == "string")
+      && (!exists($."tags") || $."tags".type() == "null" || ($."tags".type() == "array"
+         && $."tags".size() <= 100))
+      && (!exists($."required_pronunciation") || $."required_pronunciation".type() == "null" || $."required_pronunciation".type() == "boolean")
+      && (!exists($."result_enable_edit_transcript") || $."result_enable_edit_transcript".type() == "null" || $."result_enable_edit_transcript".type() == "boolean")
+      && (!exists($."pdf_export_auto_config") || $."pdf_export_auto_config".type() == "null" || ($."pdf_export_auto_config".type() == "object"
+         && !exists($."pdf_export_auto_config".keyvalue() ? (@.key != "contact_details" && @.key != "ai_recruiter_assessment" && @.key != "ai_scoring_rubric" && @.key != "analytics" && @.key != "files" && @.key != "transcript" && @.key != "answer_recording" && @.key != "session_recording" && @.key != "group_by_question" && @.key != "mojito_language_code" && @.key != "template"))
+         && (!exists($."pdf_export_auto_config"."contact_details") || $."pdf_export_auto_config"."contact_details".type() == "null" || $."pdf_export_auto_config"."contact_details".type() == "boolean")
+         && (!exists($."pdf_export_auto_config"."ai_recruiter_assessment") || $."pdf_export_auto_config"."ai_recruiter_assessment".type() == "null" || $."pdf_export_auto_config"."ai_recruiter_assessment".type() == "boolean")
+         && (!exists($."pdf_export_auto_config"."ai_scoring_rubric") || $."pdf_export_auto_config"."ai_scoring_rubric".type() == "null" || $."pdf_export_auto_config"."ai_scoring_rubric".type() == "boolean")
+         && (!exists($."pdf_export_auto_config"."analytics") || $."pdf_export_auto_config"."analytics".type() == "null" || $."pdf_export_auto_config"."analytics".type() == "boolean")
+         && (!exists($."pdf_export_auto_config"."files") || $."pdf_export_auto_config"."files".type() == "null" || $."pdf_export_auto_config"."files".type() == "boolean")
+         && (!exists($."pdf_export_auto_config"."transcript") || $."pdf_export_auto_config"."transcript".type() == "null" || $."pdf_export_auto_config"."transcript".type() == "boolean")
+         && (!exists($."pdf_export_auto_config"."answer_recording") || $."pdf_export_auto_config"."answer_recording".type() == "null" || $."pdf_export_auto_config"."answer_recording".type() == "boolean")
+         && (!exists($."pdf_export_auto_config"."session_recording") || $."pdf_export_auto_config"."session_recording".type() == "null" || $."pdf_export_auto_config"."session_recording".type() == "boolean")
+         && (!exists($."pdf_export_auto_config"."group_by_question") || $."pdf_export_auto_config"."group_by_question".type() == "null" || $."pdf_export_auto_config"."group_by_question".type() == "boolean")
+         && (!exists($."pdf_export_auto_config"."mojito_language_code") || $."pdf_export_auto_config"."mojito_language_code".type() == "null" || ($."pdf_export_auto_config"."mojito_language_code".type() == "string"
+            && $."pdf_export_auto_config"."mojito_language_code" like_regex "^[a-z]{2,3}$" flag "s"))
+         && (!exists($."pdf_export_auto_config"."template") || $."pdf_export_auto_config"."template".type() == "null" || ($."pdf_export_auto_config"."template".type() == "string"
+            && ($."pdf_export_auto_config"."template" == "classic" || $."pdf_export_auto_config"."template" == "modern" || $."pdf_export_auto_config"."template" == "one_pager")))))
+      && (!exists($."knowledge_base_store_id") || $."knowledge_base_store_id".type() == "null" || ($."knowledge_base_store_id".type() == "string"
+         && $."knowledge_base_store_id" like_regex "^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$" flag "s"))
+      && (!exists($."merchant_id") || $."merchant_id".type() == "null" || ($."merchant_id".type() == "string"
+         && $."merchant_id" like_regex "^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$" flag "s"))
+      && (!exists($."description_long") || $."description_long".type() == "null" || $."description_long".type() == "string")
+      && (!exists($."candidate_expectations") || $."candidate_expectations".type() == "null" || $."candidate_expectations".type() == "string")
+      && (!exists($."candidate_expectations_json") || $."candidate_expectations_json".type() == "null" || ($."candidate_expectations_json".type() == "object"
+         && (!exists($."candidate_expectations_json"."weak") || $."candidate_expectations_json"."weak".type() == "null" || ($."candidate_expectations_json"."weak".type() == "array"
+            && $."candidate_expectations_json"."weak".size() <= 50))
+         && (!exists($."candidate_expectations_json"."moderate") || $."candidate_expectations_json"."moderate".type() == "null" || ($."candidate_expectations_json"."moderate".type() == "array"
+            && $."candidate_expectations_json"."moderate".size() <= 50))
+         && (!exists($."candidate_expectations_json"."strong") || $."candidate_expectations_json"."strong".type() == "null" || ($."candidate_expectations_json"."strong".type() == "array"
+            && $."candidate_expectations_json"."strong".size() <= 50))))
+      && (!exists($."custom_scoring") || $."custom_scoring".type() == "null" || ($."custom_scoring".type() == "object"
+         && !exists($."custom_scoring".keyvalue() ? (@.key != "max_score" && @.key != "early_stop" && @.key != "speech_cadence" && @.key != "ai_pronunciation" && @.key != "sentiment_analysis" && @.key != "ai_assessment_answer" && @.key != "ai_assessment_resume" && @.key != "ai_assessment_session" && @.key != "max_retries"))
+         && (!exists($."custom_scoring"."max_score") || $."custom_scoring"."max_score".type() == "null" || ($."custom_scoring"."max_score".type() == "number"
+            && $."custom_scoring"."max_score" % 1 == 0
+            && $."custom_scoring"."max_score" >= 1
+            && $."custom_scoring"."max_score" <= 1000))
+         && (!exists($."custom_scoring"."early_stop") || $."custom_scoring"."early_stop".type() == "null" || $."custom_scoring"."early_stop".type() == "boolean")
+         && (!exists($."custom_scoring"."speech_cadence") || $."custom_scoring"."speech_cadence".type() == "null" || $."custom_scoring"."speech_cadence".type() == "boolean")
+         && (!exists($."custom_scoring"."ai_pronunciation") || $."custom_scoring"."ai_pronunciation".type() == "null" || $."custom_scoring"."ai_pronunciation".type() == "boolean")
+         && (!exists($."custom_scoring"."sentiment_analysis") || $."custom_scoring"."sentiment_analysis".type() == "null" || $."custom_scoring"."sentiment_analysis".type() == "boolean")
+         && (!exists($."custom_scoring"."ai_assessment_answer") || $."custom_scoring"."ai_assessment_answer".type() == "null" || $."custom_scoring"."ai_assessment_answer".type() == "boolean")
+         && (!exists($."custom_scoring"."ai_assessment_resume") || $."custom_scoring"."ai_assessment_resume".type() == "null" || $."custom_scoring"."ai_assessment_resume".type() == "boolean")
+         && (!exists($."custom_scoring"."ai_assessment_session") || $."custom_scoring"."ai_assessment_session".type() == "null" || $."custom_scoring"."ai_assessment_session".type() == "boolean")
+         && (!exists($."custom_scoring"."max_retries") || $."custom_scoring"."max_retries".type() == "null" || ($."custom_scoring"."max_retries".type() == "number"
+            && $."custom_scoring"."max_retries" % 1 == 0
+            && $."custom_scoring"."max_retries" >= 1
+            && $."custom_scoring"."max_retries" <= 20))))
+      && (!exists($."additional_context") || $."additional_context".type() == "null" || $."additional_context".type() == "object")
+      && (!exists($."instructional_video") || $."instructional_video".type() == "null" || $."instructional_video".type() == "boolean")
+      && (!exists($."instructional_video_custom_text") || $."instructional_video_custom_text".type() == "null" || $."instructional_video_custom_text".type() == "string")
+      && (!exists($."disable_deduplication") || $."disable_deduplication".type() == "null" || $."disable_deduplication".type() == "boolean")
+      && (!exists($."welcome_message") || $."welcome_message".type() == "null" || $."welcome_message".type() == "string")
+      && (!exists($."thank_you_message") || $."thank_you_message".type() == "null" || $."thank_you_message".type() == "string")
+      && (!exists($."is_embedded") || $."is_embedded".type() == "null" || $."is_embedded".type() == "boolean")
+      && (!exists($."idempotency_key") || $."idempotency_key".type() == "null" || ($."idempotency_key".type() == "string"
+         && $."idempotency_key" != ""))', '{}', true), false) then
+    return false;
+  end if;
+
+  -- what a jsonpath cannot measure: the lengths of texts, the sizes of objects (an
+  -- absent value is null and passes)
+  if (pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'name'), c_blank)) <= 200
+      and pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'location'), c_blank)) <= 200
+      and pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'description'), c_blank)) <= 20000
+      and pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'interview_tone'), c_blank)) <= 200
+      and pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'code'), c_blank)) <= 100
+      and pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'cover_image_url'), c_blank)) <= 2048
+      and pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'interview_department'), c_blank)) <= 200
+      and pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'interview_salary'), c_blank)) <= 200
+      and pg_catalog.char_length(pg_catalog.btrim(((p_body -> 'hiring_for_company') ->> 'name'), c_blank)) <= 200
+      and pg_catalog.char_length(pg_catalog.btrim(((p_body -> 'hiring_for_company') ->> 'description'), c_blank)) <= 20000
+      and pg_catalog.char_length(pg_catalog.btrim(((p_body -> 'hiring_for_company') ->> 'location'), c_blank)) <= 200
+      and pg_catalog.char_length(pg_catalog.btrim(((p_body -> 'hiring_for_company') ->> 'sector'), c_blank)) <= 200
+      and pg_catalog.char_length(pg_catalog.btrim(((p_body -> 'hiring_for_company') ->> 'company_size'), c_blank)) <= 200
+      and (pg_catalog.jsonb_typeof(p_body -> 'hiring_for_company') <> 'string' or pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'hiring_for_company'), c_blank)) <= 200)
+      and pg_catalog.char_length((p_body ->> 'description_long')) <= 100000
+      and pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'candidate_expectations'), c_blank)) <= 5000
+      and pg_catalog.pg_column_size(p_body -> 'additional_context') <= 65536
+      and pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'instructional_video_custom_text'), c_blank)) <= 2000
+      and pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'welcome_message'), c_blank)) <= 2000
+      and pg_catalog.char_length(pg_catalog.btrim((p_body ->> 'thank_you_message'), c_blank)) <= 2000
+      and pg_catalog.char_length((p_body ->> 'idempotency_key')) <= 200) is false then
     return false;
   end if;
 
@@ -445,41 +306,43 @@ begin
           else false end, false) then
       return false;
     end if;
-    if pg_catalog.jsonb_typeof(v_question -> 'question_alternatives') = 'array' then
-      v_array := v_question -> 'question_alternatives';
-      for j in 0 .. pg_catalog.jsonb_array_length(v_array) - 1 loop
-        v_item := v_array -> j;
-        if not coalesce(pg_catalog.jsonb_typeof(v_item) = 'string' and pg_catalog.char_length(pg_catalog.btrim(v_item #>> '{}', c_blank)) between 1 and 2000, false) then
-          return false;
-        end if;
-      end loop;
-    end if;
-    if pg_catalog.jsonb_typeof((v_question -> 'candidate_expectations_json') -> 'weak') = 'array' then
-      v_array := (v_question -> 'candidate_expectations_json') -> 'weak';
-      for j in 0 .. pg_catalog.jsonb_array_length(v_array) - 1 loop
-        v_item := v_array -> j;
-        if not coalesce(pg_catalog.jsonb_typeof(v_item) = 'string' and pg_catalog.char_length(pg_catalog.btrim(v_item #>> '{}', c_blank)) between 1 and 2000, false) then
-          return false;
-        end if;
-      end loop;
-    end if;
-    if pg_catalog.jsonb_typeof((v_question -> 'candidate_expectations_json') -> 'moderate') = 'array' then
-      v_array := (v_question -> 'candidate_expectations_json') -> 'moderate';
-      for j in 0 .. pg_catalog.jsonb_array_length(v_array) - 1 loop
-        v_item := v_array -> j;
-        if not coalesce(pg_catalog.jsonb_typeof(v_item) = 'string' and pg_catalog.char_length(pg_catalog.btrim(v_item #>> '{}', c_blank)) between 1 and 2000, false) then
-          return false;
-        end if;
-      end loop;
-    end if;
-    if pg_catalog.jsonb_typeof((v_question -> 'candidate_expectations_json') -> 'strong') = 'array' then
-      v_array := (v_question -> 'candidate_expectations_json') -> 'strong';
-      for j in 0 .. pg_catalog.jsonb_array_length(v_array) - 1 loop
-        v_item := v_array -> j;
-        if not coalesce(pg_catalog.jsonb_typeof(v_item) = 'string' and pg_catalog.char_length(pg_catalog.btrim(v_item #>> '{}', c_blank)) between 1 and 2000, false) then
-          return false;
-        end if;
-      end loop;
+    if v_question ?| '{"question_alternatives","candidate_expectations_json"}'::text[] then
+      if pg_catalog.jsonb_typeof(v_question -> 'question_alternatives') = 'array' then
+        v_array := v_question -> 'question_alternatives';
+        for j in 0 .. pg_catalog.jsonb_array_length(v_array) - 1 loop
+          v_item := v_array -> j;
+          if not coalesce(pg_catalog.jsonb_typeof(v_item) = 'string' and pg_catalog.char_length(pg_catalog.btrim(v_item #>> '{}', c_blank)) between 1 and 2000, false) then
+            return false;
+          end if;
+        end loop;
+      end if;
+      if pg_catalog.jsonb_typeof((v_question -> 'candidate_expectations_json') -> 'weak') = 'array' then
+        v_array := (v_question -> 'candidate_expectations_json') -> 'weak';
+        for j in 0 .. pg_catalog.jsonb_array_length(v_array) - 1 loop
+          v_item := v_array -> j;
+          if not coalesce(pg_catalog.jsonb_typeof(v_item) = 'string' and pg_catalog.char_length(pg_catalog.btrim(v_item #>> '{}', c_blank)) between 1 and 2000, false) then
+            return false;
+          end if;
+        end loop;
+      end if;
+      if pg_catalog.jsonb_typeof((v_question -> 'candidate_expectations_json') -> 'moderate') = 'array' then
+        v_array := (v_question -> 'candidate_expectations_json') -> 'moderate';
+        for j in 0 .. pg_catalog.jsonb_array_length(v_array) - 1 loop
+          v_item := v_array -> j;
+          if not coalesce(pg_catalog.jsonb_typeof(v_item) = 'string' and pg_catalog.char_length(pg_catalog.btrim(v_item #>> '{}', c_blank)) between 1 and 2000, false) then
+            return false;
+          end if;
+        end loop;
+      end if;
+      if pg_catalog.jsonb_typeof((v_question -> 'candidate_expectations_json') -> 'strong') = 'array' then
+        v_array := (v_question -> 'candidate_expectations_json') -> 'strong';
+        for j in 0 .. pg_catalog.jsonb_array_length(v_array) - 1 loop
+          v_item := v_array -> j;
+          if not coalesce(pg_catalog.jsonb_typeof(v_item) = 'string' and pg_catalog.char_length(pg_catalog.btrim(v_item #>> '{}', c_blank)) between 1 and 2000, false) then
+            return false;
+          end if;
+        end loop;
+      end if;
     end if;
   end loop;
   return true;
