@@ -36,7 +36,7 @@ def _attributes(url: str, name: str) -> list[str]:
 
 
 PARSE_QUESTIONS = "sql/functions/interview_private.parse_questions.sql"
-LAST_VALUE = "case when s.is_conditional then parent.survivor_n end)::interview_private.question_item"
+LAST_VALUE = "            end)::interview_private.question_item"
 
 
 def _add_attribute(root: Path) -> None:
