@@ -685,7 +685,7 @@ def _from_deployed_database(database_url: str | None, project: Project, command:
             with connect(database_url) as conn:
                 produced = produce(conn)
         else:
-            with deployed_local_database(project, _progress(to_stderr=True), seeded=False) as pg, \
+            with deployed_local_database(project, _migrate_progress(to_stderr=True, verbose=False), seeded=False) as pg, \
                     connect(pg.url()) as conn:
                 produced = produce(conn)
     return produced
