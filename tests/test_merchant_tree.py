@@ -266,8 +266,8 @@ def test_the_ancestry_follows_inserts_moves_and_deletes(db: TestDatabase) -> Non
 
     # one statement, the child's row before its parent's: the child still gets every ancestor
     p2, c2 = str(uuid.uuid4()), str(uuid.uuid4())
-    db.admin.execute("insert into public.merchants (id, name, parent_merchant_id) values (%s, 'C2', %s), (%s, 'P2', %s)",
-                     (c2, p2, p2, b))
+    db.admin.execute("insert into public.merchants (id, name, parent_merchant_id) "
+                     "values (%s, 'C2', %s), (%s, 'P2', %s)", (c2, p2, p2, b))
     assert below(db, r1) == {r1, a, b, c, p2, c2} and below(db, p2) == {p2, c2}
     assert_ancestry_is_the_tree(db)
 
@@ -359,7 +359,8 @@ def test_the_migration_fills_the_ancestry_of_an_existing_tree_and_its_rollback_d
     names = [path.stem for path in project.migration_files() if not path.stem.endswith(".rollback")]
     count = len(names) - names.index("0090_merchant_ancestry")
     rollback(db.url, project, count=count, yes=True, allow_data_loss=True)
-    assert db.admin.execute("select to_regclass('interview_private.merchant_ancestry') as t").fetchone()["t"] is None  # type: ignore[index]
+    gone = db.admin.execute("select to_regclass('interview_private.merchant_ancestry') as t").fetchone()
+    assert gone is not None and gone["t"] is None
     root = db.merchant(name="Root")
     chain = [db.merchant(name="Level 1", parent=root)]
     for depth in range(2, 30):

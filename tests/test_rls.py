@@ -157,7 +157,8 @@ def test_reads_follow_a_subtree_that_moves_to_another_owner(db: TestDatabase) ->
     sets = "select id::text from public.interview_def_set"
     assert read_as(db, old_owner.claims, sets) == [(set_id,)] and read_as(db, new_owner.claims, sets) == []
 
-    db.admin.execute("update public.merchants set parent_merchant_id = %s where id = %s", (new_owner.merchant_id, child))
+    db.admin.execute("update public.merchants set parent_merchant_id = %s where id = %s",
+                     (new_owner.merchant_id, child))
     assert read_as(db, old_owner.claims, sets) == [] and read_as(db, new_owner.claims, sets) == [(set_id,)]
     assert sorted(read_as(db, new_owner.claims, "select id::text from public.merchants")) == sorted(
         [(new_owner.merchant_id,), (child,), (grandchild,)])
