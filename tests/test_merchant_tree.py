@@ -201,6 +201,7 @@ def test_reparentings_that_form_no_cycle_both_commit_one_after_the_other(db: Tes
         assert outcome["error"] is None
         second.execute("commit")
     assert parents(db, x, y) == [root, root]
+    assert_ancestry_is_the_tree(db)
 
 
 def test_only_a_change_of_the_tree_takes_the_tree_lock(db: TestDatabase) -> None:

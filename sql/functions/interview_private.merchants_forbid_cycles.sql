@@ -22,11 +22,13 @@
 -- An AFTER ROW trigger: a statement that changes several rows is checked and
 -- its closure moved row by row, each row against the closure the rows before
 -- it left, so a cycle spread over the rows of one statement is refused too.
--- An inserted merchant's ancestors are read from the merchants themselves (its
--- parent may be a row of the same statement that the closure does not hold
--- yet); a re-parented merchant's subtree is moved in the closure: its rows
--- below its old ancestors are deleted, and rows below the new parent's
--- ancestors (the new parent included) inserted.
+-- An inserted merchant gets its parent's ancestors (the parent included) from
+-- the closure, or, when the parent is a later row of the same statement and
+-- not in the closure yet, from a walk up the merchants themselves; a
+-- re-parented merchant's subtree is moved in the closure: its rows below its
+-- old ancestors are deleted, and rows below the new parent's ancestors (the
+-- new parent included) inserted. Each is a few index scans of the closure:
+-- no statement of the trigger reads the whole tree.
 create or replace function interview_private.merchants_forbid_cycles()
 returns trigger
 language plpgsql
@@ -58,16 +60,31 @@ begin
   end if;
 
   if tg_op = 'INSERT' then
-    insert into interview_private.merchant_ancestry (ancestor_id, merchant_id)
-    with recursive up (id) as (
-      select new.id
-      union
-      select m.parent_merchant_id
-      from public.merchants as m
-      join up as u on m.id = u.id
-      where m.parent_merchant_id is not null
-    )
-    select u.id, new.id from up as u;
+    if new.parent_merchant_id is null or exists (
+      select
+      from interview_private.merchant_ancestry as p
+      where p.ancestor_id = new.parent_merchant_id and p.merchant_id = new.parent_merchant_id
+    ) then
+      -- the parent's ancestors (the parent included) from the closure, one index range scan
+      insert into interview_private.merchant_ancestry (ancestor_id, merchant_id)
+      select new.id, new.id
+      union all
+      select p.ancestor_id, new.id
+      from interview_private.merchant_ancestry as p
+      where p.merchant_id = new.parent_merchant_id;
+    else
+      -- the parent is a later row of this statement, not in the closure yet: walk up the
+      -- merchants, one primary key probe a level
+      insert into interview_private.merchant_ancestry (ancestor_id, merchant_id)
+      with recursive up (id) as (
+        select new.id
+        union
+        select (select m.parent_merchant_id from public.merchants as m where m.id = u.id)
+        from up as u
+        where u.id is not null
+      )
+      select u.id, new.id from up as u where u.id is not null;
+    end if;
     return null;
   end if;
 
