@@ -126,6 +126,7 @@ def test_the_read_section_measures_every_reader_at_each_size(db: TestDatabase) -
             assert set(reads) == set(READS)
             assert all(t.server_ms > 0 for t in reads.values()), reader
             assert all((t.superuser_ms is None) == (reader in ("admin", "service_role")) for t in reads.values())
+            assert all((t.floor_ms is None) == (reader in ("admin", "service_role")) for t in reads.values())
         counts = {reader: reads["count"].rows for reader, reads in point.times.items()}
         assert counts["owner"] == counts["staff"] == 7 * 20 and counts["grandchild staff"] == 20
         assert counts["chain top owner"] == counts["chain bottom staff"] == 300

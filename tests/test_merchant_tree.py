@@ -7,6 +7,7 @@ fails with a serialization error (REPEATABLE READ, SERIALIZABLE)."""
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -33,6 +34,37 @@ REPARENT = "update public.merchants set parent_merchant_id = %s where id = %s"
 
 def cycles(db: TestDatabase) -> list[str]:
     return [r["merchant"] for r in db.admin.execute(_CYCLES).fetchall()]
+
+
+# The tree's closure as the parents say it is: every merchant with itself and each ancestor.
+_CLOSURE = """
+with recursive up (ancestor_id, merchant_id) as (
+  select m.id, m.id from public.merchants as m
+  union
+  select p.parent_merchant_id, u.merchant_id
+  from up as u join public.merchants as p on p.id = u.ancestor_id
+  where p.parent_merchant_id is not null
+)
+select ancestor_id::text, merchant_id::text from up
+"""
+
+
+def ancestry(db: TestDatabase) -> set[tuple[str, str]]:
+    """The rows of interview_private.merchant_ancestry (ancestor, merchant)."""
+    return {(r["ancestor_id"], r["merchant_id"]) for r in db.admin.execute(
+        "select ancestor_id::text, merchant_id::text from interview_private.merchant_ancestry").fetchall()}
+
+
+def assert_ancestry_is_the_tree(db: TestDatabase) -> None:
+    """interview_private.merchant_ancestry holds exactly the closure of the parents (no row missing, none stale)."""
+    truth = {(r["ancestor_id"], r["merchant_id"]) for r in db.admin.execute(_CLOSURE).fetchall()}
+    kept = ancestry(db)
+    assert kept == truth, {"missing": truth - kept, "stale": kept - truth}
+
+
+def below(db: TestDatabase, merchant: str) -> set[str]:
+    """The merchants the ancestry puts at or below ``merchant``: what its owners act for."""
+    return {m for a, m in ancestry(db) if a == merchant}
 
 
 def test_the_cycle_finder_finds_a_cycle_made_past_the_trigger(db: TestDatabase) -> None:
@@ -169,40 +201,45 @@ def test_reparentings_that_form_no_cycle_both_commit_one_after_the_other(db: Tes
         assert outcome["error"] is None
         second.execute("commit")
     assert parents(db, x, y) == [root, root]
+    assert_ancestry_is_the_tree(db)
 
 
-def test_only_a_change_of_parent_takes_the_tree_lock(db: TestDatabase) -> None:
-    """Creating merchants, renaming them or setting the same parent again neither waits nor conflicts."""
+def test_only_a_change_of_the_tree_takes_the_tree_lock(db: TestDatabase) -> None:
+    """Creating a root merchant, renaming one or setting the same parent again neither waits nor
+    conflicts; a change of parent (to none included) and an insert under a parent wait: both change
+    the ancestry (interview_private.merchant_ancestry) of rows a concurrent change could move."""
     root, other = db.merchant(name="Root"), db.merchant(name="Other")
     child = db.merchant(name="Child", parent=root)
     with transaction(db, "read committed") as holder:
         holder.execute(REPARENT, (root, db.merchant(name="Moved")))  # a change of parent: holds the lock
         db.admin.execute("set lock_timeout = '2s'")
         try:
-            db.merchant(name="New", parent=root)
+            db.merchant(name="New root")
             db.admin.execute("update public.merchants set name = 'Renamed' where id = %s", (child,))
             db.admin.execute(REPARENT, (root, child))  # the same parent
-            db.admin.execute(REPARENT, (None, child))  # no parent: a root closes no cycle
-            with pytest.raises(psycopg.errors.LockNotAvailable):
-                db.admin.execute(REPARENT, (other, child))  # a change of parent: waits for the holder
+            for change in ((REPARENT, (other, child)), (REPARENT, (None, child)),
+                           ("insert into public.merchants (name, parent_merchant_id) values ('New', %s)", (root,))):
+                with pytest.raises(psycopg.errors.LockNotAvailable):
+                    db.admin.execute(*change)  # waits for the holder
         finally:
             db.admin.execute("reset lock_timeout")
+    assert_ancestry_is_the_tree(db)
 
 
 def test_a_swap_in_one_statement_is_refused(db: TestDatabase) -> None:
-    """The trigger of the second row sees the first row's new parent (same statement, earlier row)."""
+    """The trigger of the second row sees the ancestry the first row's move left (same statement, earlier row)."""
     x, y = db.merchant(name="X"), db.merchant(name="Y")
     with pytest.raises(psycopg.errors.CheckViolation, match="its own ancestor"):
         db.admin.execute(
             "update public.merchants set parent_merchant_id = case id when %s::uuid then %s::uuid else %s::uuid end "
             "where id in (%s, %s)", (x, y, x, x, y))
     assert parents(db, x, y) == [None, None]
+    assert_ancestry_is_the_tree(db)
 
 
-def test_an_uncommitted_new_merchant_cannot_be_made_a_parent_so_an_insert_needs_no_tree_lock(
-    db: TestDatabase,
-) -> None:
-    """Why INSERT skips the lock: while N (under P) is uncommitted, no other transaction can put P under N."""
+def test_an_uncommitted_new_merchant_cannot_be_made_a_parent(db: TestDatabase) -> None:
+    """An insert closes no cycle: while N (under P) is uncommitted, no other transaction can put P under N
+    (the foreign key refuses it before the tree's trigger runs, so it does not wait for the tree lock)."""
     p = db.merchant(name="P")
     with transaction(db, "read committed") as inserting:
         n = inserting.execute(
@@ -217,3 +254,123 @@ def test_an_uncommitted_new_merchant_cannot_be_made_a_parent_so_an_insert_needs_
         inserting.execute("commit")
     assert parents(db, n, p) == [p, None]
     assert cycles(db) == []
+
+
+def test_the_ancestry_follows_inserts_moves_and_deletes(db: TestDatabase) -> None:
+    r1, r2 = db.merchant(name="R1"), db.merchant(name="R2")
+    a = db.merchant(name="A", parent=r1)
+    b = db.merchant(name="B", parent=a)
+    c = db.merchant(name="C", parent=b)
+    d = db.merchant(name="D", parent=r2)
+    assert below(db, r1) == {r1, a, b, c} and below(db, b) == {b, c} and below(db, r2) == {r2, d}
+    assert_ancestry_is_the_tree(db)
+
+    # one statement, the child's row before its parent's: the child still gets every ancestor
+    p2, c2 = str(uuid.uuid4()), str(uuid.uuid4())
+    db.admin.execute("insert into public.merchants (id, name, parent_merchant_id) "
+                     "values (%s, 'C2', %s), (%s, 'P2', %s)", (c2, p2, p2, b))
+    assert below(db, r1) == {r1, a, b, c, p2, c2} and below(db, p2) == {p2, c2}
+    assert_ancestry_is_the_tree(db)
+
+    db.admin.execute(REPARENT, (d, a))  # A's subtree moves from R1 to R2 (under D)
+    assert below(db, r1) == {r1} and below(db, r2) == {r2, d, a, b, c, p2, c2} and below(db, d) == {d, a, b, c, p2, c2}
+    assert_ancestry_is_the_tree(db)
+
+    db.admin.execute(REPARENT, (None, b))  # B's subtree becomes a tree of its own
+    assert below(db, r2) == {r2, d, a} and below(db, b) == {b, c, p2, c2}
+    assert_ancestry_is_the_tree(db)
+
+    # several moves in one statement: each row moves against the ancestry the rows before it left
+    db.admin.execute(
+        "update public.merchants set parent_merchant_id = case id when %s::uuid then %s::uuid else %s::uuid end "
+        "where id in (%s, %s)", (b, r1, b, b, d))  # B under R1, and D (with A) under B
+    assert_ancestry_is_the_tree(db)
+    assert below(db, r1) == {r1, b, c, p2, c2, d, a} and below(db, r2) == {r2}
+
+    db.admin.execute("delete from public.merchants where id = %s", (c2,))  # a leaf: its rows go with it
+    assert all(c2 not in row for row in ancestry(db))
+    assert_ancestry_is_the_tree(db)
+
+
+def test_a_cycle_is_refused_and_leaves_the_ancestry_as_it_was(db: TestDatabase) -> None:
+    chain = [db.merchant(name="Top")]
+    for depth in range(1, 6):
+        chain.append(db.merchant(name=f"Level {depth}", parent=chain[-1]))
+    before = ancestry(db)
+    for top, under in ((chain[0], chain[-1]), (chain[2], chain[3])):
+        with pytest.raises(psycopg.errors.CheckViolation, match=f"merchant {top} cannot have {under} as parent"):
+            db.admin.execute(REPARENT, (under, top))
+    assert ancestry(db) == before
+    assert_ancestry_is_the_tree(db)
+
+
+@pytest.mark.parametrize("isolation", ["read committed", "repeatable read"])
+def test_a_merchant_added_under_a_parent_that_moves_meanwhile_gets_the_new_ancestors(
+    db: TestDatabase, isolation: str
+) -> None:
+    """Without the tree lock on the insert, the new merchant would keep the ancestors its parent had
+    (a stale ancestry: the old ancestor's owners would still read it)."""
+    old, new = db.merchant(name="Old root"), db.merchant(name="New root")
+    parent = db.merchant(name="Parent", parent=old)
+    with transaction(db, isolation) as moving, transaction(db, isolation) as adding:
+        adding.execute("select 1")  # its snapshot predates the move
+        moving.execute(REPARENT, (new, parent))
+        thread, outcome = in_background(
+            adding, "insert into public.merchants (name, parent_merchant_id) values ('Child', %s)", (parent,))
+        blocked(db, adding, thread)
+        moving.execute("commit")
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+        if isolation == "read committed":
+            assert outcome["error"] is None
+            adding.execute("commit")
+        else:
+            error = outcome["error"]
+            assert error is not None and error.sqlstate == "40001", error
+            assert error.diag.message_primary.startswith("merchant ") and f"cannot be added under {parent} now" in (
+                error.diag.message_primary)
+            adding.execute("rollback")
+    children = [r["id"] for r in db.admin.execute(
+        "select id::text from public.merchants where name = 'Child'").fetchall()]
+    assert below(db, old) == {old} and below(db, new) == {new, parent, *children}
+    assert_ancestry_is_the_tree(db)
+
+
+def test_a_move_waits_for_a_merchant_being_added_below_and_moves_it_too(db: TestDatabase) -> None:
+    old, new = db.merchant(name="Old root"), db.merchant(name="New root")
+    parent = db.merchant(name="Parent", parent=old)
+    with transaction(db, "read committed") as adding, transaction(db, "read committed") as moving:
+        child = adding.execute("insert into public.merchants (name, parent_merchant_id) values ('Child', %s) "
+                               "returning id::text", (parent,)).fetchone()[0]  # type: ignore[index]
+        thread, outcome = in_background(moving, REPARENT, (new, parent))
+        blocked(db, moving, thread)
+        adding.execute("commit")
+        thread.join(timeout=60)
+        assert outcome["error"] is None
+        moving.execute("commit")
+    assert below(db, old) == {old} and below(db, new) == {new, parent, child}
+    assert_ancestry_is_the_tree(db)
+
+
+def test_the_migration_fills_the_ancestry_of_an_existing_tree_and_its_rollback_drops_it(db: TestDatabase) -> None:
+    from interview_db.migrations import migrate, rollback
+    from interview_db.project import find_project
+
+    project = find_project()
+    names = [path.stem for path in project.migration_files() if not path.stem.endswith(".rollback")]
+    count = len(names) - names.index("0090_merchant_ancestry")
+    rollback(db.url, project, count=count, yes=True, allow_data_loss=True)
+    gone = db.admin.execute("select to_regclass('interview_private.merchant_ancestry') as t").fetchone()
+    assert gone is not None and gone["t"] is None
+    root = db.merchant(name="Root")
+    chain = [db.merchant(name="Level 1", parent=root)]
+    for depth in range(2, 30):
+        chain.append(db.merchant(name=f"Level {depth}", parent=chain[-1]))
+    other = db.merchant(name="Other", parent=chain[3])
+
+    migrate(db.url, project)
+    assert below(db, root) == {root, *chain, other} and below(db, chain[3]) == {*chain[3:], other}
+    assert_ancestry_is_the_tree(db)
+    db.admin.execute(REPARENT, (root, chain[10]))  # and the trigger keeps it from there
+    assert below(db, chain[3]) == {*chain[3:10], other}
+    assert_ancestry_is_the_tree(db)

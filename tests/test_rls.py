@@ -143,3 +143,27 @@ def test_owners_and_staff_read_what_they_may_create_for_a_grandchild(db: TestDat
     # a sibling's owner sees none of it
     sibling_owner = db.user(db.merchant(parent=owner.merchant_id, name="Sibling"), "merchant_owner")
     assert read_as(db, sibling_owner.claims, "select id::text from public.interview_def_set") == []
+
+
+def test_reads_follow_a_subtree_that_moves_to_another_owner(db: TestDatabase) -> None:
+    """The merchant set is read from the tree's closure (interview_private.merchant_ancestry): when a
+    sub-merchant moves, its rows leave the old ancestors' readers at once and reach the new ones'."""
+    old_owner, new_owner = db.owner(name="Old"), db.owner(name="New")
+    child = db.merchant(parent=old_owner.merchant_id, name="Child")
+    grandchild = db.merchant(parent=child, name="Grandchild")
+    created = db.rpc(minimal_body(merchant_id=grandchild, questions=["Why us?"]), old_owner)
+    assert created.status == 200, created.body
+    set_id = created.body["interview_def_set_id"]
+    sets = "select id::text from public.interview_def_set"
+    assert read_as(db, old_owner.claims, sets) == [(set_id,)] and read_as(db, new_owner.claims, sets) == []
+
+    db.admin.execute("update public.merchants set parent_merchant_id = %s where id = %s",
+                     (new_owner.merchant_id, child))
+    assert read_as(db, old_owner.claims, sets) == [] and read_as(db, new_owner.claims, sets) == [(set_id,)]
+    assert sorted(read_as(db, new_owner.claims, "select id::text from public.merchants")) == sorted(
+        [(new_owner.merchant_id,), (child,), (grandchild,)])
+    assert read_as(db, old_owner.claims, "select id::text from public.merchants") == [(old_owner.merchant_id,)]
+    # and the RPCs ask the same set: the old owner may no longer create for the grandchild
+    refused = db.rpc(minimal_body(merchant_id=grandchild, idempotency_key="after-move"), old_owner)
+    assert refused.status == 403, refused.body
+    assert db.rpc(minimal_body(merchant_id=grandchild, idempotency_key="after-move"), new_owner).status == 200

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from .helpers import VOICE_TEMPLATE, TestDatabase, User, minimal_body
+from .helpers import VOICE_TEMPLATE, TestDatabase, User, minimal_body, wait_for
 
 OTHER_SETS = 20_000
 OTHER_MERCHANTS = 200
@@ -143,3 +143,34 @@ def test_the_crowded_tenant_still_reads_exactly_its_own(db: TestDatabase, crowde
             assert conn.execute("select count(*) from public.interview_def_set").fetchone() == (sets,)
             assert conn.execute("select count(*) from public.interview_def_step").fetchone() == (steps,)
             conn.rollback()
+
+
+def scans(db: TestDatabase, table: str) -> tuple[int, int]:
+    """(sequential scans, index scans) of a table so far, from the cumulative statistics."""
+    row = db.admin.execute(
+        "select coalesce(seq_scan, 0) as seq, coalesce(idx_scan, 0) as idx from pg_catalog.pg_stat_all_tables "
+        "where relid = %s::regclass", (table,)).fetchone()
+    assert row is not None
+    return row["seq"], row["idx"]
+
+
+def test_the_merchant_set_is_one_read_of_the_ancestry_not_a_walk_of_the_merchants(
+    db: TestDatabase, crowded: tuple[User, User]
+) -> None:
+    """The set of an owner of a three-level tree is read from interview_private.merchant_ancestry,
+    one scan a statement (by its primary key once the table is large; its 200-odd rows here may be
+    read whole), without reading public.merchants at all: no walk, whose cost follows the depth."""
+    owner, _ = crowded
+    ancestry, merchants = "interview_private.merchant_ancestry", "public.merchants"
+    before = {table: scans(db, table) for table in (ancestry, merchants)}
+    statements = 5
+    with psycopg.connect(db.api_url, autocommit=True) as conn:
+        for _ in range(statements):
+            with conn.transaction(force_rollback=True):
+                conn.execute("select set_config('role', 'authenticated', true), "
+                             "set_config('request.jwt.claims', %s, true)", (json.dumps(owner.claims),))
+                assert conn.execute("select count(*) from public.interview_def_set").fetchone() == (1,)
+    # a session's statistics reach the view when it ends
+    wait_for(lambda: sum(scans(db, ancestry)) >= sum(before[ancestry]) + statements, "the reader's scans are counted")
+    assert sum(scans(db, ancestry)) == sum(before[ancestry]) + statements
+    assert scans(db, merchants) == before[merchants]

@@ -9,7 +9,11 @@ the chain), so a read that costs the reader's rows costs the same at 100,000
 and at 1,000,000 sets. Each read runs as PostgREST runs it (one transaction,
 role and request.jwt.claims set locally) under EXPLAIN (ANALYZE, TIMING OFF):
 its server time is the plan's execution time, beside the same read as the
-superuser with an explicit merchant_id filter.
+superuser with an explicit merchant_id filter, and the floor: that read with the
+reader's merchants as a constant InitPlan on every table the policies filter
+(RLS's plan with a free merchant set; the rest of the gap is the set's cost).
+The merchants are loaded past the triggers, so their closure
+(interview_private.merchant_ancestry) is loaded beside them.
 """
 
 from __future__ import annotations
@@ -61,6 +65,15 @@ READS: dict[str, tuple[str, str]] = {
         "select count(*) from public.interview_def_step where merchant_id = any({merchants})",
     ),
 }
+# The floor: the superuser's read with the reader's set as a constant computed once per statement
+# (an InitPlan on every table the policies filter): what the read costs through RLS with a free
+# merchant set, so that the rest of the gap to the superuser's read is the cost of the set itself.
+FLOOR_READS: dict[str, str] = {
+    "one set with its steps": (
+        "select s.id, s.name, st.position, st.kind from public.interview_def_set as s "
+        "join public.interview_def_step as st on st.interview_def_set_id = s.id "
+        "where s.id = {set_id} and s.merchant_id = any({merchants}) and st.merchant_id = any({merchants})"),
+}
 # readers of a small tenant (the 50 ms and 3x targets), readers who may see nothing (5 ms)
 TENANT_READERS = ("owner", "staff", "grandchild staff", "chain top owner", "chain bottom staff")
 EMPTY_READERS = ("candidate", "no profile")
@@ -73,6 +86,7 @@ class ReadTime:
     server_ms: float  # median execution time through RLS, as the reader
     superuser_ms: float | None  # the same read as the superuser, filtered by merchant_id (None: reads everything)
     rows: int  # rows the read returns; for a count, the count
+    floor_ms: float | None = None  # the superuser's read with the set as a constant InitPlan (FLOOR_READS)
 
 
 @dataclass
@@ -151,6 +165,19 @@ class ReadBench:
                 select {_merchant(run, 'g')}, 'Read merchant ' || g,
                        case when ({parent}) is null then null else {_merchant(run, parent)} end
                 from generate_series({first_m}, {merchants}) as g"""),
+            # the tree's closure, which the merchants' trigger keeps (off here): each new merchant
+            # walked up to its root (a parent may be a merchant of an earlier stage)
+            ("merchant ancestry", f"""
+                insert into interview_private.merchant_ancestry (ancestor_id, merchant_id)
+                with recursive up (ancestor_id, merchant_id) as (
+                  select m.id, m.id from public.merchants as m
+                  where m.id in (select {_merchant(run, 'g')} from generate_series({first_m}, {merchants}) as g)
+                  union all
+                  select p.parent_merchant_id, u.merchant_id
+                  from up as u join public.merchants as p on p.id = u.ancestor_id
+                  where p.parent_merchant_id is not null
+                )
+                select u.ancestor_id, u.merchant_id from up as u"""),
             ("question records", f"""
                 insert into public.interview_def_question (id, merchant_id, question, mojito_language_code, duration,
                   dedup_key)
@@ -255,11 +282,15 @@ class ReadBench:
                 set_id = sql.Literal(reader.set_id).as_string(self.admin)
                 ms, rows, plan = self._explain(self.api, api_query.format(set_id=set_id), reader.claims)
                 superuser: float | None = None
+                floor: float | None = None
                 if reader.merchants is not None:
                     merchants = sql.Literal(reader.merchants).as_string(self.admin) + "::uuid[]"
                     superuser, _, _ = self._explain(
                         self.admin, filtered.format(set_id=set_id, merchants=merchants), None)
-                point.times[reader.name][read] = ReadTime(ms, superuser, rows)
+                    constant = f"(select {merchants})::uuid[]"
+                    floor, _, _ = self._explain(
+                        self.admin, FLOOR_READS.get(read, filtered).format(set_id=set_id, merchants=constant), None)
+                point.times[reader.name][read] = ReadTime(ms, superuser, rows, floor)
                 if reader.name in PLANNED_READERS:
                     point.plans[f"{reader.name}: {read}"] = plan
         return point
@@ -290,17 +321,22 @@ def read_targets(points: list[ReadPoint]) -> dict[str, dict[str, Any]]:
     return targets
 
 
+def _cell(t: ReadTime) -> str:
+    """Server ms, with the superuser's filtered read and the floor when there are (a reader of merchants)."""
+    if t.superuser_ms is None or t.floor_ms is None:
+        return f"{t.server_ms:.2f}"
+    return f"{t.server_ms:.2f} ({t.superuser_ms:.2f}, {t.floor_ms:.2f})"
+
+
 def format_reads(points: list[ReadPoint]) -> list[str]:
     lines: list[str] = []
     for p in points:
         lines += ["", f"Reads through RLS: {p.sets:,} sets, {p.steps:,} steps, {p.merchants:,} merchants "
-                      f"(loaded in {p.load_seconds} s); server ms (superuser with a merchant_id filter), "
-                      f"median of {p.repeats}",
+                      f"(loaded in {p.load_seconds} s); server ms (superuser with a merchant_id filter, "
+                      f"floor: RLS's plan with the set free), median of {p.repeats}",
                   "  " + f"{'reader':<20}" + "".join(f"{read:>26}" for read in READS)]
         for reader, reads in p.times.items():
-            cells = "".join(
-                f"{(f'{t.server_ms:.2f} ({t.superuser_ms:.2f})' if t.superuser_ms is not None else f'{t.server_ms:.2f}'):>26}"
-                for t in reads.values())
+            cells = "".join(f"{_cell(t):>26}" for t in reads.values())
             lines.append(f"  {reader:<20}{cells}")
     return lines
 

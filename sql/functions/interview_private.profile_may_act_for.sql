@@ -6,7 +6,7 @@
 -- asks this; the create RPC and the invitations, which have read the profile
 -- already, ask it directly. Two short cuts give the same answer without
 -- building the set: an admin's merchant need only exist, and one's own
--- merchant needs no walk.
+-- merchant needs no look-up of the tree.
 create or replace function interview_private.profile_may_act_for(
   p_role public.profile_role,
   p_own_merchant_id uuid,
