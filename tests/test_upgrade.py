@@ -204,6 +204,8 @@ def test_an_upgrade_under_load_fails_no_call_and_a_killed_or_broken_one_leaves_t
     old_release: tuple[TestDatabase, list[Tenant]], project: Project, tmp_path: Path,
 ) -> None:
     db, tenants = old_release
+    users_own = "begin\n  return 1;\nend"  # a public function not the package's: never gated
+    db.admin.execute(f"create function public.zz_users_own() returns integer language plpgsql as $${users_own}$$")
     before = _deployed_state(db)
     broken = copy_project(project, tmp_path / "broken")
     (broken.functions_dir / "interview_private.zz_broken.sql").write_text(
@@ -238,6 +240,7 @@ def test_an_upgrade_under_load_fails_no_call_and_a_killed_or_broken_one_leaves_t
     print(f"{load.calls} calls; {len(load.failures)} failed: {load.failures}")
     assert load.failures == [], f"{len(load.failures)} of {load.calls} calls failed: {load.failures[:5]}"
     assert _deployed_state(db) != before
+    assert db.admin.execute("select prosrc from pg_proc where proname = 'zz_users_own'").fetchone()["prosrc"] == users_own
     assert db.admin.execute("select max(migration_id) as m from interview_deploy._yoyo_migration").fetchone()["m"] == \
         project.schema_version
     for tenant in tenants:

@@ -164,14 +164,15 @@ class GateResult:
 
 
 def gate_deployed(conn: psycopg.Connection, new_headers: dict[str, tuple[FunctionHeader, list[str | None]]],
-                  progress: Progress = _quiet) -> GateResult:
-    """Inside a transaction of its own: wrap every ungated public plpgsql function.
+                  progress: Progress = _quiet, only: set[str] | None = None) -> GateResult:
+    """Inside a transaction of its own: wrap every ungated public plpgsql function
+    (of the names in ``only``, schema.name, when given: the package's).
 
     ``new_headers``: schema.name -> (header, input parameter names) of the release
     being deployed, for the call a waiting call makes when its own signature is gone."""
     result = GateResult()
     for function in deployed_public(conn):
-        if function.gated:
+        if function.gated or (only is not None and f"{API_SCHEMA}.{function.name}" not in only):
             continue
         if function.returns_set:
             result.skipped.append(f"{function.signature}: returns a set")

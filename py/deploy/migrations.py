@@ -121,6 +121,7 @@ class MigrateResult:
             or self.functions_left
             or self.checksums_recorded
             or self.repaired
+            or self.gated
         )
 
 
@@ -672,12 +673,15 @@ def _gate_the_deployed_release(
     ungated body when the upgrade takes the gate (gate.py)."""
     with conn.transaction():
         functions.set_search_path(conn)
-        if all(f.gated for f in gate.deployed_public(conn)):
+        # the package's names: those the deployed release recorded, and this release's
+        package = {s.split("(")[0] for r in functions.file_records(conn).values() for s in r.functions}
+        package |= set(functions.package_function_names(files))
+        if all(f.gated for f in gate.deployed_public(conn) if f"{functions.API_SCHEMA}.{f.name}" in package):
             return
         conn.execute("select pg_catalog.set_config('lock_timeout', %s, true)",
                      (f"{max(1, int(policy.timeout * 1000))}ms",))
         progress("gating the deployed public functions (the deployed release has no upgrade gate)")
-        done = gate.gate_deployed(conn, gate.new_release_headers(files), progress)
+        done = gate.gate_deployed(conn, gate.new_release_headers(files), progress, package)
         gate.refresh_fingerprints(conn, done.wrapped)
     result.gated = done.wrapped
     if done.wrapped and not wait_for_older_transactions(conn, policy.drain_timeout, progress):

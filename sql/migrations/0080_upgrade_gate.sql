@@ -10,4 +10,5 @@ create table interview_private.upgrade_gate (
 comment on table interview_private.upgrade_gate is
   'The upgrade gate''s relation: locked (access share) by a call that waited for an upgrade, to read the committed catalog; never holds a row.';
 
+alter table interview_private.upgrade_gate enable row level security;
 revoke all on table interview_private.upgrade_gate from public;
