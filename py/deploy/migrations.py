@@ -13,8 +13,12 @@ deploying session, so its steps are savepoints and its bookkeeping rows are
 written in the same transaction, and ``status``/``rollback`` read them as ever),
 then every changed function file, then the catalog's fingerprint. Other
 sessions see the old release or the new one; a run that fails or dies leaves
-the old release. Locks are taken with ``lock_timeout`` and the transaction is
-tried again a bounded number of times (LockPolicy). Functions that no file
+the old release. Its first lock is the upgrade gate's key (gate.py): calls
+already inside a public RPC finish before any DDL, later ones wait at the gate
+and run the new release's function after the commit; a deployed release without
+the gate gets it first, in a short transaction of its own. Locks are taken with
+``lock_timeout`` and the transaction is tried again a bounded number of times
+(LockPolicy). Functions that no file
 defines any more are dropped in a second step, once every transaction older
 than the commit has ended (public ones are moved out of PostgREST's reach in
 the first). A rollback is one transaction too, and deploys the function files
