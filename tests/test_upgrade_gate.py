@@ -64,7 +64,7 @@ def test_the_gate_check_refuses_a_body_without_it_or_with_it_later() -> None:
 def test_the_key_is_the_one_the_gate_function_takes(project: Project) -> None:
     text = (project.functions_dir / "interview_private.upgrade_gate.sql").read_text()
     assert set(re.findall(r"pg_advisory_xact_lock_shared\((\d+)\)", text)) == {str(gate.GATE_KEY)}
-    assert "pg_try_advisory_xact_lock_shared" in text
+    assert f"pg_try_advisory_xact_lock_shared({gate.GATE_KEY})" in gate.gate_lines("public.f", [])
 
 
 @pytest.mark.parametrize("body", [

@@ -1,8 +1,11 @@
 """The upgrade gate: calls already inside the old code finish, later ones run the new code.
 
-Every public RPC's body starts with ``interview_private.upgrade_gate()``
-(sql/functions/interview_private.upgrade_gate.sql) and, when it returns true,
-calls itself again by name (``redispatch``). An upgrade's one transaction takes
+Every public RPC's body starts with the gate (``gate_lines``): a shared
+advisory lock on ``GATE_KEY``, granted at once (about a microsecond) unless an
+upgrade holds the key; when it is not, ``interview_private.upgrade_gate()``
+(sql/functions/interview_private.upgrade_gate.sql) waits for the upgrade's
+commit and reads its catalog, and the RPC calls itself again by name
+(``redispatch``). An upgrade's one transaction takes
 the gate key exclusively before any other lock (migrations._in_one_transaction):
 calls already past the gate hold it shared, so the upgrade waits for them; calls
 that arrive later wait at the gate for the commit and then re-dispatch, reaching
@@ -31,11 +34,12 @@ from psycopg.types.json import Jsonb
 
 from .functions import _INPUT_MODES, API_SCHEMA, BOOKKEEPING_SCHEMA, FunctionFile, FunctionHeader
 
-GATE_KEY = int.from_bytes(b"intervdg", "big")  # as written in interview_private.upgrade_gate.sql
+GATE_KEY = int.from_bytes(b"intervdg", "big")  # also written in interview_private.upgrade_gate.sql
 GATE_FUNCTION = "interview_private.upgrade_gate"
 # A gate written out in full by gate_deployed locks this table (it exists wherever migrate deployed)
 _WRAPPER_RELATION = f"{BOOKKEEPING_SCHEMA}.function_files"
-_WRAPPED_MARK = f"pg_catalog.pg_try_advisory_xact_lock_shared({GATE_KEY})"
+_FAST_PATH = f"pg_catalog.pg_try_advisory_xact_lock_shared({GATE_KEY})"
+_WRAPPED_MARK = "-- interview-db upgrade gate (the release deployed before it had none)"
 
 Progress = Callable[[str], None]
 
@@ -58,8 +62,11 @@ def redispatch(function: str, names: list[str | None], indent: str = "    ") -> 
 
 
 def gate_lines(function: str, names: list[str | None], indent: str = "  ") -> str:
-    """The first statement of every public RPC's body."""
-    return (f"{indent}if {GATE_FUNCTION}() then\n"
+    """The first statement of every public RPC's body: the fast path (a shared
+    advisory lock, granted at once unless an upgrade holds the key) written out,
+    the wait in the gate function, then the call again."""
+    return (f"{indent}if not {_FAST_PATH} then\n"
+            f"{indent}  perform {GATE_FUNCTION}();\n"
             f"{redispatch(function, names, indent + '  ')}\n"
             f"{indent}end if;\n")
 
@@ -97,8 +104,8 @@ def wrap_body(prosrc: str, same_shape_call: str, new_shape_call: str | None, old
                     f"    {new_shape_call}")
     return (
         f"{directives}begin\n"
-        f"  -- interview-db upgrade gate (the release deployed before it had none)\n"
-        f"  if not {_WRAPPED_MARK} then\n"
+        f"  {_WRAPPED_MARK}\n"
+        f"  if not {_FAST_PATH} then\n"
         f"    perform pg_catalog.pg_advisory_xact_lock_shared({GATE_KEY});\n"
         f"    lock table {_WRAPPER_RELATION} in access share mode;\n"
         f"    {redirect}\n"
@@ -137,7 +144,7 @@ class Deployed:
 
     @property
     def gated(self) -> bool:
-        return f"{GATE_FUNCTION}()" in self.prosrc or _WRAPPED_MARK in self.prosrc
+        return _FAST_PATH in self.prosrc
 
 
 def deployed_public(conn: psycopg.Connection) -> list[Deployed]:
