@@ -71,10 +71,6 @@ def gate_lines(function: str, names: list[str | None], indent: str = "  ") -> st
             f"{indent}end if;\n")
 
 
-def gate_of(header: FunctionHeader, names: list[str | None]) -> str:
-    return gate_lines(header.qualified_name, names)
-
-
 # -- wrapping a release without the gate -----------------------------------------
 
 _DIRECTIVE = re.compile(r"\A(\s*(?:--[^\n]*\n\s*)*)(#\w+[^\n]*\n)")
@@ -88,9 +84,9 @@ def wrap_body(prosrc: str, same_shape_call: str, new_shape_call: str | None, old
     new release's function of that name (``new_shape_call``)."""
     directives = ""
     body = prosrc
-    while (m := _DIRECTIVE.match(body)):
+    while (m := _DIRECTIVE.match(body)):  # #variable_conflict and the like come first
         directives += m.group(2)
-        body = body[m.end():]
+        body = m.group(1) + body[m.end():]
     body = body.rstrip()
     if body.endswith(";"):
         body = body[:-1].rstrip()
