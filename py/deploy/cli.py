@@ -245,6 +245,8 @@ def migrate_command(database_url: str, as_json: bool, plan_only: bool, verbose: 
         click.echo(f"  Supabase shim applied ({result.pgcrypto})")
     if result.broke_stale_lock:
         click.echo(f"  {result.broke_stale_lock}")
+    if result.gated:
+        click.echo(f"  gated {len(result.gated)} public function(s) of the deployed release first (same behaviour)")
     if result.migrations_applied:
         click.echo(f"  applied {len(result.migrations_applied)} migration(s), up to {result.migrations_applied[-1]}")
     for mid in result.checksums_recorded:

@@ -13,8 +13,12 @@ deploying session, so its steps are savepoints and its bookkeeping rows are
 written in the same transaction, and ``status``/``rollback`` read them as ever),
 then every changed function file, then the catalog's fingerprint. Other
 sessions see the old release or the new one; a run that fails or dies leaves
-the old release. Locks are taken with ``lock_timeout`` and the transaction is
-tried again a bounded number of times (LockPolicy). Functions that no file
+the old release. Its first lock is the upgrade gate's key (gate.py): calls
+already inside a public RPC finish before any DDL, later ones wait at the gate
+and run the new release's function after the commit; a deployed release without
+the gate gets it first, in a short transaction of its own. Locks are taken with
+``lock_timeout`` and the transaction is tried again a bounded number of times
+(LockPolicy). Functions that no file
 defines any more are dropped in a second step, once every transaction older
 than the commit has ended (public ones are moved out of PostgREST's reach in
 the first). A rollback is one transaction too, and deploys the function files
@@ -50,7 +54,7 @@ from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
 from yoyo.connections import parse_uri
 from yoyo.migrations import Migration, default_migration_table
 
-from . import drift, exposure, functions, owned_types, releases
+from . import drift, exposure, functions, gate, owned_types, releases
 from .db import DeployError, connect, database_error, describe_url
 from .functions import BOOKKEEPING_SCHEMA, FunctionFile, read_function_files
 from .project import Project
@@ -108,6 +112,7 @@ class MigrateResult:
     functions_dropped: list[str] = field(default_factory=list)  # after every older transaction ended
     functions_left: list[str] = field(default_factory=list)  # old ones kept: older transactions ran on
     repaired: list[str] = field(default_factory=list)  # drift put back as deployed
+    gated: list[str] = field(default_factory=list)  # public functions of a release without the gate, wrapped first
     left_alone: list[str] = field(default_factory=list)  # exposure through objects not the package's (exposure.py)
     fingerprint_recorded: bool = False
 
@@ -122,6 +127,7 @@ class MigrateResult:
             or self.functions_left
             or self.checksums_recorded
             or self.repaired
+            or self.gated
         )
 
 
@@ -419,12 +425,17 @@ def _in_one_transaction(
 ) -> int:
     """Run ``work`` in one transaction with ``lock_timeout``; retry when a lock is not granted.
 
+    The transaction takes the upgrade gate's key exclusively first (gate.py): the
+    public RPCs' calls already past their gate finish before any DDL, later ones
+    wait at the gate and run the new release after the commit.
+
     Returns the attempt that committed. Any other error rolls everything back."""
     for attempt in range(1, policy.attempts + 1):
         try:
             with backend.transaction():
                 conn.execute("select pg_catalog.set_config('lock_timeout', %s, true)",
                              (f"{max(1, int(policy.timeout * 1000))}ms",))
+                conn.execute("select pg_catalog.pg_advisory_xact_lock(%s)", (gate.GATE_KEY,))
                 work()
             return attempt
         except psycopg.errors.LockNotAvailable as exc:
@@ -642,6 +653,7 @@ def _migrate(
         result.pgcrypto = apply_shim(conn, project)
         result.shim_applied = True
     _ensure_bookkeeping(conn)
+    _gate_the_deployed_release(conn, files, result, progress, policy)
     deferred: dict[str, str] = {}
     with _yoyo(conn) as backend:
         result.broke_stale_lock = _break_stale_yoyo_lock(backend)
@@ -670,6 +682,34 @@ def _migrate(
     deferred = {**functions.pending_drops(conn), **deferred}  # with those a run before left
     if deferred:
         _drop_when_no_call_is_inside(conn, deferred, scope, result, progress, policy)
+
+
+def _gate_the_deployed_release(
+    conn: psycopg.Connection, files: list[FunctionFile], result: MigrateResult, progress: Progress,
+    policy: LockPolicy,
+) -> None:
+    """A release deployed before the upgrade gate: its public functions get the gate
+    in a short transaction of their own (same functions, same behaviour), then every
+    transaction older than that commit is waited out, so that no call is inside an
+    ungated body when the upgrade takes the gate (gate.py)."""
+    with conn.transaction():
+        functions.set_search_path(conn)
+        # the package's names: those the deployed release recorded, and this release's
+        package = {s.split("(")[0] for r in functions.file_records(conn).values() for s in r.functions}
+        package |= set(functions.package_function_names(files))
+        if all(f.gated for f in gate.deployed_public(conn) if f"{functions.API_SCHEMA}.{f.name}" in package):
+            return
+        conn.execute("select pg_catalog.set_config('lock_timeout', %s, true)",
+                     (f"{max(1, int(policy.timeout * 1000))}ms",))
+        progress("gating the deployed public functions (the deployed release has no upgrade gate)")
+        done = gate.gate_deployed(conn, gate.new_release_headers(files), progress, package)
+        gate.refresh_fingerprints(conn, done.wrapped)
+    result.gated = done.wrapped
+    if done.wrapped and not wait_for_older_transactions(conn, policy.drain_timeout, progress):
+        raise DeployError(
+            f"gated {len(done.wrapped)} public function(s), but transactions older than that still run after "
+            f"{policy.drain_timeout:g}s, and a call inside an ungated function could meet the new schema; the "
+            "upgrade was not started (the gated functions behave as before); run migrate again")
 
 
 def _function_phase(

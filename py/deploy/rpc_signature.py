@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .field_rules import FieldRule
+from .gate import gate_lines
 from .project import Project
 
 FUNCTION = "public.job_interview_create_from_array"
@@ -98,7 +99,10 @@ def generate(rules: list[FieldRule]) -> str:
         "set search_path = pg_catalog, pg_temp\n"
         "as $$\n"
         "begin\n"
-        "  -- The limits first, on the values as they came (a hostile body is refused\n"
+        "  -- The upgrade gate (interview_private.upgrade_gate): a call that waited for\n"
+        "  -- an upgrade runs the new release's function.\n"
+        + gate_lines(FUNCTION, list(fields))
+        + "  -- The limits first, on the values as they came (a hostile body is refused\n"
         "  -- before the body object is built: building it walks every value).\n"
         "  perform interview_private.assert_body_limits(\n"
         f"    array[\n{limits}\n    ],\n"

@@ -63,6 +63,58 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
+  -- The upgrade gate (interview_private.upgrade_gate): a call that waited for
+  -- an upgrade runs the new release's function.
+  if not pg_catalog.pg_try_advisory_xact_lock_shared(7597137600481485927) then
+    perform interview_private.upgrade_gate();
+    return public.job_interview_create_from_array(
+      name => $1,
+      location => $2,
+      interview_template_id => $3,
+      mojito_language_code => $4,
+      description => $5,
+      status => $6,
+      type => $7,
+      visibility => $8,
+      questions => $9,
+      recording => $10,
+      recording_full_session => $11,
+      interview_type => $12,
+      seniority_level => $13,
+      result_view => $14,
+      interview_conversation_speed => $15,
+      candidate_video_introduction => $16,
+      interview_tone => $17,
+      interview_attempts => $18,
+      questions_random_subset => $19,
+      max_followups => $20,
+      code => $21,
+      cover_image_url => $22,
+      interview_department => $23,
+      interview_salary => $24,
+      interview_available_till => $25,
+      recruiter_profile_id => $26,
+      hiring_for_company => $27,
+      tags => $28,
+      required_pronunciation => $29,
+      result_enable_edit_transcript => $30,
+      pdf_export_auto_config => $31,
+      knowledge_base_store_id => $32,
+      merchant_id => $33,
+      description_long => $34,
+      candidate_expectations => $35,
+      candidate_expectations_json => $36,
+      custom_scoring => $37,
+      additional_context => $38,
+      instructional_video => $39,
+      instructional_video_custom_text => $40,
+      disable_deduplication => $41,
+      welcome_message => $42,
+      thank_you_message => $43,
+      is_embedded => $44,
+      idempotency_key => $45
+    );
+  end if;
   -- The limits first, on the values as they came (a hostile body is refused
   -- before the body object is built: building it walks every value).
   perform interview_private.assert_body_limits(

@@ -22,6 +22,12 @@ declare
   v_user_id uuid;
   v_member record;
 begin
+  -- The upgrade gate (interview_private.upgrade_gate): a call that waited for
+  -- an upgrade runs the new release's function.
+  if not pg_catalog.pg_try_advisory_xact_lock_shared(7597137600481485927) then
+    perform interview_private.upgrade_gate();
+    return public.merchant_member_remove(user_id => $1);
+  end if;
   select * into v_caller from interview_private.authorize_caller('remove_members');
 
   v_user_id := interview_private.uuid_argument(merchant_member_remove.user_id, 'user_id');

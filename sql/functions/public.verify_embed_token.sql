@@ -62,6 +62,12 @@ declare
   v_exp numeric;
   v_problem text;
 begin
+  -- The upgrade gate (interview_private.upgrade_gate): a call that waited for
+  -- an upgrade runs the new release's function.
+  if not pg_catalog.pg_try_advisory_xact_lock_shared(7597137600481485927) then
+    perform interview_private.upgrade_gate();
+    return public.verify_embed_token(token => $1);
+  end if;
   -- 1. size, before anything is decoded
   if verify_embed_token.token is null or pg_catalog.octet_length(verify_embed_token.token) > c_max_bytes then
     perform interview_private.raise_refused(401, 'malformed',

@@ -12,6 +12,12 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
+  -- The upgrade gate (interview_private.upgrade_gate): a call that waited for
+  -- an upgrade runs the new release's function.
+  if not pg_catalog.pg_try_advisory_xact_lock_shared(7597137600481485927) then
+    perform interview_private.upgrade_gate();
+    return public.webhook_endpoint_delete(endpoint_id => $1);
+  end if;
   perform interview_private.managed_webhook_endpoint(webhook_endpoint_delete.endpoint_id);
   delete from public.webhook_endpoints as e where e.id = webhook_endpoint_delete.endpoint_id;
   return pg_catalog.jsonb_build_object('id', webhook_endpoint_delete.endpoint_id, 'deleted', true);

@@ -19,6 +19,17 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
+  -- The upgrade gate (interview_private.upgrade_gate): a call that waited for
+  -- an upgrade runs the new release's function.
+  if not pg_catalog.pg_try_advisory_xact_lock_shared(7597137600481485927) then
+    perform interview_private.upgrade_gate();
+    return public.webhook_endpoint_deliveries(
+      endpoint_id => $1,
+      status => $2,
+      before => $3,
+      max_rows => $4
+    );
+  end if;
   perform interview_private.managed_webhook_endpoint(webhook_endpoint_deliveries.endpoint_id);
   if webhook_endpoint_deliveries.status is not null
      and webhook_endpoint_deliveries.status not in ('pending', 'delivered', 'dead') then

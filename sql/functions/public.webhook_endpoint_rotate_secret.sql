@@ -19,6 +19,12 @@ declare
   v_secret bytea := extensions.gen_random_bytes(32);
   v_rotated_at timestamptz;
 begin
+  -- The upgrade gate (interview_private.upgrade_gate): a call that waited for
+  -- an upgrade runs the new release's function.
+  if not pg_catalog.pg_try_advisory_xact_lock_shared(7597137600481485927) then
+    perform interview_private.upgrade_gate();
+    return public.webhook_endpoint_rotate_secret(endpoint_id => $1);
+  end if;
   perform interview_private.managed_webhook_endpoint(webhook_endpoint_rotate_secret.endpoint_id);
 
   delete from interview_private.webhook_endpoint_previous_secrets as p
