@@ -258,7 +258,8 @@ def test_every_failure_with_json_is_a_json_error_object_on_stdout() -> None:
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 1, (name, result.output)
         payload = json.loads(result.stdout)
-        assert set(payload) == {"error"} and payload["error"] == result.stderr.strip().removeprefix("Error: "), name
+        assert payload["error"] == result.stderr.strip().removeprefix("Error: "), name
+        assert payload == {"error": payload["error"], "applied": []}, name  # nothing reached: nothing committed
         assert "Traceback" not in result.output
 
 

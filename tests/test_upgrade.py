@@ -287,11 +287,11 @@ def _probe(release: str) -> str:
 
 def _release(project: Project, target: Path, name: str) -> Project:
     copy = copy_project(project, target)
-    (copy.migrations_dir / "0083_zz_probe.sql").write_text(PROBE_TABLE)
-    (copy.migrations_dir / "0083_zz_probe.rollback.sql").write_text("drop table interview_private.zz_probe_values;\n")
+    (copy.migrations_dir / "9983_zz_probe.sql").write_text(PROBE_TABLE)
+    (copy.migrations_dir / "9983_zz_probe.rollback.sql").write_text("drop table interview_private.zz_probe_values;\n")
     if name == "next":
-        (copy.migrations_dir / "0084_zz_probe_next.sql").write_text(NEXT_MIGRATION)
-        (copy.migrations_dir / "0084_zz_probe_next.rollback.sql").write_text(
+        (copy.migrations_dir / "9984_zz_probe_next.sql").write_text(NEXT_MIGRATION)
+        (copy.migrations_dir / "9984_zz_probe_next.rollback.sql").write_text(
             "alter table interview_private.zz_probe_values rename column v2 to v1;\n")
     (copy.functions_dir / "public.zz_probe.sql").write_text(_probe(name))
     return copy

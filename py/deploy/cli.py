@@ -98,16 +98,16 @@ def _write(path: Path, text: str) -> None:
 
 class _Command(click.Command):
     """A command whose failures, with --json, are also a JSON object on stdout:
-    {"error": message} and, where something was committed before the failure, "applied"."""
+    {"error": message, "applied": [what was committed before the failure]}; a command
+    that commits in one transaction, or writes nothing, has "applied": []."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.ClickException as exc:
             if ctx.params.get("as_json") is True:
-                payload: dict[str, Any] = {"error": exc.format_message()}
-                if getattr(exc, "applied", None):
-                    payload["applied"] = exc.applied  # type: ignore[attr-defined]
+                payload: dict[str, Any] = {"error": exc.format_message(),
+                                           "applied": list(getattr(exc, "applied", None) or [])}
                 click.echo(json.dumps(payload, indent=2))
             raise
 

@@ -563,8 +563,20 @@ def migrate(
                 result.waited_for_lock = waited
                 _migrate(conn, project, migrations, files, scope, result, progress, policy, types)
         except psycopg.Error as exc:
-            raise database_error(exc, url, "migrate") from exc
+            failure = database_error(exc, url, "migrate")
+            failure.applied = _committed_before_failure(result)  # type: ignore[attr-defined]
+            raise failure from exc
+        except DeployError as exc:
+            exc.applied = _committed_before_failure(result)  # type: ignore[attr-defined]
+            raise
     return result
+
+
+def _committed_before_failure(result: MigrateResult) -> list[str]:
+    """What a failed migrate left committed: never a migration or a function file of the
+    release (one transaction), but the shim and the gating of an ungated release commit
+    before it, each on its own."""
+    return (["the Supabase shim"] if result.shim_applied else []) + [f"gated {s}" for s in result.gated]
 
 
 @dataclass
