@@ -79,6 +79,7 @@ def test_the_wheel_carries_every_file_the_commands_read_and_nothing_else(built: 
     expected = {
         *(f"{data}/sql/migrations/{p.name}" for p in project.migrations_dir.glob("*.sql")),
         *(f"{data}/sql/functions/{p.name}" for p in project.function_files()),
+        *(f"{data}/sql/types/{p.name}" for p in project.type_files()),
         *(f"{data}/sql/seeds/{p.name}" for p in project.seeds_dir.glob("*.json")),
         *(f"{data}/supabase/{p.name}" for p in (ROOT / "supabase").glob("*.sql")),
         f"{data}/supabase/config.toml",
