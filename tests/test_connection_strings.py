@@ -71,7 +71,7 @@ def test_every_command_answers_a_bad_connection_string_in_one_line_without_the_p
         assert "reachable" in result.stdout
     else:
         # with --json the error is also a JSON object on stdout; without it stdout stays empty
-        expected = ({"error": result.stderr.strip().removeprefix("Error: ")} if "--json" in COMMANDS[command]
+        expected = ({"error": result.stderr.strip().removeprefix("Error: "), "applied": []} if "--json" in COMMANDS[command]
                     else None)
         assert (json.loads(result.stdout) if result.stdout else None) == expected, everything
         assert len(result.stderr.strip().splitlines()) == 1, everything

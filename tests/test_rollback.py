@@ -105,3 +105,49 @@ def test_the_tables_of_a_schema_dropped_with_cascade_are_counted_too(empty_db: s
     with pytest.raises(DeployError, match=r"zz.notes \(2 rows\); export them first, or add --allow-data-loss"):
         rollback(empty_db, copy, count=1, yes=True, keep_functions=True)
     assert scalar(empty_db, "select count(*) from zz.notes") == 2
+
+
+def test_the_release_of_a_schema_is_found_on_its_own_line_when_branches_merged_out_of_number_order(
+    tmp_path: Path,
+) -> None:
+    """0090 is merged before 0080 lands: the release of schema 0080 is the 0080 branch's last
+    commit (its later function edit included), never a commit of the other line."""
+    import subprocess
+
+    from interview_db.project import Project
+    from interview_db.releases import release_with
+
+    repo = tmp_path / "repo"
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+                       check=True, capture_output=True)
+
+    def write(name: str, text: str) -> None:
+        path = repo / "sql" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+    repo.mkdir()
+    git("init", "-q", "-b", "main")
+    write("migrations/0075_base.sql", "select 1;\n")
+    write("functions/public.f.sql", "-- base\n")
+    git("add", "-A"); git("commit", "-qm", "base")
+    git("checkout", "-qb", "gate")
+    write("migrations/0080_gate.sql", "select 2;\n")
+    git("add", "-A"); git("commit", "-qm", "0080")
+    write("functions/public.f.sql", "-- the gate's release\n")
+    git("add", "-A"); git("commit", "-qm", "a function edit after 0080")
+    git("checkout", "-q", "main")
+    git("checkout", "-qb", "closure")
+    write("migrations/0090_closure.sql", "select 3;\n")
+    write("functions/public.f.sql", "-- the closure's release\n")
+    git("add", "-A"); git("commit", "-qm", "0090")
+    git("checkout", "-q", "main")
+    git("merge", "-q", "--no-ff", "closure", "-m", "merge 0090")
+    git("merge", "-q", "--no-ff", "gate", "-m", "merge 0080", "-X", "ours")
+
+    found = release_with(Project(root=repo), ["0075_base", "0080_gate"], tmp_path / "out")
+    assert (found.root / "sql" / "functions" / "public.f.sql").read_text(encoding="utf-8") == "-- the gate's release\n"
+    with pytest.raises(DeployError, match="no commit of .* has exactly the migrations"):
+        release_with(Project(root=repo), ["0090_closure"], tmp_path / "none")

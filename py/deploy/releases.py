@@ -43,15 +43,10 @@ def release_with(project: Project, migration_ids: list[str], into: Path) -> Proj
     why = f"the function files of schema {target} are needed to leave functions that match the rolled-back schema"
     try:
         commits = [c.decode() for c in _git(project.root, "log", "--format=%H", "--", "sql/migrations").split()]
-        newer: str | None = None
         for commit in commits:  # newest first
-            names = _git(project.root, "ls-tree", "--name-only", commit, "sql/migrations/").decode().split()
-            ids = {Path(n).stem for n in names if n.endswith(".sql") and not n.endswith(".rollback.sql")}
-            if ids == wanted:
-                release = f"{newer}^" if newer else "HEAD"
-                archive = _git(project.root, "archive", "--format=tar", release, "sql")
+            if _migration_ids(project.root, commit) == wanted:
+                archive = _git(project.root, "archive", "--format=tar", _last_with(project.root, commit, wanted), "sql")
                 break
-            newer = commit
         else:
             raise DeployError(
                 f"{why}, and no commit of {project.root} has exactly the migrations the rollback leaves (migrations "
@@ -66,6 +61,19 @@ def release_with(project: Project, migration_ids: list[str], into: Path) -> Proj
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
     return checked(Project(root=into), max(wanted) if wanted else None, why)
+
+
+def _migration_ids(root: Path, commit: str) -> set[str]:
+    names = _git(root, "ls-tree", "--name-only", commit, "sql/migrations/").decode().split()
+    return {Path(n).stem for n in names if n.endswith(".sql") and not n.endswith(".rollback.sql")}
+
+
+def _last_with(root: Path, commit: str, wanted: set[str]) -> str:
+    """The newest commit descending from ``commit`` (up to HEAD) whose migrations are still
+    exactly ``wanted``: that release's last function files. Along the ancestry path, not the
+    log's date order, so that a branch merged out of number order is followed on its own line."""
+    later = _git(root, "rev-list", "--topo-order", "--ancestry-path", f"{commit}..HEAD").decode().split()
+    return next((c for c in later if _migration_ids(root, c) == wanted), commit)
 
 
 def checked(tree: Project, target: str | None, why: str = "") -> Project:
