@@ -1,6 +1,6 @@
 -- The merchant the interview is created for, and whether the caller may:
 -- without merchant_id, the caller's own; with it, the service role may target
--- any merchant, a user any merchant interview_access.may_act_for allows (admins
+-- any merchant, a user any merchant interview_private.profile_may_act_for allows (admins
 -- every merchant, owners and staff their own or any sub-merchant at any depth).
 -- Anything else, an unknown merchant included, is the same 403.
 create or replace function interview_private.authorized_merchant(
@@ -38,7 +38,7 @@ begin
   end if;
 
   -- The service role may target any merchant; a user, those they may act for
-  -- (the same rule as reading them: interview_access.may_act_for, here on the
+  -- (the same rule as reading them: the RLS policies' merchant set, here on the
   -- caller's profile read once).
   v_allowed := p_is_service or interview_private.profile_may_act_for(p_role, p_own_merchant_id, v_requested);
 

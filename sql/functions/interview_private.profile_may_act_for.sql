@@ -1,10 +1,10 @@
--- The rule of interview_access.may_act_for, given the profile: is the merchant
+-- May a user with this profile act for the merchant: is the merchant
 -- one of interview_private.profile_merchant_ids (the one definition): platform
 -- admins act for every existing merchant; merchant owners and staff for their
 -- own merchant and any sub-merchant below it at any depth; nobody else for
--- any. interview_access.may_act_for reads the signed-in user's profile and
--- asks this; the create RPC and the invitations, which have read the profile
--- already, ask it directly. Two short cuts give the same answer without
+-- any. The RPCs (create, invitations, members, webhook endpoints) ask it on
+-- the profile they have read (interview_access.may_act_for, which only
+-- migration 0050's rollback policies still call, asks it too). Two short cuts give the same answer without
 -- building the set: an admin's merchant need only exist, and one's own
 -- merchant needs no look-up of the tree.
 create or replace function interview_private.profile_may_act_for(

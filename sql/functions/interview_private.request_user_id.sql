@@ -10,7 +10,7 @@
 -- supabase/shim.sql), and a SQL function that is not inlined is parsed and
 -- planned again in every transaction before PostgreSQL 18 (about 80 us a call).
 -- This PL/pgSQL function caches its plan and costs about 5 us either way, so
--- the RPC and the RLS helper interview_access.may_act_for cost on the shim
+-- the RPC and the RLS helper interview_access.readable_merchant_ids cost on the shim
 -- (and the benchmark measures) what they cost on Supabase.
 create or replace function interview_private.request_user_id()
 returns uuid

@@ -3,7 +3,7 @@
 --
 -- SECURITY DEFINER: deliveries and attempts live in interview_private, which API
 -- roles cannot reach; the rows returned are those of an endpoint the caller may
--- manage (interview_access.may_act_for, the predicate of the RLS policies).
+-- manage (interview_private.managed_webhook_endpoint: the RLS policies' merchant set).
 -- Executable by authenticated on purpose; splinter's
 -- authenticated_security_definer_function_executable is accepted.
 create or replace function public.webhook_endpoint_deliveries(
