@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import itertools
 
+import psycopg
 import pytest
 
-from .helpers import AVATAR_VOICE_TEMPLATE, NON_INTERACTIVE_TEMPLATE, TestDatabase, minimal_body
+from interview_db.postgrest import call_rpc_in_transaction
+
+from .helpers import AVATAR_VOICE_TEMPLATE, NON_INTERACTIVE_TEMPLATE, RPC, TestDatabase, minimal_body
 
 # -- deduplication -----------------------------------------------------------
 
@@ -73,6 +76,36 @@ def test_a_merchant_reuses_its_identical_question_records(db: TestDatabase) -> N
     # another merchant never shares records
     other = db.rpc(minimal_body(questions=["Why us?"]), db.owner())
     assert question_ids(db, other.body["interview_def_set_id"])[0] not in first_ids
+
+
+def test_a_record_committed_after_a_repeatable_read_snapshot_ends_the_call_with_409(db: TestDatabase) -> None:
+    """The records are written by a plain INSERT and, on a unique violation, again without the keys
+    the merchant has: a caller whose snapshot cannot see the record that violates (repeatable read,
+    taken before it was committed) finds no new key, and the violation stands, a 409 (where ON
+    CONFLICT raised a serialization failure, a 500), instead of inserting again for ever."""
+    owner = db.owner()
+    body = minimal_body(questions=["Why us?", "A question of its own?"])
+    with psycopg.connect(db.api_url) as late:
+        late.execute("set transaction isolation level repeatable read")
+        late.execute("select 1")  # the snapshot, before the other call commits
+        first = db.rpc(minimal_body(questions=["Why us?"]), owner)
+        assert first.status == 200
+        response = call_rpc_in_transaction(late, RPC, body, owner.claims)
+    assert response.status == 409, response.body
+    assert db.counts()["public.interview_def_set"] == 1 and db.counts()["public.interview_def_question"] == 1
+
+
+def test_a_request_of_reused_and_new_records_keeps_every_item_in_order(db: TestDatabase) -> None:
+    """After the violation, the reused records are looked up and the new ones inserted: every item
+    gets its record, in item order, each new question stored once."""
+    owner = db.owner()
+    first = db.rpc(minimal_body(questions=["One?", "Three?"]), owner)
+    second = db.rpc(minimal_body(questions=["New A?", "One?", "New B?", "Three?", "New C?"]), owner)
+    assert first.status == second.status == 200
+    first_ids = question_ids(db, first.body["interview_def_set_id"])
+    second_ids = question_ids(db, second.body["interview_def_set_id"])
+    assert [second_ids[1], second_ids[3]] == first_ids
+    assert len(set(second_ids)) == 5 and db.counts()["public.interview_def_question"] == 5
 
 
 def test_a_conditional_duplicate_keeps_its_own_step_but_shares_the_record(db: TestDatabase) -> None:
