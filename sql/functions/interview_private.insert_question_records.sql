@@ -26,7 +26,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_record_ids uuid[];
-  v_existing uuid[] := '{}';  -- the keys of the records the merchant has already
+  v_existing uuid[] := '{}'::uuid[];  -- the keys of the records the merchant has already
   v_found uuid[];
   v_constraint text;
 begin
