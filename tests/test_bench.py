@@ -151,6 +151,9 @@ def test_the_read_section_measures_every_reader_at_each_size(db: TestDatabase) -
     growth = targets["reads: 4,000 / 3,000 sets <= 1.5 for every reader of a tenant"]
     assert ratio["bound"] > 0 and "plain SQL" in ratio["bound_note"]
     assert growth["bound"] > 0 and "superuser" in growth["bound_note"]
+    # each names the read that sets it: a tenant reader's, at a measured size
+    assert ratio["where"].split(", ")[0] in READERS and ratio["where"].endswith(" sets")
+    assert growth["where"].split(", ")[1] in READS and growth["bound_where"].split(", ")[1] in READS
     assert "Reads through RLS: 4,000 sets" in "\n".join(format_reads(points))
 
 
@@ -159,11 +162,14 @@ def test_a_missed_read_target_says_when_its_bound_misses_too() -> None:
     misses it as well; a bound within the target leaves the miss to the design."""
     from interview_db.bench import performance_markdown
 
-    def page(bound: float) -> str:
-        target = {"value": 4.2, "met": False, "bound": bound, "bound_note": "the set looked up by plain SQL"}
+    def page(bound: float, **where: str) -> str:
+        target = {"value": 4.2, "met": False, "bound": bound, "bound_note": "the set looked up by plain SQL", **where}
         figures = {"postgres_version": "15.18", "cores": 2, "machine": "Linux x86_64", "sizes": [],
                    "targets": {"reads: every reader of a small tenant <= 3 x the superuser's filtered read": target}}
         return performance_markdown(figures)
 
     assert "| 4.2 | **missed**; the set looked up by plain SQL: 3.4, out of reach |" in page(3.4)
     assert "| 4.2 | **missed**; the set looked up by plain SQL: 2.1 |" in page(2.1)
+    assert ("| 4.2 (staff, count, 100 sets) | **missed**; the set looked up by plain SQL: 3.4 (chain top owner, count, "
+            "100 sets), out of reach |") in page(3.4, where="staff, count, 100 sets",
+                                                  bound_where="chain top owner, count, 100 sets")

@@ -676,8 +676,9 @@ def format_table(result: BenchResult) -> str:
     if result.targets:
         lines += ["", "Targets"]
         for name, t in result.targets.items():
-            bound = f" ({t['bound_note']}: {t['bound']})" if "bound" in t else ""
-            lines.append(f"  {'met ' if t['met'] else 'MISS'}  {name}: {t['value']}{bound}")
+            where = f" at {t['where']}" if t.get("where") else ""
+            bound = f" ({t['bound_note']}: {t['bound']} at {t.get('bound_where')})" if "bound" in t else ""
+            lines.append(f"  {'met ' if t['met'] else 'MISS'}  {name}: {t['value']}{where}{bound}")
     return "\n".join(lines)
 
 
@@ -896,11 +897,13 @@ def performance_markdown(figures: dict[str, Any]) -> str:
     if figures.get("targets"):
         lines += ["", "| target | measured | |", "|---|---:|---|"]
         for name, t in figures["targets"].items():
+            measured = f"{t['value']}" + (f" ({t['where']})" if t.get("where") else "")
             verdict = "met" if t["met"] else "**missed**"
             if "bound" in t:
-                verdict += f"; {t['bound_note']}: {t['bound']}" + ("" if t["met"] or t["bound"] <= _limit(name)
-                                                                    else ", out of reach")
-            lines.append(f"| {name} | {t['value']} | {verdict} |")
+                verdict += f"; {t['bound_note']}: {t['bound']}" + (f" ({t['bound_where']})" if t.get("bound_where")
+                                                                    else "")
+                verdict += "" if t["met"] or t["bound"] <= _limit(name) else ", out of reach"
+            lines.append(f"| {name} | {measured} | {verdict} |")
     return "\n".join(lines)
 
 
