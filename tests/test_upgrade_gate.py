@@ -146,8 +146,9 @@ def test_a_release_without_the_gate_is_wrapped_in_place_and_then_waits_at_it(db:
     old = db.admin.execute("select prosrc from pg_proc where oid = %s", (oid,)).fetchone()["prosrc"]
     with psycopg.connect(db.url) as conn:
         conn.execute("set local search_path = pg_catalog, pg_temp")
-        assert [f.signature for f in gate.deployed_public(conn) if not f.gated] == ["public.zz_gate_probe(integer)"]
-        done = gate.gate_deployed(conn, {})
+        ungated = [f for f in gate.deployed_public(conn) if not f.gated]
+        assert [f.signature for f in ungated] == ["public.zz_gate_probe(integer)"]
+        done = gate.gate_deployed(conn, ungated, {})
         conn.commit()
     assert done.wrapped == ["public.zz_gate_probe(integer)"] and done.skipped == []
     row = db.admin.execute("select oid, prosrc from pg_proc where proname = 'zz_gate_probe'").fetchone()

@@ -116,8 +116,7 @@ def _literal(text: str) -> str:
 
 
 _DEPLOYED_SQL = """
-select p.oid, p.oid::regprocedure::text, p.proname, p.prosrc, p.proargnames, p.proargmodes,
-       pg_catalog.pg_get_function_identity_arguments(p.oid), p.proretset,
+select p.oid, p.oid::regprocedure::text, p.proname, p.prosrc, p.proargnames, p.proargmodes, p.proretset,
        (select pg_catalog.array_agg(t::regtype::text order by o)
         from unnest(p.proargtypes::oid[]) with ordinality as u (t, o))
 from pg_catalog.pg_proc as p
@@ -146,7 +145,7 @@ class Deployed:
 def deployed_public(conn: psycopg.Connection) -> list[Deployed]:
     """Every plpgsql function of the API schema (run with search_path pg_catalog, pg_temp)."""
     found = []
-    for oid, signature, name, prosrc, argnames, argmodes, _, retset, types in conn.execute(
+    for oid, signature, name, prosrc, argnames, argmodes, retset, types in conn.execute(
             _DEPLOYED_SQL, (API_SCHEMA,)).fetchall():
         modes = list(argmodes or [])
         names = list(argnames or [])
@@ -166,17 +165,16 @@ class GateResult:
     skipped: list[str] = field(default_factory=list)  # "signature: why"
 
 
-def gate_deployed(conn: psycopg.Connection, new_headers: dict[str, tuple[FunctionHeader, list[str | None]]],
-                  progress: Progress = _quiet, only: set[str] | None = None) -> GateResult:
-    """Inside a transaction of its own: wrap every ungated public plpgsql function
-    (of the names in ``only``, schema.name, when given: the package's).
+def gate_deployed(conn: psycopg.Connection, ungated: list[Deployed],
+                  new_headers: dict[str, tuple[FunctionHeader, list[str | None]]],
+                  progress: Progress = _quiet) -> GateResult:
+    """Inside a transaction of its own: wrap each of the ``ungated`` public plpgsql
+    functions (deployed_public's, without the gate).
 
     ``new_headers``: schema.name -> (header, input parameter names) of the release
     being deployed, for the call a waiting call makes when its own signature is gone."""
     result = GateResult()
-    for function in deployed_public(conn):
-        if function.gated or (only is not None and f"{API_SCHEMA}.{function.name}" not in only):
-            continue
+    for function in ungated:
         if function.returns_set:
             result.skipped.append(f"{function.signature}: returns a set")
             continue

@@ -709,12 +709,14 @@ def _gate_the_deployed_release(
         # the package's names: those the deployed release recorded, and this release's
         package = {s.split("(")[0] for r in functions.file_records(conn).values() for s in r.functions}
         package |= set(functions.package_function_names(files))
-        if all(f.gated for f in gate.deployed_public(conn) if f"{functions.API_SCHEMA}.{f.name}" in package):
+        ungated = [f for f in gate.deployed_public(conn)
+                   if not f.gated and f"{functions.API_SCHEMA}.{f.name}" in package]
+        if not ungated:
             return
         conn.execute("select pg_catalog.set_config('lock_timeout', %s, true)",
                      (f"{max(1, int(policy.timeout * 1000))}ms",))
         progress("gating the deployed public functions (the deployed release has no upgrade gate)")
-        done = gate.gate_deployed(conn, gate.new_release_headers(files), progress, package)
+        done = gate.gate_deployed(conn, ungated, gate.new_release_headers(files), progress)
         gate.refresh_fingerprints(conn, done.wrapped)
     result.gated = done.wrapped
     if done.wrapped and not wait_for_older_transactions(conn, policy.drain_timeout, progress):
