@@ -33,6 +33,7 @@ def test_a_quick_run_has_every_figure(db: TestDatabase, project: Project) -> Non
     assert scale.before.calls == scale.after.calls == 5 and scale.ratio > 0
     assert scale.statements_explained > 10
     assert scale.large_scans == []
+    assert scale.loaded_sizes == []  # the ratio on the loaded database needs the server clock
     assert [c.clients for c in result.concurrency] == [1, 2]
     assert all(c.calls > 0 and c.errors == 0 for c in result.concurrency)
     # the hostile bodies, each measured against a valid 200-question body
@@ -173,3 +174,28 @@ def test_a_missed_read_target_says_when_its_bound_misses_too() -> None:
     assert ("| 4.2 (staff, count, 100 sets) | **missed**; the set looked up by plain SQL: 3.4 (chain top owner, count, "
             "100 sets), out of reach |") in page(3.4, where="staff, count, 100 sets",
                                                   bound_where="chain top owner, count, 100 sets")
+
+
+def test_the_ratio_on_the_loaded_database_is_shown_beside_the_empty_one() -> None:
+    """With the server clock, the scale section measures the guarded sizes again on the loaded
+    database; the text table and the performance page both show it."""
+    from interview_db.bench import BenchResult, ScalePoint, Series, SizePoint, performance_markdown
+
+    def point(n: int, rpc: float, floor: float) -> SizePoint:
+        return SizePoint(n, Series(5, rpc, rpc), Series(5, floor, floor), round(rpc / floor, 2), rpc, floor,
+                         round(rpc / floor, 2))
+
+    scale = ScalePoint(sets=1000, merchants=10, question_records=10000, steps=12000, load_seconds=1.0,
+                       before=Series(5, 2.0, 2.5), after=Series(5, 2.1, 2.6), ratio=1.05, statements_explained=40,
+                       loaded_sizes=[point(10, 2.75, 1.25), point(200, 14.0, 9.0)])
+    result = BenchResult(postgres_version="15.18", cores=2, machine="Linux x86_64", options={},
+                         sizes=[point(10, 2.8, 1.1)], scale=scale)
+    assert "  N=10 server rpc/floor on the loaded database: 2.75 / 1.25 ms, ratio 2.20" in format_table(result)
+    assert "  N=200 server rpc/floor on the loaded database: 14.00 / 9.00 ms, ratio 1.56" in format_table(result)
+    page = performance_markdown(json.loads(result.to_json()))
+    assert ("The same on the loaded database (1,000 sets, 10,000 question records, 12,000 steps), where the floor's "
+            "INSERTs meet full indexes: N=10: server RPC 2.75 ms, floor 1.25 ms, ratio 2.20; N=200: server RPC "
+            "14.00 ms, floor 9.00 ms, ratio 1.56.") in page
+    # the guards are still judged on the empty database
+    result.evaluate_targets()
+    assert result.targets["server rpc/floor at N=10 <= 2.4"] == {"value": 2.55, "met": False}
