@@ -93,9 +93,9 @@ def test_the_readme_s_figures_are_the_measured_ones() -> None:
     n200 = next(p for p in figures["sizes"] if p["questions"] == 200)
     assert "A valid 200-question call\ntakes tens of milliseconds" in readme
     assert 10 <= n200["rpc"]["median_ms"] < 100 and 10 <= n200["server_rpc_ms"] < 100
-    assert "12 to 16 times a valid 200-question call across our runs, under a\nquarter of a second" in readme
+    assert "about 12 times a valid 200-question call, under a quarter of a\nsecond" in readme
     worst = max(figures["hostile"]["points"], key=lambda p: p["ratio"])
-    assert worst["ratio"] < 17 and max(p["server_ms"] for p in figures["hostile"]["points"]) < 250
+    assert 10 <= worst["ratio"] < 14 and max(p["server_ms"] for p in figures["hostile"]["points"]) < 250
     assert "the bench's guard is 20 times" in readme
     assert any(name.startswith("worst hostile body <= 20 x") for name in figures["targets"])
 

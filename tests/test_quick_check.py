@@ -67,6 +67,15 @@ def test_a_body_the_quick_check_does_not_judge_goes_to_the_walk(db: TestDatabase
     assert judge(db, minimal_body(cover_image_url=" ")) == (True, None)
 
 
+def test_the_quick_check_passes_nothing_but_an_object_of_fields(db: TestDatabase) -> None:
+    # the key test runs first and takes the minus only of an object: anything else, SQL null
+    # included, is no pass (and no error), as is an object with a key that is not a field
+    quick = "select interview_private.passes_field_rules(%s::jsonb) as quick"
+    for body in ["null", "[]", '["name"]', '"name"', "1", "true", "{}", '{"questions": null, "other": null}']:
+        assert db.admin.execute(quick, (body,)).fetchone() == {"quick": False}, body
+    assert db.admin.execute(quick, (None,)).fetchone() == {"quick": False}
+
+
 def _bad_values(rule: FieldRule) -> list[Any]:
     """Values at and past the rule's bounds, and every JSON type."""
     values: list[Any] = list(JSON_TYPES)

@@ -11,11 +11,13 @@ jsonpath predicate (types, enums, ranges, patterns: PostgreSQL parses it once
 per session with the expression's plan, where a PL/pgSQL expression of the same
 checks is compiled again in every transaction, which cost more than running it),
 and as PL/pgSQL what a jsonpath cannot say (the length of a text, the size of an
-object), what it says slowly (the body's keys: one ``jsonb - text[]`` where a
-jsonpath filter compares every key with every field) and the questions, in a loop (per item a PL/pgSQL expression is cheaper
-than a jsonpath filter). It is only a filter: ``true`` means every field passes
-its rule; ``false`` means one may not (or the body has something the quick check
-does not judge, such as a key that is not a field), and the validation then walks
+object), what it says slowly (the body's keys: one ``jsonb - text[]``, where a
+jsonpath filter compared every key with every field and its ``keyvalue()``
+copied every value, the questions too) and the questions, in a loop (per item a
+PL/pgSQL expression is cheaper than a jsonpath filter). It is only a filter:
+``true`` means every field passes its rule; ``false`` means one may not (or the
+body has something the quick check does not judge, such as a key that is not a
+field), and the validation then walks
 the rule table for the first invalid field and its message. So the quick check
 must never pass a body that the walk refuses, which the tests check against every
 refusal they know and against generated bodies.
@@ -378,11 +380,12 @@ HEADER = """\
 -- refusal the tests know and against generated bodies).
 --
 -- The body's keys are one jsonb minus text[] (a microsecond or two; a jsonpath
--- filter comparing every key with every field took about 25). Its fields are one
--- constant jsonpath predicate (lax mode; every check after its value's type
--- check): PostgreSQL parses it once per session with the expression's plan and
--- each call only runs it, where a PL/pgSQL expression of the same checks is
--- compiled again in every transaction. What a jsonpath cannot say (the length of
+-- filter comparing every key with every field, its keyvalue() copying every
+-- value, took 25 to 40 at 1 to 10 questions). Its fields are one constant
+-- jsonpath predicate (lax mode; every check after its value's type check):
+-- PostgreSQL parses it once per session with the expression's plan and each call
+-- only runs it, where a PL/pgSQL expression of the same checks is compiled again
+-- in every transaction. What a jsonpath cannot say (the length of
 -- a text, the size of an object) and the questions (per item a PL/pgSQL
 -- expression is cheaper than a jsonpath filter) are PL/pgSQL expressions without
 -- a subquery (PL/pgSQL evaluates those without the executor), the items of arrays
@@ -396,9 +399,11 @@ def generate(rules: list[FieldRule]) -> str:
     loops: list[ArrayLoop] = []
     measured: list[str] = []
     indent = "      "
-    # the body's keys: one jsonb minus text[] (a microsecond) rather than a jsonpath filter
-    # comparing each key with every field (about 25 us a call for 45 fields)
-    keys = (f"  if not (case when pg_catalog.jsonb_typeof(p_body) = 'object'\n"
+    # the body's keys: one jsonb minus text[] (a microsecond or two) rather than a jsonpath
+    # filter comparing every key with every field, its keyvalue() copying every value
+    keys = ("  -- the body's keys: a key that is not a field, even with a null value, is for the\n"
+            "  -- walk to judge (refused, or named in a warning)\n"
+            f"  if not (case when pg_catalog.jsonb_typeof(p_body) = 'object'\n"
             f"               then (p_body - {_text_array([r.field for r in generator._fields('body')])}) = '{{}}'::jsonb\n"
             "               else false end) then\n"
             "    return false;\n"
@@ -423,8 +428,6 @@ def generate(rules: list[FieldRule]) -> str:
         "  v_array jsonb;\n"
         "  v_item jsonb;\n"
         "begin\n"
-        "  -- the body's keys: a key that is not a field, even with a null value, is for the\n"
-        "  -- walk to judge (refused, or named in a warning)\n"
         + keys
         + "  -- the body's own fields: types, enums, ranges, patterns, the keys of nested\n"
         "  -- objects, the sizes of arrays (silent: an error is no pass)\n"
