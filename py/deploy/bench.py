@@ -201,6 +201,14 @@ class NoisyTenantPoint:
     tarpit_attempts_in_flight: int
 
 
+def _create_guards(points: list[SizePoint], where: str = "") -> dict[str, dict[str, Any]]:
+    """The create path's guards on the server ratios of ``points`` (measured ``where``), for the
+    sizes measured with the server clock."""
+    ratios = {p.questions: p.server_ratio for p in points}
+    return {f"server rpc/floor at N={n}{where} <= {bound}": {"value": ratio, "met": ratio <= bound}
+            for n, bound in CREATE_GUARDS if (ratio := ratios.get(n)) is not None}
+
+
 @dataclass
 class BenchResult:
     postgres_version: str
@@ -223,22 +231,14 @@ class BenchResult:
     def evaluate_targets(self) -> None:
         by_size = {p.questions: p for p in self.sizes}
         targets: dict[str, dict[str, Any]] = {}
-        for n, bound in CREATE_GUARDS:
-            server = by_size[n].server_ratio if n in by_size else None
-            if server is not None:
-                targets[f"server rpc/floor at N={n} <= {bound}"] = {"value": server, "met": server <= bound}
+        targets.update(_create_guards(self.sizes))
         if 10 in by_size and 200 in by_size:
             growth = round(by_size[200].rpc.median_ms / by_size[10].rpc.median_ms, 2)
             targets["N=200 / N=10 <= 20"] = {"value": growth, "met": growth <= 20}
         if self.scale is not None:
             targets["loaded / empty at N=10 <= 1.2"] = {"value": self.scale.ratio, "met": self.scale.ratio <= 1.2}
             # the same guards at production's size: the floor's INSERTs meet full indexes there
-            loaded = {p.questions: p.server_ratio for p in self.scale.loaded_sizes}
-            for n, bound in CREATE_GUARDS:
-                ratio = loaded.get(n)
-                if ratio is not None:
-                    targets[f"server rpc/floor at N={n} on the loaded database <= {bound}"] = {
-                        "value": ratio, "met": ratio <= bound}
+            targets.update(_create_guards(self.scale.loaded_sizes, " on the loaded database"))
         one = next((c for c in self.concurrency if c.clients == 1), None)
         four = next((c for c in self.concurrency if c.clients == 4), None)
         if one and four and one.calls_per_second:

@@ -150,15 +150,19 @@ class Generator:
     def _others(self, scope: str) -> FieldRule | None:
         return next((r for r in self.scopes.get(scope, []) if r.field == "*"), None)
 
+    def keys(self, scope: str, obj: str) -> str | None:
+        """The test that the JSON object ``obj`` holds no key but the scope's fields, when
+        the scope is closed or ignores other keys (any other key, even a null one, is for
+        the walk to judge: refused, or named in a warning); None when it is open."""
+        if self._others(scope) is None:
+            return None
+        return f"({obj} - {_text_array([r.field for r in self._fields(scope)])}) = '{{}}'::jsonb"
+
     def scope(self, scope: str, obj: str, indent: str, loops: list[ArrayLoop]) -> str:
         """Every rule of a scope on the JSON object ``obj``, as one expression; the
         items of its arrays go to ``loops``."""
-        checks = []
-        if self._others(scope) is not None:
-            # closed or ignored: any other key, even a null one, is for the walk to judge
-            # (refused, or named in a warning)
-            names = [r.field for r in self._fields(scope)]
-            checks.append(f"({obj} - {_text_array(names)}) = '{{}}'::jsonb")
+        keys = self.keys(scope, obj)
+        checks = [] if keys is None else [keys]
         for rule in self._fields(scope):
             value = f"{obj} -> {_literal(rule.field)}"
             text = f"({obj} ->> {_literal(rule.field)})"
@@ -401,14 +405,15 @@ def generate(rules: list[FieldRule]) -> str:
     indent = "      "
     # the body's keys: one jsonb minus text[] (a microsecond or two) rather than a jsonpath
     # filter comparing every key with every field, its keyvalue() copying every value
+    body_keys = generator.keys("body", "p_body")
     keys = ("  -- the body's keys: a key that is not a field, even with a null value, is for the\n"
             "  -- walk to judge (refused, or named in a warning)\n"
-            f"  if not (case when pg_catalog.jsonb_typeof(p_body) = 'object'\n"
-            f"               then (p_body - {_text_array([r.field for r in generator._fields('body')])}) = '{{}}'::jsonb\n"
+            "  if not (case when pg_catalog.jsonb_typeof(p_body) = 'object'\n"
+            f"               then {body_keys}\n"
             "               else false end) then\n"
             "    return false;\n"
             "  end if;\n"
-            "\n") if generator._others("body") is not None else ""
+            "\n") if body_keys is not None else ""
     predicate = _path_and(['$.type() == "object"', *generator.path_scope("body", "$", "p_body", indent, measured,
                                                                          loops, keys_checked=True)], indent)
     questions, question_check, question_loops = generator.questions()
